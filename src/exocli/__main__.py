@@ -1,0 +1,3 @@
+from exocli.cli import main
+
+main()

@@ -1,0 +1,360 @@
+"""The command line: parse, call the core, render. Nothing else lives here."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+try:  # typer >= 0.29 carries its own copy of click
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover
+    from click import exceptions as click_errors  # type: ignore[no-redef]
+
+from exocli import __version__
+from exocli.errors import ExocliError, UsageError
+from exocli.render import check_format, message, write_rows
+from exocli.workspace import Workspace, find_workspace
+
+
+class ExocliGroup(TyperGroup):
+    """Turns exocli's own exceptions into `Error: ...` on stderr (exit 1, or 2 for usage)."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            raise click_errors.UsageError(str(exc), ctx) from exc
+        except ExocliError as exc:
+            error = click_errors.ClickException(str(exc))
+            error.exit_code = exc.exit_code
+            raise error from exc
+
+
+def _typer(help_text: str) -> typer.Typer:
+    return typer.Typer(
+        cls=ExocliGroup,
+        help=help_text,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+
+
+app = _typer("exocli: structured evidence from a review's references, as tables and BibTeX.")
+refs_app = _typer("The review's numbered reference list.")
+app.add_typer(refs_app, name="refs")
+
+FormatOption = Annotated[str, typer.Option("--format", "-f", help="table, csv, tsv, json or markdown.")]
+
+
+class State:
+    home: Path | None = None
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"exocli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home",
+            help="Workspace folder (default: EXOCLI_HOME, else the nearest exocli.toml upwards).",
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    State.home = home
+
+
+def workspace() -> Workspace:
+    return find_workspace(State.home)
+
+
+def database() -> Any:
+    from exocli.db import open_database
+
+    return open_database(workspace())
+
+
+# --- workspace ---------------------------------------------------------------------------
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")],
+    name: Annotated[str | None, typer.Option(help="A name for the workspace.")] = None,
+) -> None:
+    """Create an empty workspace: exocli.toml, refs/, db/ and the default vocabularies."""
+    from exocli.workspace import init_workspace
+
+    ws = init_workspace(directory, name)
+    message(f"Created workspace {ws.root}; add references with `exocli --home {ws.root} refs import FILE`")
+
+
+@app.command()
+def rebuild() -> None:
+    """Build the database again from the workspace's text."""
+    from exocli.db import connect
+    from exocli.store import load_snapshot
+    from exocli.store import rebuild as rebuild_store
+
+    ws = workspace()
+    snapshot = load_snapshot(ws)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{ws.db_path}{suffix}").unlink(missing_ok=True)
+    conn = connect(ws.db_path)
+    try:
+        rebuild_store(ws, conn, snapshot)
+    finally:
+        conn.close()
+    message(
+        f"Rebuilt {ws.relative(ws.db_path)}: {len(snapshot.references)} references, {len(snapshot.claims)} claims"
+    )
+
+
+# --- references --------------------------------------------------------------------------
+
+
+@refs_app.command("import")
+def refs_import(
+    file: Annotated[Path, typer.Argument(help="A numbered reference list (Vancouver / NLM style).")],
+    replace: Annotated[bool, typer.Option(help="Replace the workspace's list instead of merging.")] = False,
+) -> None:
+    """Parse a numbered reference list into the workspace (text first, then the database)."""
+    from exocli.references import import_references
+
+    result = import_references(workspace(), file, replace=replace)
+    for problem in result.problems:
+        message(f"Warning: {problem}")
+    message(
+        f"Imported {result.total} references from {file}: {len(result.added)} new, "
+        f"{len(result.replaced)} replaced, {len(result.unchanged)} unchanged, "
+        f"{len(result.problems)} kept unparsed"
+    )
+
+
+@refs_app.command("list")
+def refs_list(fmt: FormatOption = "table") -> None:
+    """List the references with their parsed fields."""
+    from exocli.references import list_references
+
+    fmt = check_format(fmt)
+    conn = database()
+    refs = list_references(conn)
+    rows = [
+        {
+            "number": r.number,
+            "first_author": r.first_author,
+            "authors": r.author_text(),
+            "year": r.year,
+            "title": r.title,
+            "journal": r.journal,
+            "volume": r.volume,
+            "issue": r.issue,
+            "pages": r.pages,
+            "doi": r.doi,
+            "url": r.url,
+            "kind": r.kind,
+        }
+        for r in refs
+    ]
+    if fmt == "table":
+        write_rows(
+            ("number", "first_author", "year", "title", "journal", "doi"),
+            rows,
+            fmt,
+            headers={
+                "number": "#",
+                "first_author": "First author",
+                "year": "Year",
+                "title": "Title",
+                "journal": "Journal",
+                "doi": "DOI / URL",
+            },
+        )
+        for row in rows:
+            if not row["doi"] and row["url"]:
+                row["doi"] = row["url"]
+    else:
+        write_rows(
+            (
+                "number",
+                "kind",
+                "authors",
+                "year",
+                "title",
+                "journal",
+                "volume",
+                "issue",
+                "pages",
+                "doi",
+                "url",
+            ),
+            rows,
+            fmt,
+            json_rows=[r.as_dict() for r in refs],
+        )
+    with_doi = sum(1 for r in refs if r.doi)
+    message(f"{len(refs)} references, {with_doi} with DOI")
+
+
+@refs_app.command("show")
+def refs_show(
+    ident: Annotated[str, typer.Argument(metavar="N|DOI|KEY", help="Review number, DOI or citation key.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+) -> None:
+    """Show one reference, its parsed fields and the claims that cite it."""
+    from exocli import query
+    from exocli.references import get_reference
+    from exocli.render import show_reference
+
+    fmt = check_format(fmt, ("text", "json"))
+    conn = database()
+    ref = get_reference(conn, ident)
+    compiled = query.compile_filters(
+        conn, query.Filters(refs=[ref.number] if ref.number else []), query.Vocabs.load(conn)
+    )
+    claims = query.fetch_claims(conn, compiled) if ref.number is not None else []
+    show_reference(ref, claims, fmt)
+
+
+# --- vocabularies --------------------------------------------------------------------------
+
+
+@app.command()
+def vocab(
+    name: Annotated[
+        str | None, typer.Argument(help="sources, effects, cargo-types or pathways (default: all).")
+    ] = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """List vocabulary terms with their synonyms and how many claims use each."""
+    from exocli.vocab import vocabulary_rows
+
+    fmt = check_format(fmt)
+    rows = vocabulary_rows(database(), name)
+    columns = ("vocab", "code", "label", "parent", "synonyms", "claims")
+    write_rows(columns, rows, fmt, headers={c: c.capitalize() for c in columns})
+
+
+# --- queries -----------------------------------------------------------------------------
+
+ListOption = Annotated[list[str] | None, typer.Option()]
+
+
+@app.command()
+def query(
+    phrase: Annotated[
+        str | None,
+        typer.Argument(help='A plain question, e.g. "anti-inflammatory miRNAs from UCMSC".'),
+    ] = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", "-s", help="Cell source (with its children).")
+    ] = None,
+    effect: Annotated[list[str] | None, typer.Option("--effect", "-e", help="Effect category.")] = None,
+    cargo: Annotated[
+        list[str] | None, typer.Option("--cargo", "-c", help="Cargo; miRNAs match their family.")
+    ] = None,
+    cargo_type: Annotated[
+        list[str] | None, typer.Option("--cargo-type", "-t", help="miRNA, lncRNA, protein, ...")
+    ] = None,
+    pathway: Annotated[
+        list[str] | None, typer.Option("--pathway", "-p", help="Pathway or target; A/B needs both.")
+    ] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option("--model", "-m", help="rat, mouse, human, clinical, in vivo, in vitro."),
+    ] = None,
+    ref: Annotated[
+        list[int] | None, typer.Option("--ref", "-r", help="The review's reference number.")
+    ] = None,
+    text: Annotated[
+        list[str] | None, typer.Option("--text", help="Full-text words (claims and titles).")
+    ] = None,
+    fmt: FormatOption = "table",
+    columns: Annotated[str | None, typer.Option(help="Comma-separated columns to show.")] = None,
+    sort: Annotated[str, typer.Option(help="id, ref, year, source or cargo-type.")] = "ref",
+    limit: Annotated[int | None, typer.Option(help="At most this many claims.")] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Print the filters the query became (stderr).")
+    ] = False,
+) -> None:
+    """Evidence claims matching a phrase and/or filters (AND across filters, OR within one)."""
+    from exocli import query as q
+    from exocli.render import write_claims
+
+    fmt = check_format(fmt)
+    conn = database()
+    vocabs = q.Vocabs.load(conn)
+    filters = q.Filters(
+        sources=source or [],
+        effects=effect or [],
+        cargos=cargo or [],
+        cargo_types=cargo_type or [],
+        pathways=pathway or [],
+        models=model or [],
+        refs=ref or [],
+        text=text or [],
+    )
+    if phrase:
+        parsed = q.parse_phrase(conn, phrase, vocabs)
+        if parsed.unknown:
+            message(f"Not understood in the phrase (ignored): {' '.join(parsed.unknown)}")
+        if parsed.filters.is_empty():
+            raise UsageError(
+                f"nothing in {phrase!r} names a source, effect, cargo, pathway or model;"
+                " see `exocli vocab` or use --text for full-text search"
+            )
+        filters = filters.merge(parsed.filters)
+    compiled = q.compile_filters(conn, filters, vocabs)
+    if explain:
+        for name, value in compiled.explanation or [("filters", "none (every claim)")]:
+            message(f"{name}: {value}")
+    claims = q.fetch_claims(conn, compiled, sort=sort, limit=limit)
+    if not claims:
+        message("No claims match.")
+        return
+    write_claims(claims, fmt, columns)
+    refs = {c["ref"] for c in claims if c["ref"] is not None}
+    message(f"{len(claims)} claims from {len(refs)} references")
+
+
+@app.command()
+def stats(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, tsv, json or markdown.")] = "table",
+    plot: Annotated[
+        Path | None,
+        typer.Option(help="Also draw the matrix to FILE.png or FILE.svg (needs matplotlib)."),
+    ] = None,
+) -> None:
+    """Claims per source x effect: an evidence gap map."""
+    from exocli.render import write_matrix
+    from exocli.stats import draw_matrix, source_effect_matrix
+
+    fmt = check_format(fmt)
+    matrix = source_effect_matrix(database())
+    write_matrix(matrix, fmt)
+    if plot is not None:
+        draw_matrix(matrix, plot)
+        message(f"Wrote {plot}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("Interrupted\n")
+        sys.exit(130)

@@ -1,0 +1,233 @@
+"""Evidence claims: the curated record (db/claims.toml) and its validation."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from exocli.errors import DataError
+from exocli.mirna import parse_mirna, split_mirnas
+from exocli.vocab import Vocabulary, term_key
+
+NOT_STATED = "not stated"
+MODEL_SYSTEMS = ("in vivo", "in vitro", "in vivo and in vitro", "clinical", NOT_STATED)
+# Order of keys in the text record; also the order `exocli` writes them back.
+CLAIM_KEYS = (
+    "id",
+    "ref",
+    "section",
+    "source",
+    "source_wording",
+    "cargo_type",
+    "cargo",
+    "engineering",
+    "pathways",
+    "effects",
+    "species",
+    "model",
+    "injury",
+    "route",
+    "dose",
+    "outcome",
+    "note",
+    "added_by",
+    "added_at",
+)
+REQUIRED_KEYS = ("id", "source", "cargo_type", "effects")
+LIST_KEYS = ("cargo", "engineering", "pathways", "effects")
+TEXT_KEYS = tuple(k for k in CLAIM_KEYS if k not in LIST_KEYS and k not in ("id", "ref"))
+
+
+@dataclass
+class Cargo:
+    wording: str
+    name: str
+    family: str | None = None
+    letter: str | None = None
+    paralog: str | None = None
+    arm: str | None = None
+
+    @property
+    def key(self) -> str:
+        return term_key(self.name)
+
+
+@dataclass
+class PathwayPart:
+    part: str  # canonical spelling when the vocabulary knows it
+    key: str
+
+
+@dataclass
+class Claim:
+    id: int
+    ref: int | None
+    source: str
+    cargo_type: str
+    effects: list[str]
+    section: str = ""
+    source_wording: str = ""
+    cargo: list[Cargo] = field(default_factory=list)
+    engineering: list[str] = field(default_factory=list)
+    pathways: list[str] = field(default_factory=list)
+    species: str = NOT_STATED
+    model: str = NOT_STATED
+    injury: str = NOT_STATED
+    route: str = NOT_STATED
+    dose: str = NOT_STATED
+    outcome: str = NOT_STATED
+    note: str = ""
+    added_by: str = ""
+    added_at: str = ""
+
+    def pathway_parts(self, pathways: Vocabulary) -> list[PathwayPart]:
+        return pathway_parts(self.pathways, pathways)
+
+
+def make_cargo(wording: str) -> list[Cargo]:
+    """One written cargo can name several miRNAs ('miR-199a-3p/145-5p')."""
+    cargos = []
+    for piece in split_mirnas(wording):
+        mirna = parse_mirna(piece)
+        if mirna is None:
+            cargos.append(Cargo(wording=wording, name=piece.strip()))
+        else:
+            cargos.append(Cargo(wording, mirna.name, mirna.family, mirna.letter, mirna.paralog, mirna.arm))
+    return cargos
+
+
+def pathway_parts(pathways: Sequence[str], vocab: Vocabulary) -> list[PathwayPart]:
+    """Split 'TLR4/NF-κB' into searchable parts; miRNAs in an axis belong to cargo, not here."""
+    parts: dict[str, PathwayPart] = {}
+    for axis in pathways:
+        for piece in axis.split("/"):
+            piece = piece.strip()
+            if not piece or parse_mirna(piece) is not None:
+                continue
+            code = vocab.lookup(piece)
+            canonical = code if code is not None else piece
+            parts.setdefault(term_key(canonical), PathwayPart(canonical, term_key(canonical)))
+    return list(parts.values())
+
+
+@dataclass
+class Vocabularies:
+    sources: Vocabulary
+    effects: Vocabulary
+    cargo_types: Vocabulary
+    pathways: Vocabulary
+
+    def by_name(self, name: str) -> Vocabulary:
+        return {
+            "sources": self.sources,
+            "effects": self.effects,
+            "cargo-types": self.cargo_types,
+            "pathways": self.pathways,
+        }[name]
+
+
+def validate_claim(entry: Mapping[str, Any], vocabs: Vocabularies, ref_numbers: set[int] | None) -> Claim:
+    """Check one claim record and return it with codes normalised. Raises DataError(field: reason)."""
+    unknown = [key for key in entry if key not in CLAIM_KEYS]
+    if unknown:
+        raise DataError(f"unknown field {unknown[0]!r}")
+    for key in REQUIRED_KEYS:
+        if key not in entry:
+            raise DataError(f"missing field {key!r}")
+    claim_id = entry["id"]
+    if not isinstance(claim_id, int) or isinstance(claim_id, bool) or claim_id < 1:
+        raise DataError(f"id: must be a positive whole number, got {claim_id!r}")
+    ref = entry.get("ref")
+    if ref is not None:
+        if not isinstance(ref, int) or isinstance(ref, bool):
+            raise DataError(f"ref: must be a reference number, got {ref!r}")
+        if ref_numbers is not None and ref not in ref_numbers:
+            raise DataError(f"ref: reference {ref} is not in the reference list")
+    for key in TEXT_KEYS:
+        if key in entry and not isinstance(entry[key], str):
+            raise DataError(f"{key}: must be text, got {entry[key]!r}")
+    for key in LIST_KEYS:
+        value = entry.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise DataError(f"{key}: must be a list of non-empty strings")
+    source = _code(vocabs.sources, "source", entry["source"])
+    cargo_type = _code(vocabs.cargo_types, "cargo_type", entry["cargo_type"])
+    effects = []
+    for effect in entry["effects"]:
+        code = _code(vocabs.effects, "effects", effect)
+        if code not in effects:
+            effects.append(code)
+    if not effects:
+        raise DataError("effects: at least one effect is needed")
+    model = entry.get("model", NOT_STATED)
+    if model not in MODEL_SYSTEMS:
+        raise DataError(f"model: {model!r} is not one of {', '.join(MODEL_SYSTEMS)}")
+    cargo = [item for wording in entry.get("cargo", []) for item in make_cargo(wording)]
+    return Claim(
+        id=claim_id,
+        ref=ref,
+        source=source,
+        cargo_type=cargo_type,
+        effects=effects,
+        cargo=cargo,
+        engineering=list(entry.get("engineering", [])),
+        pathways=list(entry.get("pathways", [])),
+        **{key: entry[key] for key in TEXT_KEYS if key in entry and key not in ("source", "cargo_type")},
+    )
+
+
+def _code(vocab: Vocabulary, key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise DataError(f"{key}: must be text, got {value!r}")
+    code = vocab.lookup(value)
+    if code is None:
+        raise DataError(f"{key}: {vocab.unknown_message(value)}")
+    return code
+
+
+def load_claims(path: Path, vocabs: Vocabularies, ref_numbers: set[int]) -> list[Claim]:
+    """Read and validate the whole claims file; the first problem stops it with file:line."""
+    if not path.exists():
+        return []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot be read ({exc})") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(f"{path}: {exc}") from exc
+    entries = data.get("claim", [])
+    if not isinstance(entries, list):
+        raise DataError(f"{path}: 'claim' must be an array of tables ([[claim]])")
+    lines = text.splitlines()
+    headers = [n for n, line in enumerate(lines, 1) if line.strip() == "[[claim]]"]
+    claims: list[Claim] = []
+    seen: dict[int, int] = {}
+    for position, entry in enumerate(entries):
+        start = headers[position] if position < len(headers) else 0
+        try:
+            claim = validate_claim(entry, vocabs, ref_numbers)
+        except DataError as exc:
+            field_name = str(exc).split(":", 1)[0].strip("'")
+            line = _field_line(lines, start, field_name)
+            raise DataError(f"{path}:{line}: claim {entry.get('id', '?')}: {exc}") from exc
+        if claim.id in seen:
+            raise DataError(f"{path}:{start}: claim id {claim.id} repeats (first at line {seen[claim.id]})")
+        seen[claim.id] = start
+        claims.append(claim)
+    return claims
+
+
+def _field_line(lines: list[str], start: int, field_name: str) -> int:
+    """The line of `field_name = ...` inside the block starting at `start` (else the header)."""
+    for number in range(start, len(lines)):
+        stripped = lines[number].strip()
+        if stripped == "[[claim]]":
+            break
+        if stripped.startswith(f"{field_name} ") or stripped.startswith(f"{field_name}="):
+            return number + 1
+    return start

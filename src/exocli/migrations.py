@@ -1,0 +1,143 @@
+"""Schema migrations (append-only, named). Imported only when the database is built."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from exocli.db import MIGRATION_NAMES, MIGRATION_SET
+
+migrations = Migrations(MIGRATION_SET)
+
+
+@migrations(name="001_references")
+def _references(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE refs (
+            id INTEGER PRIMARY KEY,
+            number INTEGER UNIQUE,
+            kind TEXT NOT NULL CHECK (kind IN ('article', 'web', 'unparsed')),
+            raw TEXT NOT NULL,
+            title TEXT,
+            journal TEXT,
+            year INTEGER,
+            volume TEXT,
+            issue TEXT,
+            pages TEXT,
+            doi TEXT COLLATE NOCASE,
+            url TEXT,
+            et_al INTEGER NOT NULL DEFAULT 0,
+            problem TEXT
+        );
+        CREATE INDEX refs_doi ON refs (doi);
+        CREATE TABLE ref_authors (
+            ref_id INTEGER NOT NULL REFERENCES refs (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            family TEXT NOT NULL,
+            given TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (ref_id, position)
+        );
+        CREATE INDEX ref_authors_family ON ref_authors (family COLLATE NOCASE);
+        """
+    )
+
+
+@migrations(name="002_vocabularies_and_claims")
+def _claims(db: Database) -> None:
+    # Lists (cargo, effects, pathway parts, engineering) live in link tables: each is
+    # indexed on (value, claim_id), so a filter is an index lookup, not a JSON scan.
+    db.executescript(
+        """
+        CREATE TABLE vocab_terms (
+            vocab TEXT NOT NULL,
+            code TEXT NOT NULL,
+            label TEXT NOT NULL,
+            parent TEXT,
+            stem INTEGER,
+            position INTEGER NOT NULL,
+            PRIMARY KEY (vocab, code)
+        );
+        CREATE TABLE vocab_synonyms (
+            vocab TEXT NOT NULL,
+            code TEXT NOT NULL,
+            synonym TEXT NOT NULL,
+            PRIMARY KEY (vocab, code, synonym),
+            FOREIGN KEY (vocab, code) REFERENCES vocab_terms (vocab, code) ON DELETE CASCADE
+        );
+        CREATE TABLE claims (
+            id INTEGER PRIMARY KEY,
+            ref_id INTEGER REFERENCES refs (id),
+            section TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL,
+            source_wording TEXT NOT NULL DEFAULT '',
+            cargo_type TEXT NOT NULL,
+            species TEXT NOT NULL DEFAULT 'not stated',
+            model TEXT NOT NULL DEFAULT 'not stated',
+            injury TEXT NOT NULL DEFAULT 'not stated',
+            route TEXT NOT NULL DEFAULT 'not stated',
+            dose TEXT NOT NULL DEFAULT 'not stated',
+            outcome TEXT NOT NULL DEFAULT 'not stated',
+            note TEXT NOT NULL DEFAULT '',
+            added_by TEXT NOT NULL DEFAULT '',
+            added_at TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX claims_ref ON claims (ref_id);
+        CREATE INDEX claims_source ON claims (source, cargo_type);
+        CREATE INDEX claims_cargo_type ON claims (cargo_type);
+        CREATE TABLE claim_cargos (
+            claim_id INTEGER NOT NULL REFERENCES claims (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            wording TEXT NOT NULL,
+            name TEXT NOT NULL,
+            key TEXT NOT NULL,
+            family TEXT,
+            letter TEXT,
+            paralog TEXT,
+            arm TEXT,
+            PRIMARY KEY (claim_id, position)
+        );
+        CREATE INDEX claim_cargos_family ON claim_cargos (family, claim_id);
+        CREATE INDEX claim_cargos_key ON claim_cargos (key, claim_id);
+        CREATE TABLE claim_effects (
+            claim_id INTEGER NOT NULL REFERENCES claims (id) ON DELETE CASCADE,
+            effect TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            PRIMARY KEY (claim_id, effect)
+        ) WITHOUT ROWID;
+        CREATE INDEX claim_effects_effect ON claim_effects (effect, claim_id);
+        CREATE TABLE claim_pathways (
+            claim_id INTEGER NOT NULL REFERENCES claims (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            pathway TEXT NOT NULL,
+            PRIMARY KEY (claim_id, position)
+        );
+        CREATE TABLE claim_pathway_parts (
+            claim_id INTEGER NOT NULL REFERENCES claims (id) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            part TEXT NOT NULL,
+            PRIMARY KEY (claim_id, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX claim_pathway_parts_key ON claim_pathway_parts (key, claim_id);
+        CREATE TABLE claim_engineering (
+            claim_id INTEGER NOT NULL REFERENCES claims (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            term TEXT NOT NULL,
+            PRIMARY KEY (claim_id, position)
+        );
+        """
+    )
+
+
+@migrations(name="003_claims_fts")
+def _claims_fts(db: Database) -> None:
+    # One document per claim (rowid = claim id): its words plus the cited reference's title.
+    db.execute("CREATE VIRTUAL TABLE claims_fts USING fts5(body, tokenize = 'unicode61 remove_diacritics 2')")
+
+
+def apply(db: Database) -> None:
+    registered = tuple(m.name for m in migrations._migrations)
+    if registered != MIGRATION_NAMES:  # pragma: no cover - a developer error
+        raise RuntimeError(f"db.MIGRATION_NAMES is out of date: {registered}")
+    migrations.apply(db)

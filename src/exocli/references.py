@@ -1,0 +1,251 @@
+"""The workspace's reference list: reading it from the database and importing new lists."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from exocli.errors import DataError, NotFoundError
+from exocli.refparse import (
+    Author,
+    ParsedReference,
+    doi_key,
+    parse_reference_list,
+    try_normalize_doi,
+)
+from exocli.textio import atomic_write
+from exocli.workspace import Workspace
+
+REFERENCE_COLUMNS = (
+    "number",
+    "kind",
+    "authors",
+    "title",
+    "journal",
+    "year",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "url",
+)
+
+
+@dataclass
+class Reference:
+    id: int
+    number: int | None
+    kind: str
+    raw: str
+    title: str | None
+    journal: str | None
+    year: int | None
+    volume: str | None
+    issue: str | None
+    pages: str | None
+    doi: str | None
+    url: str | None
+    et_al: bool
+    problem: str | None
+    authors: list[Author] = field(default_factory=list)
+
+    @property
+    def first_author(self) -> str:
+        return self.authors[0].family if self.authors else ""
+
+    @property
+    def short(self) -> str:
+        """'Liu 2022' style label for tables."""
+        who = self.first_author or (self.title or self.raw)[:20]
+        return f"{who} {self.year}" if self.year else who
+
+    def author_text(self) -> str:
+        names = "; ".join(a.display() for a in self.authors)
+        return f"{names}; et al." if self.et_al else names
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "kind": self.kind,
+            "authors": [{"family": a.family, "given": a.given} for a in self.authors],
+            "et_al": self.et_al,
+            "title": self.title,
+            "journal": self.journal,
+            "year": self.year,
+            "volume": self.volume,
+            "issue": self.issue,
+            "pages": self.pages,
+            "doi": self.doi,
+            "url": self.url,
+            "raw": self.raw,
+            "problem": self.problem,
+        }
+
+
+_SELECT = (
+    "SELECT id, number, kind, raw, title, journal, year, volume, issue, pages, doi, url, et_al,"
+    " problem FROM refs"
+)
+
+
+def _rows_to_references(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Reference]:
+    refs = [
+        Reference(
+            row["id"],
+            row["number"],
+            row["kind"],
+            row["raw"],
+            row["title"],
+            row["journal"],
+            row["year"],
+            row["volume"],
+            row["issue"],
+            row["pages"],
+            row["doi"],
+            row["url"],
+            bool(row["et_al"]),
+            row["problem"],
+        )
+        for row in rows
+    ]
+    by_id = {ref.id: ref for ref in refs}
+    if by_id:
+        marks = ",".join("?" * len(by_id)) if len(by_id) < 500 else None
+        sql = "SELECT ref_id, family, given FROM ref_authors"
+        params: list[int] = []
+        if marks:
+            sql += f" WHERE ref_id IN ({marks})"  # placeholders only
+            params = list(by_id)
+        for ref_id, family, given in conn.execute(sql + " ORDER BY ref_id, position", params):
+            if ref_id in by_id:
+                by_id[ref_id].authors.append(Author(family, given))
+    return refs
+
+
+def list_references(conn: sqlite3.Connection) -> list[Reference]:
+    rows = conn.execute(_SELECT + " ORDER BY number IS NULL, number, id").fetchall()
+    return _rows_to_references(conn, rows)
+
+
+def references_by_ids(conn: sqlite3.Connection, ids: list[int]) -> dict[int, Reference]:
+    if not ids:
+        return {}
+    unique = sorted(set(ids))
+    rows: list[sqlite3.Row] = []
+    for start in range(0, len(unique), 500):
+        chunk = unique[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows += conn.execute(_SELECT + f" WHERE id IN ({marks})", chunk).fetchall()
+    return {ref.id: ref for ref in _rows_to_references(conn, rows)}
+
+
+def get_reference(conn: sqlite3.Connection, ident: str) -> Reference:
+    """A reference by review number, DOI (any form) or citation key."""
+    text = ident.strip()
+    rows: list[sqlite3.Row] = []
+    if text.isdigit():
+        rows = conn.execute(_SELECT + " WHERE number = ?", (int(text),)).fetchall()
+    else:
+        doi = try_normalize_doi(text)
+        if doi is not None:
+            rows = conn.execute(_SELECT + " WHERE doi = ?", (doi,)).fetchall()
+        elif _has_column(conn, "refs", "citekey"):
+            rows = conn.execute(_SELECT + " WHERE citekey = ? COLLATE NOCASE", (text,)).fetchall()
+    if not rows:
+        raise NotFoundError(f"no reference {text!r} in this workspace (give a number, DOI or key)")
+    return _rows_to_references(conn, rows[:1])[0]
+
+
+def _has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
+    return any(row[1] == column for row in conn.execute(f"PRAGMA table_info({table})"))
+
+
+@dataclass
+class ImportResult:
+    added: list[int]
+    replaced: list[int]
+    unchanged: list[int]
+    problems: list[str]
+    total: int
+
+
+def plan_import(
+    existing: list[ParsedReference], text: str, source: str, replace: bool
+) -> tuple[str, ImportResult]:
+    """Merge a numbered list into the workspace's list; return the new text and what changed."""
+    try:
+        parsed = parse_reference_list(text, source)
+    except ValueError as exc:
+        raise DataError(str(exc)) from exc
+    incoming = parsed.references
+    unparsed = sum(ref.kind == "unparsed" for ref in incoming)
+    if unparsed * 2 > len(incoming):
+        raise DataError(
+            f"{source}: does not look like a reference list ({unparsed} of {len(incoming)} entries"
+            " do not parse as references)"
+        )
+    current = {} if replace else {ref.number: ref for ref in existing if ref.number is not None}
+    before = {ref.number: ref for ref in existing if ref.number is not None}
+    added, replaced, unchanged = [], [], []
+    for ref in incoming:
+        assert ref.number is not None
+        old = current.get(ref.number)
+        if old is None:
+            (replaced if ref.number in before and before[ref.number].raw != ref.raw else added).append(
+                ref.number
+            )
+        elif old.raw == ref.raw:
+            unchanged.append(ref.number)
+            continue
+        else:
+            raise DataError(
+                f"{source}: reference {ref.number} differs from the workspace's reference {ref.number};"
+                " use --replace to replace the whole list"
+            )
+        current[ref.number] = ref
+    if not replace:
+        _check_duplicate_dois(list(current.values()), source)
+    merged = sorted(current.values(), key=lambda ref: ref.number or 0)
+    new_text = "".join(f"{ref.number}. {ref.raw}\n" for ref in merged)
+    result = ImportResult(added, replaced, unchanged, parsed.problems, len(incoming))
+    return new_text, result
+
+
+def _check_duplicate_dois(refs: list[ParsedReference], source: str) -> None:
+    seen: dict[str, int | None] = {}
+    for ref in refs:
+        if ref.doi:
+            key = doi_key(ref.doi)
+            if key in seen:
+                raise DataError(
+                    f"{source}: reference {ref.number} has the DOI of reference {seen[key]} ({ref.doi})"
+                )
+            seen[key] = ref.number
+
+
+def import_references(ws: Workspace, path: Path, replace: bool = False) -> ImportResult:
+    """Parse FILE, merge it into the workspace's list (text first, then the database)."""
+    from exocli.db import open_database
+    from exocli.store import load_snapshot, read_references, rebuild
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise DataError(f"{path}: no such file") from exc
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror})") from exc
+    existing, _ = read_references(ws)
+    new_text, result = plan_import(existing, text, str(path), replace)
+    # Validate the whole workspace against the new list before anything is written.
+    snapshot = load_snapshot(ws, references_text=new_text)
+    conn = open_database(ws)
+    try:
+        atomic_write(ws.references_path, new_text)
+        rebuild(ws, conn, snapshot)
+    finally:
+        conn.close()
+    return result

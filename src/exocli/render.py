@@ -1,0 +1,228 @@
+"""Turning rows into output: rich tables on a terminal, csv/tsv/json/markdown for pipes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any, TextIO
+
+from exocli.errors import UsageError
+
+FORMATS = ("table", "csv", "tsv", "json", "markdown")
+
+
+def check_format(fmt: str, allowed: Sequence[str] = FORMATS) -> str:
+    value = fmt.lower()
+    if value not in allowed:
+        raise UsageError(f"--format must be one of {', '.join(allowed)}, not {fmt!r}")
+    return value
+
+
+def cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return "; ".join(cell_text(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def make_console(stream: TextIO | None = None) -> Any:
+    """A rich console that writes plain text when not on a terminal or when NO_COLOR is set."""
+    from rich.console import Console
+
+    target = stream or sys.stdout
+    tty = target.isatty()
+    no_color = bool(os.environ.get("NO_COLOR")) or not tty
+    # A pipe has no width; rich would assume 80 columns and wrap every cell.
+    width = None if tty or os.environ.get("COLUMNS") else 160
+    return Console(
+        file=target,
+        no_color=no_color,
+        highlight=False,
+        soft_wrap=False,
+        width=width,
+        force_terminal=False if not tty else None,
+    )
+
+
+def write_rows(
+    columns: Sequence[str],
+    rows: Sequence[Mapping[str, Any]],
+    fmt: str,
+    *,
+    title: str | None = None,
+    json_rows: Sequence[Mapping[str, Any]] | None = None,
+    stream: TextIO | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    """Write `rows` (dicts) in `fmt`. JSON keeps native types (lists, numbers, null)."""
+    out = stream or sys.stdout
+    labels = [(headers or {}).get(c, c) for c in columns]
+    if fmt == "json":
+        payload = json_rows if json_rows is not None else [{c: r.get(c) for c in columns} for r in rows]
+        out.write(json.dumps(list(payload), ensure_ascii=False, indent=2) + "\n")
+    elif fmt in ("csv", "tsv"):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([cell_text(row.get(c)) for c in columns])
+        out.write(buffer.getvalue())
+    elif fmt == "markdown":
+        out.write(markdown_table(labels, [[cell_text(r.get(c)) for c in columns] for r in rows]))
+    else:
+        from rich.table import Table
+
+        table = Table(title=title, show_lines=False, header_style="bold")
+        for label in labels:
+            table.add_column(label, overflow="fold")
+        for row in rows:
+            table.add_row(*[cell_text(row.get(c)) for c in columns])
+        make_console(out).print(table)
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    def clean(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(clean(h) for h in headers) + " |"]
+    lines.append("|" + "|".join(" --- " for _ in headers) + "|")
+    lines += ["| " + " | ".join(clean(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def message(text: str) -> None:
+    """Counts, hints and warnings go to stderr, never mixed with data."""
+    sys.stderr.write(text.rstrip("\n") + "\n")
+
+
+def show_reference(ref: Any, claims: Sequence[Mapping[str, Any]], fmt: str) -> None:
+    """One reference in full, then the claims that cite it."""
+    if fmt == "json":
+        data = ref.as_dict()
+        data["claims"] = list(claims)
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return
+    fields = [
+        ("Number", ref.number),
+        ("Kind", ref.kind),
+        ("Authors", ref.author_text()),
+        ("Title", ref.title),
+        ("Journal", ref.journal),
+        ("Year", ref.year),
+        ("Volume", ref.volume),
+        ("Issue", ref.issue),
+        ("Pages", ref.pages),
+        ("DOI", ref.doi),
+        ("URL", ref.url),
+        ("Problem", ref.problem),
+        ("As written", ref.raw),
+    ]
+    out = sys.stdout
+    for label, value in fields:
+        if value not in (None, ""):
+            out.write(f"{label + ':':<12}{value}\n")
+    out.write(f"\nClaims citing it: {len(claims)}\n")
+    for claim in claims:
+        cargo = ", ".join(claim["cargo"]) or "no cargo named"
+        out.write(
+            f"  #{claim['id']} {claim['source']} exosomes; {claim['cargo_type']}: {cargo}; "
+            f"effects: {', '.join(claim['effects'])}\n"
+        )
+        if claim["pathways"]:
+            out.write(f"      pathways: {'; '.join(claim['pathways'])}\n")
+        details = [
+            f"{label}: {claim[key]}"
+            for label, key in (
+                ("species", "species"),
+                ("model", "model"),
+                ("injury", "injury"),
+                ("route", "route"),
+                ("dose", "dose"),
+                ("outcome", "outcome"),
+            )
+            if claim[key] and claim[key] != "not stated"
+        ]
+        if details:
+            out.write(f"      {'; '.join(details)}\n")
+        if claim["note"]:
+            out.write(f"      note: {claim['note']}\n")
+
+
+CLAIM_HEADERS = {
+    "ref": "Ref",
+    "study": "Study",
+    "source": "Source",
+    "cargo": "Cargo",
+    "pathways": "Pathway",
+    "effects": "Effect",
+    "model": "Model",
+    "cargo_type": "Type",
+    "id": "ID",
+}
+
+
+def write_claims(claims: Sequence[dict[str, Any]], fmt: str, columns: str | None = None) -> None:
+    """Claims as a table (with the cited DOIs under it) or as data for other programs."""
+    from exocli.query import CLAIM_COLUMNS, TABLE_COLUMNS, model_label
+
+    chosen = _choose_columns(columns, TABLE_COLUMNS if fmt == "table" else CLAIM_COLUMNS, CLAIM_COLUMNS)
+    if fmt == "json":
+        write_rows(chosen, claims, fmt, json_rows=[{c: claim[c] for c in chosen} for claim in claims])
+        return
+    if fmt != "table":
+        write_rows(chosen, claims, fmt)
+        return
+    rows = []
+    for claim in claims:
+        row = dict(claim)
+        row["model"] = model_label(claim)
+        row["ref"] = claim["ref"] if claim["ref"] is not None else "-"
+        row["cargo"] = claim["cargo"] or ["-"]
+        rows.append(row)
+    write_rows(chosen, rows, fmt, headers=CLAIM_HEADERS)
+    cited: dict[int, str] = {}
+    for claim in claims:
+        if claim["ref"] is not None and claim["ref"] not in cited:
+            cited[claim["ref"]] = claim["doi"] or "(no DOI)"
+    if cited:
+        lines = [f"  [{number}] {doi}" for number, doi in sorted(cited.items())]
+        sys.stdout.write("References:\n" + "\n".join(lines) + "\n")
+
+
+def _choose_columns(columns: str | None, default: Sequence[str], known: Sequence[str]) -> list[str]:
+    if not columns:
+        return list(default)
+    chosen = [c.strip() for c in columns.split(",") if c.strip()]
+    wrong = [c for c in chosen if c not in known]
+    if wrong:
+        raise UsageError(f"--columns: unknown column {wrong[0]!r}; choose from {', '.join(known)}")
+    return chosen
+
+
+def write_matrix(matrix: Any, fmt: str) -> None:
+    """The source x effect matrix: counts, with empty cells marked on a terminal."""
+    columns = ["source", *matrix.effects, "total"]
+    rows = []
+    for source, counts in matrix.rows.items():
+        row: dict[str, Any] = {"source": source, "total": matrix.totals[source]}
+        for effect in matrix.effects:
+            value = counts.get(effect, 0)
+            row[effect] = value if fmt != "table" or value else "·"
+        rows.append(row)
+    if fmt == "json":
+        payload = {
+            "sources": list(matrix.rows),
+            "effects": list(matrix.effects),
+            "counts": {s: {e: c.get(e, 0) for e in matrix.effects} for s, c in matrix.rows.items()},
+            "claims_per_source": matrix.totals,
+        }
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        return
+    write_rows(columns, rows, fmt, title="Claims per source x effect" if fmt == "table" else None)

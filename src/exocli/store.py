@@ -1,0 +1,245 @@
+"""Building the database from the workspace's text (references, vocabularies, claims).
+
+Everything is parsed and validated first; only then is the database rewritten, in one
+transaction, so bad text leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from exocli.db import content_fingerprint, corrupt, stat_fingerprint
+from exocli.errors import DataError
+from exocli.evidence import Claim, Vocabularies, load_claims
+from exocli.refparse import ParsedReference, parse_reference_list
+from exocli.vocab import Vocabulary, load_vocabulary_file
+from exocli.workspace import Workspace
+
+DATA_TABLES = (
+    "claims_fts",
+    "claim_engineering",
+    "claim_pathway_parts",
+    "claim_pathways",
+    "claim_effects",
+    "claim_cargos",
+    "claims",
+    "vocab_synonyms",
+    "vocab_terms",
+    "ref_authors",
+    "refs",
+)
+
+
+@dataclass
+class Snapshot:
+    references: list[ParsedReference]
+    reference_problems: list[str]
+    vocabs: Vocabularies
+    claims: list[Claim]
+
+
+def load_vocabularies(ws: Workspace) -> Vocabularies:
+    def one(name: str) -> Vocabulary:
+        return load_vocabulary_file(name, ws.vocab_path(name))
+
+    return Vocabularies(one("sources"), one("effects"), one("cargo-types"), one("pathways"))
+
+
+def read_references(ws: Workspace, text: str | None = None) -> tuple[list[ParsedReference], list[str]]:
+    path = ws.references_path
+    if text is None:
+        if not path.exists():
+            return [], []
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataError(f"{path}: cannot be read ({exc})") from exc
+    if not text.strip():
+        return [], []
+    try:
+        parsed = parse_reference_list(text, ws.relative(path))
+    except ValueError as exc:
+        raise DataError(str(exc)) from exc
+    return parsed.references, parsed.problems
+
+
+def load_snapshot(ws: Workspace, references_text: str | None = None) -> Snapshot:
+    references, problems = read_references(ws, references_text)
+    vocabs = load_vocabularies(ws)
+    numbers = {ref.number for ref in references if ref.number is not None}
+    claims = load_claims(ws.claims_path, vocabs, numbers)
+    return Snapshot(references, problems, vocabs, claims)
+
+
+def rebuild(ws: Workspace, conn: sqlite3.Connection, snapshot: Snapshot | None = None) -> Snapshot:
+    """Migrate, then replace every row with what the text says, in one transaction."""
+    from sqlite_utils import Database
+
+    from exocli import migrations
+
+    snapshot = snapshot or load_snapshot(ws)
+    db = Database(conn)
+    try:
+        migrations.apply(db)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for table in DATA_TABLES:
+                conn.execute(f"DELETE FROM {table}")  # fixed names, not user input
+            _write_references(conn, snapshot.references)
+            _write_vocabularies(conn, snapshot.vocabs)
+            _write_claims(conn, snapshot.claims, snapshot.vocabs.pathways)
+            conn.executemany(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                [
+                    ("stat_fingerprint", stat_fingerprint(ws)),
+                    ("content_fingerprint", content_fingerprint(ws)),
+                ],
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    except sqlite3.DatabaseError as exc:
+        raise corrupt(Path(ws.db_path), exc) from exc
+    return snapshot
+
+
+def _write_references(conn: sqlite3.Connection, references: list[ParsedReference]) -> None:
+    for ref in references:
+        cursor = conn.execute(
+            "INSERT INTO refs (number, kind, raw, title, journal, year, volume, issue, pages, doi,"
+            " url, et_al, problem) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                ref.number,
+                ref.kind,
+                ref.raw,
+                ref.title,
+                ref.journal,
+                ref.year,
+                ref.volume,
+                ref.issue,
+                ref.pages,
+                ref.doi,
+                ref.url,
+                int(ref.et_al),
+                ref.problem,
+            ),
+        )
+        conn.executemany(
+            "INSERT INTO ref_authors (ref_id, position, family, given) VALUES (?, ?, ?, ?)",
+            [(cursor.lastrowid, i, a.family, a.given) for i, a in enumerate(ref.authors)],
+        )
+
+
+def _write_vocabularies(conn: sqlite3.Connection, vocabs: Vocabularies) -> None:
+    for name in ("sources", "effects", "cargo-types", "pathways"):
+        vocab = vocabs.by_name(name)
+        for position, term in enumerate(vocab.terms.values()):
+            conn.execute(
+                "INSERT INTO vocab_terms (vocab, code, label, parent, stem, position)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    name,
+                    term.code,
+                    term.label,
+                    term.parent,
+                    None if term.stem is None else int(term.stem),
+                    position,
+                ),
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO vocab_synonyms (vocab, code, synonym) VALUES (?, ?, ?)",
+                [(name, term.code, synonym) for synonym in term.synonyms],
+            )
+
+
+def _write_claims(conn: sqlite3.Connection, claims: list[Claim], pathways: Vocabulary) -> None:
+    ref_ids = {row[0]: row[1] for row in conn.execute("SELECT number, id FROM refs")}
+    write_claims(conn, claims, ref_ids, pathways)
+
+
+def write_claims(
+    conn: sqlite3.Connection, claims: list[Claim], ref_ids: dict[int, int], pathways: Vocabulary
+) -> None:
+    """Insert claims and their link rows (the caller owns the transaction)."""
+    claim_rows, cargo_rows, effect_rows, pathway_rows, part_rows, engineering_rows = ([], [], [], [], [], [])
+    for c in claims:
+        claim_rows.append(
+            (
+                c.id,
+                ref_ids.get(c.ref) if c.ref is not None else None,
+                c.section,
+                c.source,
+                c.source_wording,
+                c.cargo_type,
+                c.species,
+                c.model,
+                c.injury,
+                c.route,
+                c.dose,
+                c.outcome,
+                c.note,
+                c.added_by,
+                c.added_at,
+            )
+        )
+        cargo_rows += [
+            (c.id, i, g.wording, g.name, g.key, g.family, g.letter, g.paralog, g.arm)
+            for i, g in enumerate(c.cargo)
+        ]
+        effect_rows += [(c.id, e, i) for i, e in enumerate(c.effects)]
+        pathway_rows += [(c.id, i, p) for i, p in enumerate(c.pathways)]
+        part_rows += [(c.id, p.key, p.part) for p in c.pathway_parts(pathways)]
+        engineering_rows += [(c.id, i, t) for i, t in enumerate(c.engineering)]
+    conn.executemany(
+        "INSERT INTO claims (id, ref_id, section, source, source_wording, cargo_type, species,"
+        " model, injury, route, dose, outcome, note, added_by, added_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        claim_rows,
+    )
+    conn.executemany(
+        "INSERT INTO claim_cargos (claim_id, position, wording, name, key, family, letter,"
+        " paralog, arm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        cargo_rows,
+    )
+    conn.executemany("INSERT INTO claim_effects (claim_id, effect, position) VALUES (?, ?, ?)", effect_rows)
+    conn.executemany(
+        "INSERT INTO claim_pathways (claim_id, position, pathway) VALUES (?, ?, ?)", pathway_rows
+    )
+    conn.executemany("INSERT INTO claim_pathway_parts (claim_id, key, part) VALUES (?, ?, ?)", part_rows)
+    conn.executemany(
+        "INSERT INTO claim_engineering (claim_id, position, term) VALUES (?, ?, ?)",
+        engineering_rows,
+    )
+    titles = {ref_id: title or "" for ref_id, title in conn.execute("SELECT id, title FROM refs")}
+    conn.executemany(
+        "INSERT INTO claims_fts (rowid, body) VALUES (?, ?)",
+        [(c.id, claim_document(c, titles.get(ref_ids.get(c.ref, -1), ""))) for c in claims],
+    )
+
+
+def claim_document(claim: Claim, title: str) -> str:
+    """The words full-text search sees for one claim."""
+    return " ".join(
+        [
+            claim.section,
+            claim.source,
+            claim.source_wording,
+            claim.cargo_type,
+            *(g.wording for g in claim.cargo),
+            *(g.name for g in claim.cargo),
+            *claim.engineering,
+            *claim.pathways,
+            *claim.effects,
+            claim.species,
+            claim.model,
+            claim.injury,
+            claim.route,
+            claim.dose,
+            claim.outcome,
+            claim.note,
+            title,
+        ]
+    )

@@ -1,0 +1,153 @@
+"""Workspaces: where exocli finds its configuration, curated text and database."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from exocli.errors import WorkspaceError
+
+CONFIG_NAME = "exocli.toml"
+DEFAULT_REFERENCES = "refs/references.txt"
+HOW_TO_GET_ONE = (
+    "run inside a workspace, pass --home DIR or set EXOCLI_HOME; create one with `exocli init DIR`"
+)
+VOCAB_NAMES = ("sources", "effects", "cargo-types", "pathways")
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def refs_dir(self) -> Path:
+        return self.root / "refs"
+
+    @property
+    def db_dir(self) -> Path:
+        return self.root / "db"
+
+    @property
+    def db_path(self) -> Path:
+        return self.db_dir / "exocli.sqlite"
+
+    @property
+    def references_path(self) -> Path:
+        rel = self.config.get("workspace", {}).get("references", DEFAULT_REFERENCES)
+        return self.root / rel
+
+    @property
+    def claims_path(self) -> Path:
+        return self.db_dir / "claims.toml"
+
+    @property
+    def vocab_dir(self) -> Path:
+        return self.db_dir / "vocab"
+
+    @property
+    def crossref_dir(self) -> Path:
+        return self.refs_dir / "crossref"
+
+    @property
+    def name(self) -> str:
+        return str(self.config.get("workspace", {}).get("name", self.root.name))
+
+    def vocab_path(self, name: str) -> Path:
+        """The workspace's own vocabulary file, else the one bundled with exocli."""
+        own = self.vocab_dir / f"{name}.toml"
+        return own if own.exists() else bundled_vocab_dir() / f"{name}.toml"
+
+    def relative(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+    def source_files(self) -> Iterator[Path]:
+        """Every text file the database is built from, in a stable order."""
+        yield self.root / CONFIG_NAME
+        yield self.references_path
+        yield self.claims_path
+        for name in VOCAB_NAMES:
+            yield self.vocab_path(name)
+        if self.crossref_dir.is_dir():
+            yield from sorted(self.crossref_dir.glob("*.json"))
+
+
+def bundled_vocab_dir() -> Path:
+    return Path(__file__).parent / "data" / "vocab"
+
+
+def load_config(root: Path) -> dict[str, Any]:
+    path = root / CONFIG_NAME
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkspaceError(f"{path}: not a valid exocli.toml ({exc})") from exc
+    except OSError as exc:
+        raise WorkspaceError(f"{path}: cannot be read ({exc.strerror})") from exc
+
+
+def open_workspace(root: Path) -> Workspace:
+    root = root.expanduser().resolve()
+    if not (root / CONFIG_NAME).is_file():
+        raise WorkspaceError(f"{root} is not an exocli workspace (no {CONFIG_NAME}); {HOW_TO_GET_ONE}")
+    return Workspace(root=root, config=load_config(root))
+
+
+def find_workspace(home: Path | None = None, cwd: Path | None = None) -> Workspace:
+    """--home, else EXOCLI_HOME, else the nearest folder upwards holding exocli.toml."""
+    if home is not None:
+        return open_workspace(home)
+    env_home = os.environ.get("EXOCLI_HOME")
+    if env_home:
+        return open_workspace(Path(env_home))
+    start = (cwd or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return Workspace(root=folder, config=load_config(folder))
+    raise WorkspaceError(f"no exocli workspace here ({start}); {HOW_TO_GET_ONE}")
+
+
+def init_workspace(root: Path, name: str | None = None) -> Workspace:
+    """Create an empty workspace: config, refs/, db/ and a copy of the default vocabularies."""
+    root = root.expanduser().resolve()
+    if (root / CONFIG_NAME).exists():
+        raise WorkspaceError(f"{root} is already an exocli workspace")
+    if root.exists() and not root.is_dir():
+        raise WorkspaceError(f"{root} exists and is not a folder")
+    title = name or root.name
+    try:
+        (root / "refs").mkdir(parents=True, exist_ok=True)
+        (root / "db" / "vocab").mkdir(parents=True, exist_ok=True)
+        for vocab in VOCAB_NAMES:
+            source = bundled_vocab_dir() / f"{vocab}.toml"
+            (root / "db" / "vocab" / f"{vocab}.toml").write_text(
+                source.read_text(encoding="utf-8"), encoding="utf-8"
+            )
+        (root / "refs" / "references.txt").touch()
+        (root / "db" / "claims.toml").write_text(
+            "# exocli evidence claims: one [[claim]] per finding of one cited study.\n",
+            encoding="utf-8",
+        )
+        (root / ".gitignore").write_text("db/*.sqlite\ndb/*.sqlite-*\n", encoding="utf-8")
+        (root / CONFIG_NAME).write_text(
+            "# exocli workspace\n[workspace]\n"
+            f"name = {_toml_string(title)}\n"
+            f'references = "{DEFAULT_REFERENCES}"\n\n[crossref]\nmailto = ""\n',
+            encoding="utf-8",
+        )
+    except OSError as exc:
+        raise WorkspaceError(f"cannot create workspace in {root}: {exc.strerror}") from exc
+    return open_workspace(root)
+
+
+def _toml_string(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
