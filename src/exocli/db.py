@@ -16,7 +16,7 @@ from exocli.errors import DatabaseError
 from exocli.workspace import Workspace
 
 MIGRATION_SET = "exocli"
-MIGRATION_NAMES = ("001_references", "002_vocabularies_and_claims", "003_claims_fts")
+MIGRATION_NAMES = ("001_references", "002_vocabularies_and_claims", "003_claims_fts", "004_crossref")
 BUSY_TIMEOUT_MS = 10_000
 
 

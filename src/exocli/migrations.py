@@ -136,6 +136,54 @@ def _claims_fts(db: Database) -> None:
     db.execute("CREATE VIRTUAL TABLE claims_fts USING fts5(body, tokenize = 'unicode61 remove_diacritics 2')")
 
 
+@migrations(name="004_crossref")
+def _crossref(db: Database) -> None:
+    # Derived from refs/crossref/*.json on every rebuild; the JSON files are the record.
+    db.executescript(
+        """
+        CREATE TABLE crossref_works (
+            doi TEXT PRIMARY KEY COLLATE NOCASE,
+            status TEXT NOT NULL CHECK (status IN ('ok', 'not_found')),
+            fetched_at TEXT NOT NULL,
+            pool TEXT,
+            message TEXT
+        );
+        CREATE TABLE ref_resolution (
+            ref_id INTEGER PRIMARY KEY REFERENCES refs (id) ON DELETE CASCADE,
+            doi TEXT COLLATE NOCASE,
+            method TEXT NOT NULL CHECK (method IN ('doi', 'bibliographic')),
+            status TEXT NOT NULL
+                CHECK (status IN ('ok', 'mismatch', 'not_found', 'ambiguous', 'no_match')),
+            differences TEXT NOT NULL DEFAULT '[]',
+            score REAL,
+            checked_at TEXT
+        );
+        CREATE INDEX ref_resolution_status ON ref_resolution (status);
+        CREATE TABLE ref_candidates (
+            ref_id INTEGER NOT NULL REFERENCES refs (id) ON DELETE CASCADE,
+            rank INTEGER NOT NULL,
+            doi TEXT,
+            title TEXT,
+            first_author TEXT,
+            year INTEGER,
+            journal TEXT,
+            score REAL NOT NULL,
+            PRIMARY KEY (ref_id, rank)
+        );
+        CREATE TABLE ref_updates (
+            ref_id INTEGER NOT NULL REFERENCES refs (id) ON DELETE CASCADE,
+            relation TEXT NOT NULL,
+            type TEXT NOT NULL,
+            label TEXT NOT NULL,
+            source TEXT NOT NULL DEFAULT '',
+            doi TEXT NOT NULL DEFAULT '',
+            date TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (ref_id, relation, type, doi)
+        );
+        """
+    )
+
+
 def apply(db: Database) -> None:
     registered = tuple(m.name for m in migrations._migrations)
     if registered != MIGRATION_NAMES:  # pragma: no cover - a developer error

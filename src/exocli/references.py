@@ -50,6 +50,10 @@ class Reference:
     et_al: bool
     problem: str | None
     authors: list[Author] = field(default_factory=list)
+    check: str = "unchecked"  # Crossref verdict: ok, mismatch, not_found, ambiguous, no_match
+    check_doi: str | None = None  # the DOI found by bibliographic search, if any
+    differences: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)  # retracted, corrected, ...
 
     @property
     def first_author(self) -> str:
@@ -81,6 +85,10 @@ class Reference:
             "url": self.url,
             "raw": self.raw,
             "problem": self.problem,
+            "check": self.check,
+            "found_doi": self.check_doi if not self.doi else None,
+            "differences": self.differences,
+            "flags": self.flags,
         }
 
 
@@ -121,7 +129,26 @@ def _rows_to_references(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> li
         for ref_id, family, given in conn.execute(sql + " ORDER BY ref_id, position", params):
             if ref_id in by_id:
                 by_id[ref_id].authors.append(Author(family, given))
+        _attach_checks(conn, by_id, params)
     return refs
+
+
+def _attach_checks(conn: sqlite3.Connection, by_id: dict[int, Reference], ids: list[int]) -> None:
+    """Crossref verdicts and update flags, where the workspace has them."""
+    import json
+
+    where = f" WHERE ref_id IN ({','.join('?' * len(ids))})" if ids else ""
+    for ref_id, status, doi, differences in conn.execute(
+        "SELECT ref_id, status, doi, differences FROM ref_resolution" + where, ids
+    ):
+        if ref_id in by_id:
+            ref = by_id[ref_id]
+            ref.check, ref.check_doi, ref.differences = status, doi, json.loads(differences)
+    for ref_id, label in conn.execute(
+        "SELECT ref_id, label FROM ref_updates" + where + " ORDER BY ref_id, type", ids
+    ):
+        if ref_id in by_id and label not in by_id[ref_id].flags:
+            by_id[ref_id].flags.append(label)
 
 
 def list_references(conn: sqlite3.Connection) -> list[Reference]:

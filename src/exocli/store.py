@@ -18,6 +18,10 @@ from exocli.vocab import Vocabulary, load_vocabulary_file
 from exocli.workspace import Workspace
 
 DATA_TABLES = (
+    "ref_updates",
+    "ref_candidates",
+    "ref_resolution",
+    "crossref_works",
     "claims_fts",
     "claim_engineering",
     "claim_pathway_parts",
@@ -88,6 +92,7 @@ def rebuild(ws: Workspace, conn: sqlite3.Connection, snapshot: Snapshot | None =
             for table in DATA_TABLES:
                 conn.execute(f"DELETE FROM {table}")  # fixed names, not user input
             _write_references(conn, snapshot.references)
+            _write_crossref(ws, conn, snapshot.references)
             _write_vocabularies(conn, snapshot.vocabs)
             _write_claims(conn, snapshot.claims, snapshot.vocabs.pathways)
             conn.executemany(
@@ -243,3 +248,91 @@ def claim_document(claim: Claim, title: str) -> str:
             title,
         ]
     )
+
+
+def _write_crossref(ws: Workspace, conn: sqlite3.Connection, references: list[ParsedReference]) -> None:
+    """Stored Crossref answers, and each reference's verdict computed from them."""
+    import json
+
+    from exocli.crossref import read_cache, search_path
+    from exocli.refparse import doi_key
+    from exocli.verify import record_first_author, record_titles, record_year, update_flags, verify
+
+    works, searches = read_cache(ws)
+    conn.executemany(
+        "INSERT INTO crossref_works (doi, status, fetched_at, pool, message) VALUES (?, ?, ?, ?, ?)",
+        [
+            (
+                w["doi"],
+                w.get("status", "ok"),
+                w.get("fetched_at", ""),
+                w.get("pool"),
+                json.dumps(w["message"], ensure_ascii=False) if w.get("message") else None,
+            )
+            for w in works.values()
+        ],
+    )
+    ids = dict(conn.execute("SELECT number, id FROM refs").fetchall())
+    for ref in references:
+        ref_id = ids[ref.number]
+        method, doi, score = "doi", ref.doi, None
+        if not ref.doi:
+            search = searches.get(search_path(ws, ref.raw).name)
+            if search is None:
+                continue
+            candidates = search.get("candidates") or []
+            conn.executemany(
+                "INSERT INTO ref_candidates (ref_id, rank, doi, title, first_author, year, journal, score)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        ref_id,
+                        rank,
+                        c.get("doi"),
+                        (record_titles(c.get("message") or {}) or [None])[0],
+                        record_first_author(c.get("message") or {}),
+                        record_year(c.get("message") or {}),
+                        ((c.get("message") or {}).get("container-title") or [None])[0],
+                        c.get("score", 0.0),
+                    )
+                    for rank, c in enumerate(candidates, 1)
+                ],
+            )
+            method, doi = "bibliographic", search.get("accepted")
+            if doi is None:
+                status = "ambiguous" if candidates else "no_match"
+                conn.execute(
+                    "INSERT INTO ref_resolution (ref_id, doi, method, status, checked_at) VALUES (?, NULL, ?, ?, ?)",
+                    (ref_id, method, status, search.get("searched_at")),
+                )
+                continue
+            score = next((c.get("score") for c in candidates if c.get("doi") == doi), None)
+        work = works.get(doi_key(doi)) if doi else None
+        if work is None:
+            continue
+        if work.get("status") == "not_found" or not work.get("message"):
+            status, differences = "not_found", []
+        else:
+            verdict = verify(ref, work["message"])
+            status, differences = verdict.status, verdict.differences
+            conn.executemany(
+                "INSERT OR IGNORE INTO ref_updates (ref_id, relation, type, label, source, doi, date)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (ref_id, f["relation"], f["type"], f["label"], f["source"], f["doi"], f["date"])
+                    for f in update_flags(work["message"])
+                ],
+            )
+        conn.execute(
+            "INSERT INTO ref_resolution (ref_id, doi, method, status, differences, score, checked_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                ref_id,
+                doi,
+                method,
+                status,
+                json.dumps(differences, ensure_ascii=False),
+                score,
+                work.get("fetched_at"),
+            ),
+        )
