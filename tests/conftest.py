@@ -6,6 +6,7 @@ text into tmp_path and points EXOCLI_HOME at the copy.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,7 +39,11 @@ def cli(runner: CliRunner) -> Invoke:
     """cli("query", "--source", "MSC") -> Result (stdout and stderr kept apart)."""
 
     def invoke(*args: str, env: dict[str, str | None] | None = None) -> Result:
-        return runner.invoke(app, list(args), env=env, catch_exceptions=False)
+        result = runner.invoke(app, list(args), env=env, catch_exceptions=False)
+        # Commands leave their SQLite connection to the garbage collector (a real process
+        # closes it on exit); collect now so each invocation ends like a process would.
+        gc.collect()
+        return result
 
     return invoke
 

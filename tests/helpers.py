@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tomllib
 from pathlib import Path
@@ -51,3 +52,31 @@ def stdout_json(result: Any) -> Any:
 
 def error_lines(result: Any) -> list[str]:
     return [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+
+
+def spelling_key(text: str) -> str:
+    """A deliberately simple stand-in for exocli's term matching: case, spaces and hyphens ignored."""
+    return re.sub(r"[\s\-_.–]+", "", text.casefold())
+
+
+def resolver(name: str) -> dict[str, str]:
+    """{spelling key: code} for one shipped vocabulary (codes, labels and synonyms)."""
+    index: dict[str, str] = {}
+    for code, term in shipped_vocab(name).items():
+        for spelling in (code, term["label"], *term.get("synonyms", [])):
+            index.setdefault(spelling_key(spelling), code)
+    return index
+
+
+def claims_with_pathway_part(code: str) -> list[dict[str, Any]]:
+    """Shipped claims whose pathways, split at '/', name `code` (or a synonym of it)."""
+    index = resolver("pathways")
+    return [
+        claim
+        for claim in shipped_claims()
+        if any(
+            index.get(spelling_key(part.strip())) == code
+            for axis in claim.get("pathways", [])
+            for part in axis.split("/")
+        )
+    ]

@@ -220,7 +220,7 @@ def refs_show(
 ) -> None:
     """Show one reference, its parsed fields and the claims that cite it."""
     from exocli import query
-    from exocli.references import get_reference
+    from exocli.references import candidates_for, get_reference
     from exocli.render import show_reference
 
     fmt = check_format(fmt, ("text", "json"))
@@ -230,7 +230,7 @@ def refs_show(
         conn, query.Filters(refs=[ref.number] if ref.number else []), query.Vocabs.load(conn)
     )
     claims = query.fetch_claims(conn, compiled) if ref.number is not None else []
-    show_reference(ref, claims, fmt)
+    show_reference(ref, claims, candidates_for(conn, ref), fmt)
 
 
 @app.command()

@@ -75,23 +75,33 @@ class Settings:
 class RateLimiter:
     """At most `rate` starts in any one-second window (a sliding window, shared by threads)."""
 
+    _lock = threading.Lock()  # one lock for all limiters, so a start can hold several at once
+
     def __init__(self, rate: float, window: float = 1.0) -> None:
         self.capacity = max(1, int(rate))
         self.window = window * self.capacity / rate
         self._starts: deque[float] = deque()
-        self._lock = threading.Lock()
+
+    def _wait_needed(self, now: float) -> float:
+        while self._starts and now - self._starts[0] >= self.window:
+            self._starts.popleft()
+        return 0.0 if len(self._starts) < self.capacity else self.window - (now - self._starts[0])
 
     def acquire(self) -> None:
-        while True:
-            with self._lock:
-                now = time.monotonic()
-                while self._starts and now - self._starts[0] >= self.window:
-                    self._starts.popleft()
-                if len(self._starts) < self.capacity:
-                    self._starts.append(now)
-                    return
-                wait = self.window - (now - self._starts[0])
-            time.sleep(max(wait, 0.001))
+        acquire_all((self,))
+
+
+def acquire_all(limiters: tuple[RateLimiter, ...]) -> None:
+    """Wait until every limiter has room, then count one start in each, atomically."""
+    while True:
+        with RateLimiter._lock:
+            now = time.monotonic()
+            wait = max(limiter._wait_needed(now) for limiter in limiters)
+            if wait <= 0:
+                for limiter in limiters:
+                    limiter._starts.append(now)
+                return
+        time.sleep(max(wait, 0.001))
 
 
 @dataclass
@@ -141,9 +151,8 @@ class Client:
         last_error = ""
         attempt = 0
         for attempt in range(1, self.settings.max_tries + 1):
-            for limiter in limiters:
-                limiter.acquire()
             with self._slots:
+                acquire_all(limiters)  # after taking a slot, so the counted start is the real one
                 with self._count_lock:
                     self.requests += 1
                 try:

@@ -400,6 +400,18 @@ def attach_lists(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> list[
             "added_by": row["added_by"],
             "added_at": row["added_at"],
         }
+    flags: dict[int, list[str]] = {}
+    ref_numbers = sorted({c["ref"] for c in claims.values() if c["ref"] is not None})
+    for start in range(0, len(ref_numbers), 900):
+        chunk = ref_numbers[start : start + 900]
+        for number, label in conn.execute(
+            "SELECT r.number, u.label FROM ref_updates u JOIN refs r ON r.id = u.ref_id"
+            f" WHERE r.number IN ({','.join('?' * len(chunk))}) ORDER BY u.type",
+            chunk,
+        ):
+            flags.setdefault(number, []).append(label)
+    for claim in claims.values():
+        claim["flags"] = flags.get(claim["ref"], [])
     ids = list(claims)
     for start in range(0, len(ids), 900):
         chunk = ids[start : start + 900]

@@ -276,3 +276,13 @@ def import_references(ws: Workspace, path: Path, replace: bool = False) -> Impor
     finally:
         conn.close()
     return result
+
+
+def candidates_for(conn: sqlite3.Connection, ref: Reference) -> list[dict[str, Any]]:
+    """Bibliographic-search candidates kept for the curator (best first)."""
+    rows = conn.execute(
+        "SELECT rank, doi, title, first_author, year, journal, score FROM ref_candidates"
+        " WHERE ref_id = ? ORDER BY rank",
+        (ref.id,),
+    )
+    return [dict(row) for row in rows]

@@ -102,10 +102,13 @@ def message(text: str) -> None:
     sys.stderr.write(text.rstrip("\n") + "\n")
 
 
-def show_reference(ref: Any, claims: Sequence[Mapping[str, Any]], fmt: str) -> None:
-    """One reference in full, then the claims that cite it."""
+def show_reference(
+    ref: Any, claims: Sequence[Mapping[str, Any]], candidates: Sequence[Mapping[str, Any]], fmt: str
+) -> None:
+    """One reference in full, its Crossref check, then the claims that cite it."""
     if fmt == "json":
         data = ref.as_dict()
+        data["candidates"] = list(candidates)
         data["claims"] = list(claims)
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         return
@@ -123,11 +126,22 @@ def show_reference(ref: Any, claims: Sequence[Mapping[str, Any]], fmt: str) -> N
         ("URL", ref.url),
         ("Problem", ref.problem),
         ("As written", ref.raw),
+        ("Crossref", ref.check + (f" (found {ref.check_doi})" if ref.check_doi and not ref.doi else "")),
+        ("Flags", ", ".join(ref.flags)),
     ]
     out = sys.stdout
     for label, value in fields:
         if value not in (None, ""):
             out.write(f"{label + ':':<12}{value}\n")
+    for difference in ref.differences:
+        out.write(f"{'':<12}differs: {difference}\n")
+    if candidates:
+        out.write("\nCandidates from Crossref (not accepted: no clear winner):\n")
+        for c in candidates:
+            out.write(
+                f"  {c['rank']}. {c['doi']}  score {c['score']:.2f}  {c['first_author'] or '?'}"
+                f" {c['year'] or '?'}  {c['title'] or ''}\n"
+            )
     out.write(f"\nClaims citing it: {len(claims)}\n")
     for claim in claims:
         cargo = ", ".join(claim["cargo"]) or "no cargo named"
@@ -184,6 +198,8 @@ def write_claims(claims: Sequence[dict[str, Any]], fmt: str, columns: str | None
         row = dict(claim)
         row["model"] = model_label(claim)
         row["ref"] = claim["ref"] if claim["ref"] is not None else "-"
+        if claim.get("flags"):
+            row["ref"] = f"{row['ref']} ({', '.join(claim['flags'])})"
         row["cargo"] = claim["cargo"] or ["-"]
         rows.append(row)
     write_rows(chosen, rows, fmt, headers=CLAIM_HEADERS)

@@ -1,0 +1,324 @@
+"""`exocli refs list | show | import`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+from pathlib import Path
+
+import pytest
+from conftest import Invoke
+from helpers import error_lines, stdout_json
+
+REF_1 = (
+    "Badhiwala JH, Wilson JR, Fehlings MG. Global burden of traumatic brain and spinal cord injury."
+    " Lancet Neurol. 2019;18:24–5. https://doi.org/10.1016/S1474-4422(18)30444-7."
+)
+REF_2 = (
+    "Goel A. Stem cell therapy in spinal cord injury: hollow promise or promising science?"
+    " J Craniovertebral Junction Spine. 2016;7:121–6. https://doi.org/10.4103/0974-8237.181880."
+)
+GARBAGE = "this line is garbage and not a reference at all"
+SMALL_LIST = f"1. {REF_1}\n2. {REF_2}\n3. {GARBAGE}\n"
+
+LIST_HEADER = "number,kind,authors,year,title,journal,volume,issue,pages,doi,url,check"
+
+
+def db_count(root: Path, table: str) -> int:
+    conn = sqlite3.connect(root / "db" / "exocli.sqlite")
+    try:
+        return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])  # fixed names only
+    finally:
+        conn.close()
+
+
+# --- refs list ------------------------------------------------------------------------------
+
+
+def test_list_json(cli: Invoke, workspace: Path) -> None:
+    result = cli("refs", "list", "-f", "json")
+    refs = stdout_json(result)
+    assert len(refs) == 96
+    assert [r["number"] for r in refs] == list(range(1, 97))
+    first = refs[0]
+    for key in ("number", "kind", "authors", "et_al", "title", "journal", "year", "volume", "pages", "doi", "url"):
+        assert key in first
+    assert first["authors"][0] == {"family": "Badhiwala", "given": "J. H."}
+    assert first["year"] == 2019 and isinstance(first["year"], int)
+    assert first["doi"] == "10.1016/S1474-4422(18)30444-7"
+    assert sum(1 for r in refs if r["doi"]) == 89
+    assert refs[74]["kind"] == "web" and refs[74]["url"] == "https://clinicaltrials.gov/"
+    assert result.stderr == "96 references, 89 with DOI\n"
+
+
+def test_list_csv(cli: Invoke, workspace: Path) -> None:
+    result = cli("refs", "list", "-f", "csv")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[0] == LIST_HEADER
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == 96
+    assert rows[0]["authors"] == "Badhiwala, J. H.; Wilson, J. R.; Fehlings, M. G."
+    assert rows[0]["pages"] == "24–5"
+    assert rows[71]["journal"] == "Mol Med (Cambridge, Mass)"
+    assert rows[2]["authors"].endswith("; et al.")
+    assert rows[8]["doi"] == ""
+
+
+def test_list_tsv(cli: Invoke, workspace: Path) -> None:
+    result = cli("refs", "list", "-f", "tsv")
+    assert result.exit_code == 0
+    rows = list(csv.reader(io.StringIO(result.stdout), delimiter="\t"))
+    assert rows[0] == LIST_HEADER.split(",")
+    assert len(rows) == 97
+    assert all(len(row) == len(rows[0]) for row in rows)
+    assert rows[44][0] == "44" and rows[44][9] == "10.1016/j.bbrep.2023.101497"
+
+
+def test_list_markdown(cli: Invoke, workspace: Path) -> None:
+    result = cli("refs", "list", "-f", "markdown")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "| " + " | ".join(LIST_HEADER.split(",")) + " |"
+    assert lines[1] == "|" + "|".join(" --- " for _ in LIST_HEADER.split(",")) + "|"
+    assert len(lines) == 98
+    assert lines[2].startswith("| 1 | article | Badhiwala, J. H.;")
+
+
+def test_list_table(cli: Invoke, workspace: Path) -> None:
+    result = cli("refs", "list")
+    assert result.exit_code == 0
+    out = result.stdout
+    for header in ("#", "First author", "Year", "Title", "Journal", "DOI / URL"):
+        assert header in out
+    assert "Badhiwala" in out and "10.1016/S1474-4422(18)30444-7" in out
+    assert "https://clinicaltrials.gov/" in out  # web entries show their URL
+    assert "\x1b[" not in out
+    assert result.stderr == "96 references, 89 with DOI\n"
+
+
+@pytest.mark.parametrize("args", [["refs", "list", "--format", "xml"], ["refs", "show", "1", "--format", "csv"]])
+def test_bad_format_is_a_usage_error(cli: Invoke, workspace: Path, args: list[str]) -> None:
+    result = cli(*args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert error_lines(result) and "--format must be one of" in error_lines(result)[0]
+
+
+# --- refs show ------------------------------------------------------------------------------
+
+
+def test_show_number(cli: Invoke, workspace: Path) -> None:
+    result = cli("refs", "show", "44")
+    assert result.exit_code == 0
+    out = result.stdout
+    assert out.startswith("Number:     44\nKind:       article\n")
+    assert (
+        "Title:      Umbilical mesenchymal stem cell-derived exosomes promote spinal cord functional recovery"
+        " through the miR-146b/TLR4 -mediated NF-κB p65 signaling pathway in rats\n"
+    ) in out
+    assert "DOI:        10.1016/j.bbrep.2023.101497\n" in out
+    assert "Claims citing it: 1\n" in out
+    assert "  #12 UCMSC exosomes; miRNA: miR-146a-5p; effects: anti-inflammatory\n" in out
+    assert "      pathways: TLR4/NF-κB\n" in out
+
+
+def test_show_reference_with_several_claims(cli: Invoke, workspace: Path) -> None:
+    out = cli("refs", "show", "33").stdout
+    assert "Claims citing it: 2\n" in out
+    assert "#6 NSC exosomes" in out and "#8 NSC exosomes" in out
+
+
+@pytest.mark.parametrize(
+    "ident",
+    [
+        "10.1016/j.bbrep.2023.101497",
+        "https://doi.org/10.1016/j.bbrep.2023.101497",
+        "doi:10.1016/j.bbrep.2023.101497",
+        "10.1016/J.BBREP.2023.101497",
+        "https://doiorg.publicaciones.saludcastillayleon.es/10.1016/j.bbrep.2023.101497.",
+    ],
+)
+def test_show_by_doi_forms(cli: Invoke, workspace: Path, ident: str) -> None:
+    by_number = cli("refs", "show", "44")
+    by_doi = cli("refs", "show", ident)
+    assert by_doi.exit_code == 0
+    assert by_doi.stdout == by_number.stdout
+
+
+def test_show_json(cli: Invoke, workspace: Path) -> None:
+    data = stdout_json(cli("refs", "show", "47", "-f", "json"))
+    assert data["number"] == 47
+    assert data["doi"] == "10.1177/09603271211003311"
+    assert [c["id"] for c in data["claims"]] == [15]
+    assert data["claims"][0]["cargo"] == []
+    assert data["claims"][0]["pathways"] == ["TLR4/NF-κB"]
+
+
+@pytest.mark.parametrize("ident", ["999", "10.1000/not-in-the-list", "nonsense"])
+def test_show_unknown(cli: Invoke, workspace: Path, ident: str) -> None:
+    result = cli("refs", "show", ident)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == f"Error: no reference '{ident}' in this workspace (give a number, DOI or key)\n"
+
+
+# --- refs import ----------------------------------------------------------------------------
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_import_into_empty_workspace(cli: Invoke, empty_workspace: Path, tmp_path: Path) -> None:
+    source = write(tmp_path / "small.txt", SMALL_LIST)
+    result = cli("refs", "import", str(source))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
+    assert warnings == [
+        f"Warning: {source}:3: reference 3 kept unparsed (no 'Journal. Year' part): {GARBAGE}"
+    ]
+    assert result.stderr.splitlines()[-1] == (
+        f"Imported 3 references from {source}: 3 new, 0 replaced, 0 unchanged, 1 kept unparsed"
+    )
+    written = (empty_workspace / "refs" / "references.txt").read_text(encoding="utf-8")
+    assert written == SMALL_LIST
+    refs = stdout_json(cli("refs", "list", "-f", "json"))
+    assert [(r["number"], r["kind"]) for r in refs] == [(1, "article"), (2, "article"), (3, "unparsed")]
+    assert refs[0]["doi"] == "10.1016/S1474-4422(18)30444-7"
+    assert refs[1]["title"].endswith("promising science?")
+    assert refs[2]["raw"] == GARBAGE and refs[2]["problem"]
+
+
+def test_reimport_is_unchanged(cli: Invoke, empty_workspace: Path, tmp_path: Path) -> None:
+    source = write(tmp_path / "small.txt", SMALL_LIST)
+    assert cli("refs", "import", str(source)).exit_code == 0
+    target = empty_workspace / "refs" / "references.txt"
+    before = target.read_bytes()
+    again = cli("refs", "import", str(source))
+    assert again.exit_code == 0
+    assert again.stderr.splitlines()[-1] == (
+        f"Imported 3 references from {source}: 0 new, 0 replaced, 3 unchanged, 1 kept unparsed"
+    )
+    assert target.read_bytes() == before
+
+
+def test_import_merges_new_numbers(cli: Invoke, empty_workspace: Path, tmp_path: Path) -> None:
+    assert cli("refs", "import", str(write(tmp_path / "a.txt", f"2. {REF_2}\n"))).exit_code == 0
+    result = cli("refs", "import", str(write(tmp_path / "b.txt", f"1. {REF_1}\n")))
+    assert result.exit_code == 0
+    assert "1 new, 0 replaced, 0 unchanged" in result.stderr
+    text = (empty_workspace / "refs" / "references.txt").read_text(encoding="utf-8")
+    assert text == f"1. {REF_1}\n2. {REF_2}\n"
+
+
+def test_conflicting_number_without_replace_changes_nothing(
+    cli: Invoke, empty_workspace: Path, tmp_path: Path
+) -> None:
+    assert cli("refs", "import", str(write(tmp_path / "small.txt", SMALL_LIST))).exit_code == 0
+    target = empty_workspace / "refs" / "references.txt"
+    before = target.read_bytes()
+    other = write(tmp_path / "other.txt", "2. Lin M. A different study. Stem Cell Res Ther. 2025;16:182.\n")
+    result = cli("refs", "import", str(other))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {other}: reference 2 differs from the workspace's reference 2;"
+        " use --replace to replace the whole list\n"
+    )
+    assert target.read_bytes() == before
+    assert stdout_json(cli("refs", "list", "-f", "json"))[1]["title"].startswith("Stem cell therapy")
+
+    replaced = cli("refs", "import", "--replace", str(other))
+    assert replaced.exit_code == 0
+    assert "0 new, 1 replaced, 0 unchanged" in replaced.stderr
+    assert target.read_text(encoding="utf-8") == "2. Lin M. A different study. Stem Cell Res Ther. 2025;16:182.\n"
+    assert [r["number"] for r in stdout_json(cli("refs", "list", "-f", "json"))] == [2]
+
+
+def test_duplicate_doi_under_another_number_is_refused(
+    cli: Invoke, empty_workspace: Path, tmp_path: Path
+) -> None:
+    assert cli("refs", "import", str(write(tmp_path / "a.txt", f"1. {REF_1}\n"))).exit_code == 0
+    target = empty_workspace / "refs" / "references.txt"
+    before = target.read_bytes()
+    twin = REF_1.replace("https://doi.org/10.1016/S1474-4422(18)30444-7", "doi:10.1016/s1474-4422(18)30444-7")
+    result = cli("refs", "import", str(write(tmp_path / "b.txt", f"5. {twin}\n")))
+    assert result.exit_code == 1
+    assert error_lines(result) and "reference 5 has the DOI of reference 1" in result.stderr
+    assert target.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("missing.txt", None, "{path}: no such file"),
+        ("latin1.txt", "1. Müller A. Title. J. 2016.\n".encode("latin-1"), "{path}: not UTF-8 text"),
+        ("prose.txt", "Hello reader,\nthis file is a letter.\n", "{path}:1: expected a numbered reference"),
+        ("comments.txt", "# nothing but a comment\n\n", "{path}: no numbered references found"),
+        (
+            "numbers.txt",
+            "1. The cat sat on 3 mats.\n2. There were 12 dogs.\n3. And 40 birds flew by.\n",
+            "{path}: does not look like a reference list (3 of 3 entries do not parse as references)",
+        ),
+        (
+            "mostly.txt",
+            f"1. {REF_1}\n2. Then 12 dogs came.\n3. And 40 birds flew by.\n",
+            "{path}: does not look like a reference list (2 of 3 entries",
+        ),
+    ],
+)
+def test_bad_import_files_change_nothing(
+    cli: Invoke,
+    empty_workspace: Path,
+    tmp_path: Path,
+    name: str,
+    content: bytes | str | None,
+    message: str,
+) -> None:
+    assert cli("refs", "import", str(write(tmp_path / "good.txt", SMALL_LIST))).exit_code == 0
+    target = empty_workspace / "refs" / "references.txt"
+    before = target.read_bytes()
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        write(path, content)
+    result = cli("refs", "import", str(path))
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("Error: " + message.format(path=path))
+    assert target.read_bytes() == before
+    assert len(stdout_json(cli("refs", "list", "-f", "json"))) == 3
+
+
+def test_replace_that_drops_a_cited_reference_is_refused(cli: Invoke, workspace: Path, tmp_path: Path) -> None:
+    review = workspace / "refs" / "review.txt"
+    before = review.read_bytes()
+    assert cli("refs", "list", "-f", "json").exit_code == 0
+    two = write(tmp_path / "two.txt", "".join(review.read_text(encoding="utf-8").splitlines(True)[:2]))
+    result = cli("refs", "import", "--replace", str(two))
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("Error: ")
+    assert "db/claims.toml:" in lines[0]
+    assert "claim 1" in lines[0] and "reference 16 is not in the reference list" in lines[0]
+    assert review.read_bytes() == before
+    assert db_count(workspace, "refs") == 96
+    assert db_count(workspace, "claims") == 55
+    assert len(stdout_json(cli("refs", "list", "-f", "json"))) == 96
+
+
+def test_import_of_the_review_into_empty_workspace(cli: Invoke, empty_workspace: Path) -> None:
+    from helpers import SHIPPED_REFERENCES
+
+    result = cli("refs", "import", str(SHIPPED_REFERENCES))
+    assert result.exit_code == 0
+    assert "96 new, 0 replaced, 0 unchanged, 0 kept unparsed" in result.stderr
+    assert "Warning" not in result.stderr
+    refs = stdout_json(cli("refs", "list", "-f", "json"))
+    assert len(refs) == 96 and sum(1 for r in refs if r["doi"]) == 89

@@ -1,0 +1,304 @@
+"""Finding, creating and keeping up to date a workspace and its database."""
+
+from __future__ import annotations
+
+import sqlite3
+import tomllib
+from pathlib import Path
+
+import pytest
+import typer.main
+from conftest import Invoke
+from helpers import copy_workspace, error_lines, stdout_json
+
+from exocli.cli import app
+from exocli.workspace import HOW_TO_GET_ONE, bundled_vocab_dir, find_workspace
+
+VOCAB_FILES = ["cargo-types.toml", "effects.toml", "pathways.toml", "sources.toml"]
+
+# Every command, with arguments that would be valid inside a workspace.
+COMMANDS = {
+    ("rebuild",): [],
+    ("resolve",): ["--offline"],
+    ("vocab",): [],
+    ("query",): ["--source", "MSC"],
+    ("stats",): [],
+    ("refs", "import"): ["list.txt"],
+    ("refs", "list"): [],
+    ("refs", "show"): ["1"],
+}
+
+
+def registered_commands() -> set[tuple[str, ...]]:
+    found: set[tuple[str, ...]] = set()
+
+    def walk(command: object, prefix: tuple[str, ...]) -> None:
+        for name, sub in getattr(command, "commands", {}).items():
+            if hasattr(sub, "commands"):
+                walk(sub, (*prefix, name))
+            else:
+                found.add((*prefix, name))
+
+    walk(typer.main.get_command(app), ())
+    return found
+
+
+def ref_count(result: object) -> int:
+    return len(stdout_json(result))
+
+
+# --- finding the workspace -----------------------------------------------------------------
+
+
+def test_every_command_is_covered_here() -> None:
+    assert registered_commands() - {("init",)} == set(COMMANDS)
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS), ids=" ".join)
+def test_outside_any_workspace_every_command_says_one_line(cli: Invoke, command: tuple[str, ...]) -> None:
+    (Path.cwd() / "list.txt").write_text("1. Goel A. Title. J. 2016.\n", encoding="utf-8")
+    result = cli(*command, *COMMANDS[command])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == f"Error: no exocli workspace here ({Path.cwd()}); {HOW_TO_GET_ONE}\n"
+    assert result.stderr.rstrip().endswith("`exocli init DIR`")
+    assert "Traceback" not in result.output
+
+
+def test_found_by_home_option(cli: Invoke, tmp_path: Path) -> None:
+    root = copy_workspace(tmp_path / "elsewhere")
+    result = cli("--home", str(root), "refs", "list", "-f", "json")
+    assert ref_count(result) == 96
+    assert (root / "db" / "exocli.sqlite").exists()
+
+
+def test_home_option_wins_over_environment(
+    cli: Invoke, tmp_path: Path, empty_workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full = copy_workspace(tmp_path / "full")
+    assert ref_count(cli("refs", "list", "-f", "json")) == 0  # EXOCLI_HOME = empty workspace
+    assert ref_count(cli("--home", str(full), "refs", "list", "-f", "json")) == 96
+
+
+def test_found_by_environment(cli: Invoke, workspace: Path) -> None:
+    assert ref_count(cli("refs", "list", "-f", "json")) == 96
+    assert (workspace / "db" / "exocli.sqlite").exists()
+
+
+def test_environment_wins_over_current_folder(
+    cli: Invoke, tmp_path: Path, empty_workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full = copy_workspace(tmp_path / "full")
+    monkeypatch.chdir(full)
+    assert ref_count(cli("refs", "list", "-f", "json")) == 0
+
+
+@pytest.mark.parametrize("subfolder", [".", "refs", "db/vocab"])
+def test_found_by_walking_up(cli: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, subfolder: str) -> None:
+    root = copy_workspace(tmp_path / "walk")
+    monkeypatch.chdir(root / subfolder)
+    assert ref_count(cli("refs", "list", "-f", "json")) == 96
+    assert find_workspace().root == root.resolve()
+
+
+def test_home_that_is_not_a_workspace(cli: Invoke, tmp_path: Path) -> None:
+    result = cli("--home", str(tmp_path), "stats")
+    assert result.exit_code == 1
+    assert error_lines(result) == [
+        f"Error: {tmp_path.resolve()} is not an exocli workspace (no exocli.toml); {HOW_TO_GET_ONE}"
+    ]
+
+
+def test_broken_config_is_one_error_line(cli: Invoke, workspace: Path) -> None:
+    (workspace / "exocli.toml").write_text("[workspace\nname = ", encoding="utf-8")
+    result = cli("stats")
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"Error: {workspace / 'exocli.toml'}: not a valid exocli.toml")
+
+
+def test_version(cli: Invoke) -> None:
+    from exocli import __version__
+
+    result = cli("--version")
+    assert result.exit_code == 0
+    assert result.stdout == f"exocli {__version__}\n"
+
+
+# --- init -------------------------------------------------------------------------------
+
+
+def test_init_creates_a_workspace(cli: Invoke, tmp_path: Path) -> None:
+    root = tmp_path / "new" / "review"
+    result = cli("init", str(root))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"Created workspace {root}")
+    assert (root / "exocli.toml").is_file()
+    assert (root / "refs").is_dir()
+    assert (root / "refs" / "references.txt").read_text(encoding="utf-8") == ""
+    assert sorted(p.name for p in (root / "db" / "vocab").iterdir()) == VOCAB_FILES
+    for name in VOCAB_FILES:
+        assert (root / "db" / "vocab" / name).read_bytes() == (bundled_vocab_dir() / name).read_bytes()
+    with (root / "db" / "claims.toml").open("rb") as handle:
+        assert tomllib.load(handle) == {}
+    with (root / "exocli.toml").open("rb") as handle:
+        config = tomllib.load(handle)
+    assert config["workspace"]["name"] == "review"
+    assert config["workspace"]["references"] == "refs/references.txt"
+    assert not (root / "db" / "exocli.sqlite").exists()
+
+
+def test_init_with_a_name_that_needs_quoting(cli: Invoke, tmp_path: Path) -> None:
+    root = tmp_path / "named"
+    assert cli("init", str(root), "--name", 'My "SCI" review \\ 2025').exit_code == 0
+    with (root / "exocli.toml").open("rb") as handle:
+        assert tomllib.load(handle)["workspace"]["name"] == 'My "SCI" review \\ 2025'
+
+
+def test_new_workspace_is_usable_and_empty(cli: Invoke, empty_workspace: Path) -> None:
+    assert stdout_json(cli("refs", "list", "-f", "json")) == []
+    result = cli("query", "--source", "MSC")
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert "No claims match." in result.stderr
+    assert (empty_workspace / "db" / "exocli.sqlite").exists()
+
+
+def test_init_twice_fails_cleanly(cli: Invoke, empty_workspace: Path) -> None:
+    claims = empty_workspace / "db" / "claims.toml"
+    claims.write_text("# my own notes\n", encoding="utf-8")
+    config = (empty_workspace / "exocli.toml").read_bytes()
+    result = cli("init", str(empty_workspace))
+    assert result.exit_code == 1
+    assert error_lines(result) == [f"Error: {empty_workspace} is already an exocli workspace"]
+    assert len(result.stderr.splitlines()) == 1
+    assert claims.read_text(encoding="utf-8") == "# my own notes\n"
+    assert (empty_workspace / "exocli.toml").read_bytes() == config
+
+
+def test_init_on_a_file_fails(cli: Invoke, tmp_path: Path) -> None:
+    target = tmp_path / "a-file"
+    target.write_text("x", encoding="utf-8")
+    result = cli("init", str(target))
+    assert result.exit_code == 1
+    assert error_lines(result) == [f"Error: {target} exists and is not a folder"]
+    assert target.read_text(encoding="utf-8") == "x"
+
+
+# --- the database follows the text ------------------------------------------------------
+
+
+def test_fresh_copy_builds_its_database_on_first_use(cli: Invoke, workspace: Path) -> None:
+    db = workspace / "db" / "exocli.sqlite"
+    assert not db.exists()
+    result = cli("query", "--ref", "44", "-f", "json")
+    assert [c["id"] for c in stdout_json(result)] == [12]
+    assert db.exists()
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("SELECT COUNT(*) FROM refs").fetchone()[0] == 96
+        assert conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 55
+    finally:
+        conn.close()
+
+
+def test_no_rebuild_when_nothing_changed(
+    cli: Invoke, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli("stats").exit_code == 0
+
+    def must_not_rebuild(*args: object, **kwargs: object) -> None:
+        raise AssertionError("rebuilt although no text changed")
+
+    monkeypatch.setattr("exocli.store.rebuild", must_not_rebuild)
+    assert cli("stats").exit_code == 0
+    # new modification times but the same bytes (a fresh clone, `touch`): still no rebuild
+    claims = workspace / "db" / "claims.toml"
+    claims.write_bytes(claims.read_bytes())
+    stat = claims.stat()
+    import os
+
+    os.utime(claims, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+    assert cli("stats").exit_code == 0
+
+
+def test_editing_claims_rebuilds(cli: Invoke, workspace: Path) -> None:
+    claims = workspace / "db" / "claims.toml"
+    old_note = 'note = "Wang et al.; engineered hUCMSC exosomes gave TLR4/NF-κB suppression comparable to ref 43."'
+    new_note = 'note = "Edited by a curator: checked against the full text."'
+    before = cli("refs", "show", "44")
+    assert "engineered hUCMSC exosomes" in before.stdout
+    text = claims.read_text(encoding="utf-8")
+    assert text.count(old_note) == 1
+    claims.write_text(text.replace(old_note, new_note), encoding="utf-8")
+    after = cli("refs", "show", "44")
+    assert after.exit_code == 0
+    assert "note: Edited by a curator: checked against the full text." in after.stdout
+    assert "engineered hUCMSC exosomes" not in after.stdout
+
+
+def test_editing_a_vocabulary_rebuilds(cli: Invoke, workspace: Path) -> None:
+    assert cli("query", "--source", "cord-blood MSC").exit_code == 2
+    sources = workspace / "db" / "vocab" / "sources.toml"
+    text = sources.read_text(encoding="utf-8")
+    sources.write_text(text.replace('synonyms = ["UCMSCs", ', 'synonyms = ["cord-blood MSC", "UCMSCs", '), "utf-8")
+    result = cli("query", "--source", "cord-blood MSC", "-f", "json")
+    assert {c["ref"] for c in stdout_json(result)} == {19, 44, 48, 49, 56, 69, 77}
+
+
+def test_editing_the_reference_list_rebuilds(cli: Invoke, workspace: Path) -> None:
+    review = workspace / "refs" / "review.txt"
+    assert "Global burden" in cli("refs", "show", "1").stdout
+    review.write_text(
+        review.read_text(encoding="utf-8").replace("Global burden", "Worldwide burden", 1), encoding="utf-8"
+    )
+    shown = cli("refs", "show", "1")
+    assert "Title:      Worldwide burden of traumatic brain and spinal cord injury" in shown.stdout
+
+
+def test_corrupt_database_gives_one_clear_error_and_rebuild_fixes_it(cli: Invoke, workspace: Path) -> None:
+    assert cli("stats").exit_code == 0
+    db = workspace / "db" / "exocli.sqlite"
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    db.write_bytes(b"this is not a database\x00\xff" * 400)
+    for args in (["stats"], ["query", "--source", "MSC"], ["refs", "list"]):
+        result = cli(*args)
+        assert result.exit_code == 1, args
+        assert result.stdout == ""
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1, lines
+        assert lines[0].startswith(f"Error: database {db} cannot be read")
+        assert "exocli rebuild" in lines[0]
+    rebuilt = cli("rebuild")
+    assert rebuilt.exit_code == 0
+    assert rebuilt.stderr == "Rebuilt db/exocli.sqlite: 96 references, 55 claims\n"
+    assert ref_count(cli("refs", "list", "-f", "json")) == 96
+
+
+def test_rebuild_from_scratch(cli: Invoke, workspace: Path) -> None:
+    result = cli("rebuild")
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert result.stderr == "Rebuilt db/exocli.sqlite: 96 references, 55 claims\n"
+    assert len(stdout_json(cli("query", "--source", "stem-cell", "-f", "json"))) == 54
+
+
+def test_rebuild_with_bad_text_keeps_the_old_database(cli: Invoke, workspace: Path) -> None:
+    assert cli("rebuild").exit_code == 0
+    claims = workspace / "db" / "claims.toml"
+    good = claims.read_text(encoding="utf-8")
+    claims.write_text(good + "\n[[claim]]\nid = 999\n", encoding="utf-8")
+    result = cli("rebuild")
+    assert result.exit_code == 1
+    assert len(error_lines(result)) == 1
+    assert "missing field" in result.stderr
+    db = sqlite3.connect(workspace / "db" / "exocli.sqlite")
+    try:
+        assert db.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 55
+    finally:
+        db.close()
+    claims.write_text(good, encoding="utf-8")
+    assert len(stdout_json(cli("query", "--source", "stem-cell", "-f", "json"))) == 54
