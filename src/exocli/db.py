@@ -12,11 +12,17 @@ import json
 import sqlite3
 from pathlib import Path
 
-from exocli.errors import DatabaseError
+from exocli.errors import ConflictError, DatabaseError
 from exocli.workspace import Workspace
 
 MIGRATION_SET = "exocli"
-MIGRATION_NAMES = ("001_references", "002_vocabularies_and_claims", "003_claims_fts", "004_crossref")
+MIGRATION_NAMES = (
+    "001_references",
+    "002_vocabularies_and_claims",
+    "003_claims_fts",
+    "004_crossref",
+    "005_external_change_triggers",
+)
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -82,6 +88,19 @@ def _meta(conn: sqlite3.Connection, key: str) -> str | None:
     return None if row is None else str(row[0])
 
 
+def external_changes(conn: sqlite3.Connection) -> int:
+    value = _meta(conn, "external_changes")
+    return int(value) if value and value.isdigit() else 0
+
+
+def conflict_error(ws: Workspace, count: int) -> ConflictError:
+    return ConflictError(
+        f"the database {ws.relative(ws.db_path)} holds {count} changes made outside exocli that the text"
+        " lacks; choose which side wins: `exocli sync --keep text` (discard them) or"
+        " `exocli sync --keep database` (write them into the text)"
+    )
+
+
 def open_database(ws: Workspace) -> sqlite3.Connection:
     """A connection to an up-to-date database, building or rebuilding it when needed."""
     try:
@@ -94,6 +113,7 @@ def open_database(ws: Workspace) -> sqlite3.Connection:
             stats = stat_fingerprint(ws)
             if _meta(conn, "stat_fingerprint") == stats:
                 return conn
+            changed_outside = external_changes(conn)
             if _meta(conn, "content_fingerprint") == content_fingerprint(ws):
                 # Same text, new mtimes (a fresh clone or `touch`): remember the new stats.
                 conn.execute(
@@ -101,6 +121,8 @@ def open_database(ws: Workspace) -> sqlite3.Connection:
                     (stats,),
                 )
                 return conn
+            if changed_outside:
+                raise conflict_error(ws, changed_outside)
         from exocli.store import rebuild
 
         rebuild(ws, conn)
@@ -108,3 +130,6 @@ def open_database(ws: Workspace) -> sqlite3.Connection:
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise corrupt(ws.db_path, exc) from exc
+    except BaseException:
+        conn.close()
+        raise

@@ -27,3 +27,7 @@ class NotFoundError(ExocliError):
 
 class DatabaseError(ExocliError):
     """The SQLite file cannot be opened or is corrupt."""
+
+
+class ConflictError(ExocliError):
+    """The database and the text disagree and exocli will not pick a side by itself."""

@@ -77,11 +77,23 @@ def load_snapshot(ws: Workspace, references_text: str | None = None) -> Snapshot
     return Snapshot(references, problems, vocabs, claims)
 
 
-def rebuild(ws: Workspace, conn: sqlite3.Connection, snapshot: Snapshot | None = None) -> Snapshot:
-    """Migrate, then replace every row with what the text says, in one transaction."""
+def rebuild(
+    ws: Workspace,
+    conn: sqlite3.Connection,
+    snapshot: Snapshot | None = None,
+    texts: dict[Path, str] | None = None,
+    discard_external: bool = False,
+) -> Snapshot:
+    """Migrate, then replace every row with what the text says, in one transaction.
+
+    `texts` are new versions of text files, written atomically inside the transaction:
+    killed before COMMIT, the database rolls back and is rebuilt from the new text later.
+    """
     from sqlite_utils import Database
 
     from exocli import migrations
+    from exocli.db import conflict_error, external_changes
+    from exocli.textio import atomic_write
 
     snapshot = snapshot or load_snapshot(ws)
     db = Database(conn)
@@ -89,19 +101,27 @@ def rebuild(ws: Workspace, conn: sqlite3.Connection, snapshot: Snapshot | None =
         migrations.apply(db)
         conn.execute("BEGIN IMMEDIATE")
         try:
+            changed_outside = external_changes(conn)
+            if changed_outside and not discard_external:
+                raise conflict_error(ws, changed_outside)
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('exocli_writing', '1')")
             for table in DATA_TABLES:
                 conn.execute(f"DELETE FROM {table}")  # fixed names, not user input
             _write_references(conn, snapshot.references)
             _write_crossref(ws, conn, snapshot.references)
             _write_vocabularies(conn, snapshot.vocabs)
             _write_claims(conn, snapshot.claims, snapshot.vocabs.pathways)
+            for path, text in (texts or {}).items():
+                atomic_write(path, text)
             conn.executemany(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                 [
                     ("stat_fingerprint", stat_fingerprint(ws)),
                     ("content_fingerprint", content_fingerprint(ws)),
+                    ("external_changes", "0"),
                 ],
             )
+            conn.execute("DELETE FROM meta WHERE key = 'exocli_writing'")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

@@ -1,0 +1,139 @@
+"""The curated text record: writing db/claims.toml and the reference list deterministically.
+
+One claim per [[claim]] block, keys always in the same order, blocks in id order: an
+edit changes only the lines it must, so every change is a small, readable diff.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from exocli.errors import ExocliError
+from exocli.evidence import CLAIM_KEYS, LIST_KEYS, Claim
+from exocli.refparse import ParsedReference
+from exocli.workspace import Workspace
+
+DEFAULT_HEADER = "# exocli evidence claims: one [[claim]] per finding of one cited study.\n"
+LOCK_TIMEOUT = 60.0
+
+
+def toml_string(value: str) -> str:
+    """A TOML basic string; control characters are escaped, everything else kept as UTF-8."""
+    out = ['"']
+    for char in value:
+        if char == '"':
+            out.append('\\"')
+        elif char == "\\":
+            out.append("\\\\")
+        elif char == "\n":
+            out.append("\\n")
+        elif char == "\t":
+            out.append("\\t")
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    out.append('"')
+    return "".join(out)
+
+
+def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return toml_string(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def claim_entry(claim: Claim) -> dict[str, Any]:
+    """A claim as its text record holds it (cargo as worded, not normalised)."""
+    cargo: list[str] = []
+    for item in claim.cargo:
+        if item.wording not in cargo:
+            cargo.append(item.wording)
+    entry: dict[str, Any] = {
+        "id": claim.id,
+        "ref": claim.ref,
+        "section": claim.section,
+        "source": claim.source,
+        "source_wording": claim.source_wording,
+        "cargo_type": claim.cargo_type,
+        "cargo": cargo,
+        "engineering": claim.engineering,
+        "pathways": claim.pathways,
+        "effects": claim.effects,
+        "species": claim.species,
+        "model": claim.model,
+        "injury": claim.injury,
+        "route": claim.route,
+        "dose": claim.dose,
+        "outcome": claim.outcome,
+        "note": claim.note,
+        "added_by": claim.added_by,
+        "added_at": claim.added_at,
+    }
+    return entry
+
+
+def format_claims(claims: Sequence[Claim], header: str = DEFAULT_HEADER) -> str:
+    blocks = []
+    for claim in sorted(claims, key=lambda c: c.id):
+        entry = claim_entry(claim)
+        lines = ["[[claim]]"]
+        for key in CLAIM_KEYS:
+            value = entry.get(key)
+            if value is None:
+                continue  # an unassigned claim has no ref
+            if key in LIST_KEYS:
+                value = list(value)
+            lines.append(f"{key} = {toml_value(value)}")
+        blocks.append("\n".join(lines) + "\n")
+    return header.rstrip("\n") + "\n\n" + "\n".join(blocks) if blocks else header
+
+
+def read_header(text: str) -> str:
+    """The comment block at the top of a claims file (kept when the file is rewritten)."""
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("#"):
+            lines.append(line)
+        elif line.strip():
+            break
+    return "\n".join(lines) + "\n" if lines else DEFAULT_HEADER
+
+
+def format_references(references: Sequence[ParsedReference]) -> str:
+    ordered = sorted(references, key=lambda r: r.number or 0)
+    return "".join(f"{ref.number}. {ref.raw}\n" for ref in ordered)
+
+
+@contextmanager
+def workspace_lock(ws: Workspace, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """One writer at a time: read, change and write the text under an exclusive file lock."""
+    ws.db_dir.mkdir(parents=True, exist_ok=True)
+    path = ws.db_dir / ".write.lock"
+    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError as exc:
+                if time.monotonic() > deadline:
+                    raise ExocliError(
+                        f"another exocli is writing this workspace ({path}); try again"
+                    ) from exc
+                time.sleep(0.02)
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock
