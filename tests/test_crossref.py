@@ -51,6 +51,7 @@ def work_message(ref: ParsedReference, **changes: Any) -> dict[str, Any]:
         "issued": {"date-parts": [[ref.year]]},
         "published-print": {"date-parts": [[ref.year]]},
         "volume": ref.volume,
+        "issue": ref.issue,
         "page": (ref.pages or "").replace("–", "-"),
         "publisher": "Test Publisher",
     }

@@ -1,0 +1,975 @@
+"""`exocli check`: every consistency check over the workspace database (a pure core).
+
+run_checks(conn) reads the database and returns a Report: findings (severity, a stable
+check id, the claim and/or reference concerned, one line saying what is wrong, and the
+evidence for it) plus the checks it could not run and why. Nothing here prints.
+
+Checks and severities
+---------------------
+integrity
+  missing_reference      error    a claim cites no reference (or one not in the list)
+  unused_reference       info     no claim cites the reference
+  duplicate_reference    warning  same DOI, or same normalised title + first author + year
+  duplicate_claim        warning  same reference, source, cargo type, cargo, effects and pathways
+  invalid_term           error    a claim uses a code its vocabulary no longer has
+references
+  no_doi                 warning  an article without a DOI that Crossref has not matched either;
+                         info     a web page (DOIs are not expected there), or an article whose
+                                  DOI a Crossref bibliographic search found
+  unresolved_doi         info     one finding for every reference with a DOI not checked against
+                                  Crossref yet (the per-reference details are its evidence)
+  crossref_mismatch      error    the DOI's record is another paper;
+                         warning  other differences (title wording, first author, year, journal)
+  crossref_not_found     warning  Crossref has no record of the DOI (it may be registered
+                                  elsewhere, e.g. DataCite, so a human has to look)
+  retraction             error    retracted / withdrawn / removed (warning when the cited DOI is
+                                  itself a retraction notice)
+  expression_of_concern  warning
+  correction             info
+claim vs cited reference (all warnings: a human decides, the review may be right)
+  claim_source_vs_title  the title (or stored Crossref abstract) names a stem-cell source that is
+                         neither the claim's source nor above or below it in the sources
+                         hierarchy; several named sources contradict only when none fits
+  claim_vesicle_vs_title the same, when one side is a non-stem or non-cell vesicle source
+                         (M2 microglia, synthetic vesicles, ...) and the other is not
+  claim_mirna_vs_title   the title names miRNAs and none is compatible with a claimed miRNA
+                         (another family, or letter/paralog/arm both given and different);
+                         info when another of the claim's miRNAs is named
+  claim_injury_vs_title  the title is about another organ or injury than the claim's injury
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from exocli.mirna import MiRNA, parse_mirna, split_mirnas
+from exocli.verify import fold
+from exocli.vocab import Vocabulary, vocabulary_from_db
+
+SEVERITIES = ("error", "warning", "info")
+_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+FINDING_KEYS = ("severity", "check", "claim", "ref", "message", "evidence")
+CHECKS = (
+    "missing_reference",
+    "unused_reference",
+    "duplicate_reference",
+    "duplicate_claim",
+    "invalid_term",
+    "no_doi",
+    "unresolved_doi",
+    "crossref_mismatch",
+    "crossref_not_found",
+    "retraction",
+    "correction",
+    "expression_of_concern",
+    "claim_source_vs_title",
+    "claim_vesicle_vs_title",
+    "claim_mirna_vs_title",
+    "claim_injury_vs_title",
+)
+
+
+@dataclass
+class Finding:
+    severity: str  # error | warning | info
+    check: str  # one of CHECKS
+    claim: int | None
+    ref: int | None  # the reference's number in the review's list
+    message: str
+    evidence: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Keys always in FINDING_KEYS order, so JSON output is stable for scripts."""
+        return {
+            "severity": self.severity,
+            "check": self.check,
+            "claim": self.claim,
+            "ref": self.ref,
+            "message": self.message,
+            "evidence": list(self.evidence),
+        }
+
+    def sort_key(self) -> tuple[int, str, bool, int, bool, int]:
+        return (
+            _RANK.get(self.severity, len(SEVERITIES)),
+            self.check,
+            self.ref is None,
+            self.ref or 0,
+            self.claim is None,
+            self.claim or 0,
+        )
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    not_checked: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.findings.sort(key=Finding.sort_key)
+
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(SEVERITIES, 0)
+        for finding in self.findings:
+            counts[finding.severity] = counts.get(finding.severity, 0) + 1
+        return counts
+
+    def exit_code(self, strict: bool = False) -> int:
+        """1 when anything is above warning (with strict: anything above info), else 0."""
+        counts = self.counts()
+        if counts["error"] or (strict and counts["warning"]):
+            return 1
+        return 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "counts": self.counts(),
+            "findings": [finding.as_dict() for finding in self.findings],
+            "not_checked": list(self.not_checked),
+        }
+
+
+# --------------------------------------------------------------------------- text matching
+
+_DASHES = str.maketrans({ch: "-" for ch in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"})
+_SEP = r"[\s\-]*"
+_BEFORE = r"(?<![A-Za-z0-9])"
+_AFTER = r"(?![A-Za-z0-9])"
+
+
+def _clean(text: str) -> str:
+    """Same length as the input (so spans stay valid); dashes become '-'."""
+    return text.translate(_DASHES)
+
+
+def strip_markup(text: str) -> str:
+    """Crossref abstracts are JATS XML: drop the tags, unescape entities, fold spaces."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", text)).split())
+
+
+def spelling_pattern(spelling: str) -> str:
+    """'bone marrow MSC' -> a regex where spaces and hyphens are interchangeable (plural allowed)."""
+    tokens = [t for t in re.split(r"[\s\-_\u2010-\u2015]+", spelling.strip()) if t]
+    return _BEFORE + _SEP.join(re.escape(t) for t in tokens) + r"(?:s|es)?" + _AFTER
+
+
+@dataclass(frozen=True)
+class Mention:
+    code: str
+    words: str  # the matched words, as written
+    start: int
+    where: str = "title"  # title | abstract
+
+    def describe(self) -> str:
+        return f'{self.where} says "{self.words}" ({self.code})'
+
+
+def leftmost_longest(text: str, patterns: Sequence[tuple[str, re.Pattern[str]]], where: str) -> list[Mention]:
+    """Non-overlapping matches: at each place the longest wins ('neural stem cell-derived' is NSC)."""
+    text = _clean(text)
+    candidates = [
+        (m.start(), -(m.end() - m.start()), m.end(), code)
+        for code, pattern in patterns
+        for m in pattern.finditer(text)
+        if m.end() > m.start()
+    ]
+    found: list[Mention] = []
+    taken_until = -1
+    for start, _, end, code in sorted(candidates):
+        if start < taken_until:
+            continue
+        found.append(Mention(code, text[start:end].strip(" -"), start, where))
+        taken_until = end
+    return found
+
+
+# Title spellings the sources vocabulary lacks. Only for codes the vocabulary has; the
+# vocabulary's own synonyms come first. Ambiguous words ("bone marrow-derived" alone also
+# names macrophages) are left out on purpose.
+EXTRA_SOURCE_SPELLINGS: dict[str, tuple[str, ...]] = {
+    "BMSC": (
+        "bone marrow-derived MSC",
+        "bone marrow-derived mesenchymal stromal cell",
+        "bone marrow mesenchymal stromal cell",
+        "bone marrow stromal cell",
+        "bone marrow-derived stem cell",
+        "bone mesenchymal stromal cell",
+    ),
+    "UCMSC": (
+        "umbilical cord-derived mesenchymal stem cell",
+        "umbilical cord-derived mesenchymal stromal cell",
+        "umbilical cord mesenchymal stromal cell",
+        "umbilical cord-derived MSC",
+        "Wharton's jelly mesenchymal stem cell",
+        "Wharton's jelly-derived mesenchymal stem cell",
+    ),
+    "ADSC": (
+        "adipose-derived",
+        "adipose tissue-derived",
+        "adipose stem cell",
+        "adipose-derived stromal cell",
+        "adipose mesenchymal stem cell",
+    ),
+    "PMSC": ("placenta-derived", "placental-derived", "placental stem cell"),
+    "AMSC": ("amnion-derived mesenchymal stem cell", "amniotic membrane mesenchymal stem cell"),
+    "MenSC": ("menstrual blood-derived", "menstrual blood", "endometrial stem cell"),
+    "DPSC": ("dental pulp", "stem cells from human exfoliated deciduous teeth"),
+    "iPSC-NSC": ("iPSC-derived neural progenitor cell", "iPSC-NSC-derived"),
+    "ESC": ("embryonic stem cell-derived",),
+}
+# Vesicle origins that are not cells the sources vocabulary lists. They sit under the
+# vocabulary's "non-stem" term when it has one; each is compatible only with itself.
+VESICLE_ORIGINS: dict[str, tuple[str, ...]] = {
+    "synthetic vesicles": (
+        "fully synthetic extracellular vesicle",
+        "synthetic extracellular vesicle",
+        "synthetic exosome",
+        "artificial exosome",
+        "artificial extracellular vesicle",
+        "exosome-mimetic",
+        "biomimetic nanovesicle",
+    ),
+    "plant-derived vesicles": ("plant-derived", "plant exosome-like nanoparticle"),
+    "milk-derived vesicles": ("milk-derived", "milk exosome"),
+    "serum/plasma-derived vesicles": ("serum-derived", "plasma-derived", "serum exosome", "plasma exosome"),
+    "platelet-derived vesicles": ("platelet-derived", "platelet exosome"),
+    "macrophage-derived vesicles": ("macrophage-derived", "M2 macrophage-derived", "M2 macrophage exosome"),
+    "neuron-derived vesicles": ("neuron-derived", "neuronal exosome"),
+    "Schwann cell-derived vesicles": ("Schwann cell-derived", "Schwann cell exosome"),
+    "astrocyte-derived vesicles": ("astrocyte-derived", "astrocytic exosome"),
+    "tumour-derived vesicles": ("tumour-derived", "tumor-derived", "cancer cell-derived"),
+    "bacterial vesicles": ("bacterial outer membrane vesicle", "bacterial extracellular vesicle"),
+}
+# Not every stem-cell relation is a parent link in the shipped hierarchy.
+EXTRA_COMPATIBLE = frozenset({frozenset({"iPSC-NSC", "NSC"})})
+
+
+class SourceMatcher:
+    """Cell sources named in free text, and whether two sources can describe the same cells."""
+
+    def __init__(self, vocab: Vocabulary) -> None:
+        self.vocab = vocab
+        self.origins = {name for name in VESICLE_ORIGINS}
+        spellings: dict[str, set[str]] = {}
+        for term in vocab.terms.values():
+            label = re.sub(r"\s*\([^)]*\)", "", term.label)
+            for spelling in (term.code, label, *term.synonyms):
+                spellings.setdefault(term.code, set()).add(spelling)
+        for code, extra in EXTRA_SOURCE_SPELLINGS.items():
+            if code in vocab.terms:
+                spellings[code].update(extra)
+        for name, extra in VESICLE_ORIGINS.items():
+            spellings[name] = set(extra)
+        self.patterns = [
+            (code, re.compile(spelling_pattern(s), re.IGNORECASE))
+            for code, group in spellings.items()
+            for s in sorted(group)
+            if s.strip()
+        ]
+
+    def find(self, text: str, where: str = "title") -> list[Mention]:
+        return leftmost_longest(text, self.patterns, where)
+
+    def lineage(self, code: str) -> list[str]:
+        if code in self.origins:
+            return [code, *(["non-stem"] if "non-stem" in self.vocab.terms else [])]
+        return [code, *self.vocab.ancestors(code)]
+
+    def compatible(self, a: str, b: str) -> bool:
+        """Same source, or one is a kind of the other (MSC ~ BMSC; UCMSC !~ BMSC)."""
+        if a == b or frozenset({a, b}) in EXTRA_COMPATIBLE:
+            return True
+        return a in self.lineage(b) or b in self.lineage(a)
+
+    def is_stem(self, code: str) -> bool:
+        if code in self.origins:
+            return False
+        for current in self.lineage(code):
+            term = self.vocab.terms.get(current)
+            if term is not None and term.stem is not None:
+                return term.stem
+        return True
+
+    def label(self, code: str) -> str:
+        term = self.vocab.terms.get(code)
+        return term.label if term is not None else code
+
+
+# miRNA mentions: miR-21, hsa-miR-146a-5p, microRNA-216a-5p, MicroRNA 137, miR146a,
+# let-7b-5p, miR-199a-3p/145-5p (two), miR-17-92 cluster.
+_MIR_TAIL = r"\d+[a-z]?(?:-\d+)?(?:-[35]p)?"
+_MIRNA_MENTION = re.compile(
+    _BEFORE + r"(?:(?:hsa|mmu|rno)-)?"
+    r"(?:(?:micro[\s-]?rna|mirna|mir)[\s-]?\d+(?:~\d+)?[a-z]?(?:-\d+)?(?:-[35]p)?"
+    rf"(?:/(?:(?:micro[\s-]?rna|mirna|mir)-?)?{_MIR_TAIL})*(?:\s+cluster)?"
+    r"|let-?7[a-z]?(?:-\d+)?(?:-[35]p)?)" + _AFTER,
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class MiRNAMention:
+    mirna: MiRNA
+    words: str
+    where: str = "title"
+
+
+def find_mirnas(text: str, where: str = "title") -> list[MiRNAMention]:
+    """Every miRNA a text names, parsed ('miR-199a-3p/145-5p' gives two)."""
+    found: list[MiRNAMention] = []
+    for match in _MIRNA_MENTION.finditer(_clean(text)):
+        words = match.group(0)
+        for piece in split_mirnas(re.sub(r"\s+cluster$", "", words, flags=re.IGNORECASE)):
+            mirna = parse_mirna(piece)
+            if mirna is not None:
+                found.append(MiRNAMention(mirna, words, where))
+    return found
+
+
+def mirnas_compatible(a: MiRNA, b: MiRNA) -> bool:
+    """MiRNA.compatible, plus a cluster and one of its named ends (miR-17-92 ~ miR-17)."""
+    if a.cluster_end or b.cluster_end:
+        cluster, other = (a, b) if a.cluster_end else (b, a)
+        if other.cluster_end:
+            return cluster.family == other.family
+        return other.prefix == cluster.prefix and other.number in (cluster.number, cluster.cluster_end)
+    return a.compatible(b)
+
+
+def mirna_difference(claim: MiRNA, named: MiRNA) -> str:
+    if claim.family != named.family:
+        return f"family {claim.family} vs {named.family}"
+    parts = [
+        f"{what} {mine} vs {theirs}"
+        for what, mine, theirs in (
+            ("letter", claim.letter, named.letter),
+            ("paralog", claim.paralog, named.paralog),
+            ("arm", claim.arm, named.arm),
+        )
+        if mine is not None and theirs is not None and mine != theirs
+    ]
+    return ", ".join(parts)
+
+
+# Organs and injuries. A parent covers its children (a title about the CNS fits a claim
+# about the spinal cord). Patterns avoid source words: "bone marrow", "umbilical cord".
+ORGAN_PARENTS = {"brain": "CNS", "spinal cord": "CNS", "eye": "CNS"}
+ORGAN_PATTERNS: dict[str, tuple[str, ...]] = {
+    "spinal cord": (
+        r"spinal[\s-]*cord[\s-]*injur(?:y|ies|ed)",
+        r"spinal[\s-]*cords?",
+        r"SCI",
+        r"myelopathy",
+        r"spinal",
+    ),
+    "brain": (
+        r"cerebral[\s-]+ischa?emi(?:a|c)(?:[\s/-]*reperfusion)?(?:[\s-]+injur(?:y|ies))?",
+        r"(?:traumatic[\s-]+)?brain[\s-]+injur(?:y|ies)",
+        r"TBI",
+        r"(?:(?:ischa?emic|ha?emorrhagic)[\s-]+)?stroke",
+        r"(?:intracerebral|subarachnoid)[\s-]+ha?emorrhage",
+        r"middle[\s-]+cerebral[\s-]+artery[\s-]+occlusion",
+        r"MCAO",
+        r"Alzheimer(?:'s)?(?:[\s-]+disease)?",
+        r"Parkinson(?:'s)?(?:[\s-]+disease)?",
+        r"hippocamp(?:us|al)",
+        r"brain",
+        r"cerebral",
+    ),
+    "CNS": (r"central[\s-]+nervous[\s-]+system", r"CNS"),
+    "peripheral nerve": (r"peripheral[\s-]+nerves?", r"sciatic[\s-]+nerves?", r"facial[\s-]+nerves?"),
+    "eye": (r"retina[a-z]*", r"optic[\s-]+nerves?", r"glaucoma", r"cornea[l]?"),
+    "heart": (r"myocardial(?:[\s-]+infarction)?", r"cardiac", r"heart", r"cardiomyocytes?"),
+    "lung": (r"lungs?", r"pulmonary", r"acute[\s-]+respiratory[\s-]+distress"),
+    "liver": (r"liver", r"hepatic[\s-]+(?:injury|fibrosis|failure)", r"hepatitis", r"cirrhosis"),
+    "kidney": (r"kidneys?", r"renal", r"nephropathy"),
+    "skin": (r"skin", r"cutaneous", r"diabetic[\s-]+wounds?"),
+    "bone/joint": (
+        r"osteoarthritis",
+        r"bone[\s-]+(?:defects?|loss|fractures?)",
+        r"fractures?",
+        r"osteoporo(?:sis|tic)",
+        r"cartilage",
+    ),
+    "intervertebral disc": (r"intervertebral[\s-]+discs?",),
+    "muscle": (r"skeletal[\s-]+muscles?", r"muscle[\s-]+injur(?:y|ies)"),
+    "intestine": (r"colitis", r"intestin(?:e|al)", r"bowel"),
+}
+_ORGAN_REGEXES = [
+    (organ, re.compile(_BEFORE + pattern + _AFTER, re.IGNORECASE))
+    for organ, patterns in ORGAN_PATTERNS.items()
+    for pattern in patterns
+]
+
+
+def find_organs(text: str, where: str = "title") -> list[Mention]:
+    return leftmost_longest(text, _ORGAN_REGEXES, where)
+
+
+def organs_compatible(a: str, b: str) -> bool:
+    def chain(organ: str) -> list[str]:
+        found = [organ]
+        while found[-1] in ORGAN_PARENTS:
+            found.append(ORGAN_PARENTS[found[-1]])
+        return found
+
+    return a in chain(b) or b in chain(a)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@dataclass
+class _Ref:
+    id: int
+    number: int | None
+    kind: str
+    title: str | None
+    doi: str | None
+    url: str | None
+    year: int | None
+    problem: str | None
+    first_author: str | None
+
+    @property
+    def label(self) -> str:
+        return f"ref {self.number}" if self.number is not None else f"reference id {self.id}"
+
+    @property
+    def short(self) -> str:
+        who = " ".join(str(x) for x in (self.first_author, self.year) if x)
+        return f"{who}: {self.title}" if who and self.title else (self.title or who or "(no title)")
+
+
+@dataclass
+class _Cargo:
+    name: str
+    key: str
+    family: str | None
+    letter: str | None
+    paralog: str | None
+    arm: str | None
+
+    def mirna(self) -> MiRNA | None:
+        parsed = parse_mirna(self.name)
+        if parsed is not None:
+            return parsed
+        if self.family is None:
+            return None
+        prefix, _, number = self.family.partition("-")
+        return MiRNA(prefix, number, self.letter, self.paralog, self.arm)
+
+
+@dataclass
+class _Claim:
+    id: int
+    ref_id: int | None
+    source: str
+    source_wording: str
+    cargo_type: str
+    injury: str
+    cargo: list[_Cargo] = field(default_factory=list)
+    effects: list[str] = field(default_factory=list)
+    pathways: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Data:
+    refs: dict[int, _Ref]
+    claims: list[_Claim]
+    resolution: dict[int, sqlite3.Row]
+    updates: dict[int, list[sqlite3.Row]]
+    abstracts: dict[int, str]
+    vocabs: dict[str, Vocabulary]
+
+
+def _load(conn: sqlite3.Connection) -> _Data:
+    refs: dict[int, _Ref] = {}
+    for row in conn.execute(
+        "SELECT r.id, r.number, r.kind, r.title, r.doi, r.url, r.year, r.problem,"
+        " (SELECT family FROM ref_authors a WHERE a.ref_id = r.id ORDER BY position LIMIT 1)"
+        " FROM refs r ORDER BY r.number IS NULL, r.number, r.id"
+    ):
+        refs[row[0]] = _Ref(*tuple(row))
+    claims = {
+        row[0]: _Claim(*tuple(row))
+        for row in conn.execute(
+            "SELECT id, ref_id, source, source_wording, cargo_type, injury FROM claims ORDER BY id"
+        )
+    }
+    for row in conn.execute(
+        "SELECT claim_id, name, key, family, letter, paralog, arm FROM claim_cargos ORDER BY claim_id, position"
+    ):
+        if row[0] in claims:
+            claims[row[0]].cargo.append(_Cargo(*tuple(row)[1:]))
+    for claim_id, effect in conn.execute("SELECT claim_id, effect FROM claim_effects ORDER BY claim_id, position"):
+        if claim_id in claims:
+            claims[claim_id].effects.append(effect)
+    for claim_id, pathway in conn.execute(
+        "SELECT claim_id, pathway FROM claim_pathways ORDER BY claim_id, position"
+    ):
+        if claim_id in claims:
+            claims[claim_id].pathways.append(pathway)
+    resolution = {row["ref_id"]: row for row in conn.execute("SELECT * FROM ref_resolution")}
+    updates: dict[int, list[sqlite3.Row]] = {}
+    for row in conn.execute("SELECT * FROM ref_updates ORDER BY ref_id, type, relation, doi"):
+        updates.setdefault(row["ref_id"], []).append(row)
+    abstracts: dict[int, str] = {}
+    for ref_id, status, differences, message in conn.execute(
+        "SELECT s.ref_id, s.status, s.differences, w.message FROM ref_resolution s"
+        " JOIN crossref_works w ON w.doi = s.doi WHERE w.message IS NOT NULL"
+    ):
+        if status != "ok" and any(str(d).startswith("title:") for d in _json_list(differences)):
+            continue  # the record may be another paper: its abstract says nothing about this one
+        try:
+            record = json.loads(message)
+        except ValueError:
+            continue
+        abstract = record.get("abstract") if isinstance(record, dict) else None
+        if isinstance(abstract, str) and abstract.strip():
+            abstracts[ref_id] = strip_markup(abstract)
+    vocabs = {name: vocabulary_from_db(conn, name) for name in ("sources", "effects", "cargo-types", "pathways")}
+    return _Data(refs, list(claims.values()), resolution, updates, abstracts, vocabs)
+
+
+def _json_list(text: str | None) -> list[Any]:
+    try:
+        value = json.loads(text or "[]")
+    except ValueError:
+        return [text]
+    return value if isinstance(value, list) else [value]
+
+
+def _numbers(values: Iterable[int | None]) -> str:
+    return ", ".join(str(v) for v in sorted(v for v in values if v is not None))
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def run_checks(conn: sqlite3.Connection) -> Report:
+    """Run every check the workspace's data allows; say what could not be checked."""
+    data = _load(conn)
+    findings: list[Finding] = []
+    not_checked: list[str] = []
+    if not data.refs:
+        not_checked.append(
+            "no references: reference checks and claim-vs-reference checks skipped (import a list first)"
+        )
+    if not data.claims:
+        not_checked.append("no claims: claim checks skipped (add [[claim]] blocks to db/claims.toml)")
+    findings += _integrity(data)
+    findings += _references(data, not_checked)
+    findings += _claims_vs_references(data, not_checked)
+    return Report(findings, not_checked)
+
+
+def _integrity(data: _Data) -> list[Finding]:
+    findings: list[Finding] = []
+    cited: set[int] = set()
+    for claim in data.claims:
+        ref = data.refs.get(claim.ref_id) if claim.ref_id is not None else None
+        if ref is None:
+            findings.append(
+                Finding(
+                    "error",
+                    "missing_reference",
+                    claim.id,
+                    None,
+                    "claim cites no reference in the list"
+                    if claim.ref_id is None
+                    else "claim cites a reference that is not in the list",
+                    [f"claim {claim.id}: ref_id {claim.ref_id}" if claim.ref_id else f"claim {claim.id}: no ref"],
+                )
+            )
+        else:
+            cited.add(ref.id)
+    if data.claims:
+        for ref in data.refs.values():
+            if ref.id not in cited:
+                findings.append(
+                    Finding("info", "unused_reference", None, ref.number, "no claim cites this reference", [ref.short])
+                )
+    findings += _duplicate_references(data)
+    findings += _duplicate_claims(data)
+    findings += _invalid_terms(data)
+    return findings
+
+
+def _duplicate_references(data: _Data) -> list[Finding]:
+    by_doi: dict[str, list[_Ref]] = {}
+    by_title: dict[tuple[str, str, int | None], list[_Ref]] = {}
+    for ref in data.refs.values():
+        if ref.doi:
+            by_doi.setdefault(ref.doi.casefold(), []).append(ref)
+        if ref.title and fold(ref.title):
+            key = (fold(ref.title), fold(ref.first_author or ""), ref.year)
+            by_title.setdefault(key, []).append(ref)
+    reasons: dict[int, tuple[_Ref, list[str]]] = {}  # later ref id -> (first ref, why)
+    for group, why in [(g, "same DOI") for g in by_doi.values()] + [
+        (g, "same title, first author and year") for g in by_title.values()
+    ]:
+        for later in group[1:]:
+            entry = reasons.setdefault(later.id, (group[0], []))
+            entry[1].append(why)
+    findings = []
+    for later_id, (first, whys) in reasons.items():
+        later = data.refs[later_id]
+        evidence = [f"{r.label}: {r.short}" + (f" (doi:{r.doi})" if r.doi else "") for r in (first, later)]
+        findings.append(
+            Finding(
+                "warning",
+                "duplicate_reference",
+                None,
+                later.number,
+                f"duplicate of {first.label} ({' and '.join(whys)})",
+                evidence,
+            )
+        )
+    return findings
+
+
+def _duplicate_claims(data: _Data) -> list[Finding]:
+    seen: dict[tuple[Any, ...], _Claim] = {}
+    findings = []
+    for claim in data.claims:
+        key = (
+            claim.ref_id,
+            claim.source,
+            claim.cargo_type,
+            tuple(sorted(c.key for c in claim.cargo)),
+            tuple(sorted(claim.effects)),
+            tuple(sorted(fold(p) for p in claim.pathways)),
+        )
+        first = seen.setdefault(key, claim)
+        if first is claim:
+            continue
+        ref = data.refs.get(claim.ref_id) if claim.ref_id is not None else None
+        findings.append(
+            Finding(
+                "warning",
+                "duplicate_claim",
+                claim.id,
+                ref.number if ref else None,
+                f"repeats claim {first.id} (same reference, source, cargo, effects and pathways)",
+                [
+                    f"source {claim.source}",
+                    f"cargo {', '.join(c.name for c in claim.cargo) or 'none'} ({claim.cargo_type})",
+                    f"effects {', '.join(claim.effects) or 'none'}",
+                    f"pathways {', '.join(claim.pathways) or 'none'}",
+                ],
+            )
+        )
+    return findings
+
+
+def _invalid_terms(data: _Data) -> list[Finding]:
+    findings = []
+    for claim in data.claims:
+        ref = data.refs.get(claim.ref_id) if claim.ref_id is not None else None
+        number = ref.number if ref else None
+        for vocab_name, field_name, values in (
+            ("sources", "source", [claim.source]),
+            ("cargo-types", "cargo_type", [claim.cargo_type]),
+            ("effects", "effects", claim.effects),
+        ):
+            vocab = data.vocabs[vocab_name]
+            for value in values:
+                if value in vocab.terms:
+                    continue
+                suggestion = vocab.lookup(value) or ", ".join(vocab.suggest(value))
+                evidence = [f"{field_name} = {value!r}", f"not a code of the {vocab_name} vocabulary"]
+                if suggestion:
+                    evidence.append(f"did you mean {suggestion}?")
+                findings.append(
+                    Finding(
+                        "error",
+                        "invalid_term",
+                        claim.id,
+                        number,
+                        f"{field_name} {value!r} is no longer a {vocab.noun} in the vocabulary",
+                        evidence,
+                    )
+                )
+    return findings
+
+
+_RETRACTION_TYPES = {"retraction", "partial_retraction", "withdrawal", "removal"}
+
+
+def _update_kind(row: sqlite3.Row) -> str:
+    kind = str(row["type"]).lower().replace("-", "_").replace(" ", "_")
+    label = str(row["label"]).lower()
+    if kind in _RETRACTION_TYPES or any(w in label for w in ("retract", "withdrawn", "removed")):
+        return "retraction"
+    if kind == "expression_of_concern" or "concern" in label:
+        return "expression_of_concern"
+    if kind in ("correction", "erratum") or "correct" in label or "errat" in label:
+        return "correction"
+    return ""
+
+
+def _references(data: _Data, not_checked: list[str]) -> list[Finding]:
+    findings: list[Finding] = []
+    unresolved: list[_Ref] = []
+    for ref in data.refs.values():
+        resolution = data.resolution.get(ref.id)
+        if not ref.doi:
+            findings.append(_no_doi(ref, resolution))
+        elif resolution is None:
+            unresolved.append(ref)
+        if resolution is not None and resolution["doi"]:
+            findings += _crossref_verdict(ref, resolution)
+        for row in data.updates.get(ref.id, []):
+            finding = _update_finding(ref, row)
+            if finding is not None:
+                findings.append(finding)
+        if ref.kind == "unparsed":
+            not_checked.append(f"{ref.label} could not be parsed ({ref.problem}): its title is not checked")
+    if unresolved:
+        findings.append(
+            Finding(
+                "info",
+                "unresolved_doi",
+                None,
+                None,
+                f"{len(unresolved)} DOIs not checked against Crossref yet",
+                [f"{r.label}: doi:{r.doi}" for r in unresolved],
+            )
+        )
+        not_checked.append(
+            f"{len(unresolved)} references not resolved yet: Crossref checks (record, retraction,"
+            " abstract) skipped for them (run `exocli resolve`)"
+        )
+    return findings
+
+
+def _no_doi(ref: _Ref, resolution: sqlite3.Row | None) -> Finding:
+    if ref.kind == "web":
+        return Finding(
+            "info",
+            "no_doi",
+            None,
+            ref.number,
+            "web page without a DOI (none expected)",
+            [f"url {ref.url}" if ref.url else "no URL either"],
+        )
+    evidence = [ref.short]
+    severity = "warning"
+    if resolution is None:
+        evidence.append("no Crossref search stored (run `exocli resolve`)")
+    elif resolution["doi"] and resolution["status"] in ("ok", "mismatch"):
+        severity = "info"
+        score = resolution["score"]
+        evidence.append(
+            f"Crossref search found doi:{resolution['doi']}"
+            + (f" (score {score:.2f})" if isinstance(score, float) else "")
+            + "; add it to the reference"
+        )
+    else:
+        evidence.append(f"Crossref search: {resolution['status']} (no clear match)")
+    kind = "reference" if ref.kind == "unparsed" else "article"
+    return Finding(severity, "no_doi", None, ref.number, f"{kind} has no DOI", evidence)
+
+
+def _crossref_verdict(ref: _Ref, resolution: sqlite3.Row) -> list[Finding]:
+    status = resolution["status"]
+    doi = resolution["doi"]
+    via = "found by bibliographic search" if resolution["method"] == "bibliographic" else "as cited"
+    if status == "not_found":
+        return [
+            Finding(
+                "warning",
+                "crossref_not_found",
+                None,
+                ref.number,
+                "Crossref has no record of this DOI",
+                [f"doi:{doi} ({via})", "it may be mistyped, or registered with another agency (DataCite, mEDRA)"],
+            )
+        ]
+    if status != "mismatch":
+        return []
+    differences = [str(d) for d in _json_list(resolution["differences"])]
+    other_paper = any(d.startswith("title: the DOI's record is another paper") for d in differences)
+    message = (
+        "the DOI's Crossref record is another paper"
+        if other_paper
+        else "Crossref record differs from the reference as cited"
+    )
+    return [
+        Finding(
+            "error" if other_paper else "warning",
+            "crossref_mismatch",
+            None,
+            ref.number,
+            message,
+            [f"doi:{doi} ({via})", *differences],
+        )
+    ]
+
+
+def _update_finding(ref: _Ref, row: sqlite3.Row) -> Finding | None:
+    kind = _update_kind(row)
+    if not kind:
+        return None
+    notice = row["relation"] == "update-to"
+    detail = [f"Crossref: {row['label']}"]
+    if row["doi"]:
+        detail.append(f"notice doi:{row['doi']}")
+    if row["date"]:
+        detail.append(f"date {row['date']}")
+    if row["source"]:
+        detail.append(f"source {row['source']}")
+    if notice:
+        return Finding(
+            "warning",
+            kind,
+            None,
+            ref.number,
+            f"the cited DOI is itself a {kind.replace('_', ' ')} notice, not the paper",
+            detail,
+        )
+    severity, message = {
+        "retraction": ("error", f"the cited paper is {row['label']}"),
+        "expression_of_concern": ("warning", "the cited paper has an expression of concern"),
+        "correction": ("info", "the cited paper has a correction"),
+    }[kind]
+    return Finding(severity, kind, None, ref.number, message, detail)
+
+
+# --------------------------------------------------------------------------- claim vs reference
+
+
+def _claims_vs_references(data: _Data, not_checked: list[str]) -> list[Finding]:
+    if not data.claims or not data.refs:
+        return []
+    matcher = SourceMatcher(data.vocabs["sources"])
+    findings: list[Finding] = []
+    untitled: list[str] = []
+    cited_refs: set[int] = set()
+    for claim in data.claims:
+        ref = data.refs.get(claim.ref_id) if claim.ref_id is not None else None
+        if ref is None:
+            continue
+        if not ref.title or ref.kind != "article":
+            untitled.append(f"claim {claim.id} ({ref.label}, {ref.kind})")
+            continue
+        cited_refs.add(ref.id)
+        texts = [("title", ref.title)]
+        if ref.id in data.abstracts:
+            texts.append(("abstract", data.abstracts[ref.id]))
+        for check in (_source_vs_title, _mirna_vs_title, _injury_vs_title):
+            finding = check(claim, ref, texts, matcher)
+            if finding is not None:
+                findings.append(finding)
+    if untitled:
+        not_checked.append(
+            f"{len(untitled)} claims cite a reference without a parsed article title: claim-vs-title"
+            f" checks skipped for them ({'; '.join(untitled)})"
+        )
+    if cited_refs:
+        missing = len(cited_refs - set(data.abstracts))
+        if missing == len(cited_refs):
+            not_checked.append(
+                "no Crossref abstract stored for any cited reference: claims compared with titles only"
+            )
+        elif missing:
+            not_checked.append(
+                f"{missing} of {len(cited_refs)} cited references have no stored Crossref abstract:"
+                " those claims compared with titles only"
+            )
+    return findings
+
+
+def _source_vs_title(
+    claim: _Claim, ref: _Ref, texts: list[tuple[str, str]], matcher: SourceMatcher
+) -> Finding | None:
+    named = [m for where, text in texts for m in matcher.find(text, where)]
+    if not named:
+        return None
+    codes = [m.code for m in named]
+    wording = matcher.find(claim.source_wording, "wording")
+    sides: list[tuple[str, str, str]] = [
+        ("source", claim.source, f"claim source {claim.source} ({matcher.label(claim.source)})")
+    ]
+    sides += [("wording", m.code, f'review wording "{claim.source_wording}" ({m.code})') for m in wording]
+    for side, code, described in sides:
+        if any(matcher.compatible(code, c) for c in codes):
+            continue
+        evidence = _dedupe([*(m.describe() for m in named), described])
+        title_codes = ", ".join(_dedupe(codes))
+        stems = {matcher.is_stem(code), *(matcher.is_stem(c) for c in codes)}
+        check = "claim_vesicle_vs_title" if len(stems) > 1 or False in stems else "claim_source_vs_title"
+        if side == "source":
+            message = f"claim source {code} does not fit the cited reference, which names {title_codes}"
+        else:
+            evidence.append(f"claim source {claim.source} fits the reference; the review's wording does not")
+            message = f"the review's wording names {code} but the cited reference names {title_codes}"
+        return Finding("warning", check, claim.id, ref.number, message, evidence)
+    return None
+
+
+def _mirna_vs_title(
+    claim: _Claim, ref: _Ref, texts: list[tuple[str, str]], matcher: SourceMatcher
+) -> Finding | None:
+    named = [m for where, text in texts for m in find_mirnas(text, where)]
+    claimed = [(c, c.mirna()) for c in claim.cargo]
+    claimed_mirnas = [(c, m) for c, m in claimed if m is not None]
+    if not named or not claimed_mirnas:
+        return None
+    unmatched = [
+        (c, m) for c, m in claimed_mirnas if not any(mirnas_compatible(m, n.mirna) for n in named)
+    ]
+    if not unmatched:
+        return None
+    partial = len(unmatched) < len(claimed_mirnas)
+    evidence = _dedupe([f'{n.where} names "{n.words}" ({n.mirna.name})' for n in named])
+    for cargo, mirna in unmatched:
+        closest = [n.mirna for n in named if n.mirna.family == mirna.family]
+        why = mirna_difference(mirna, closest[0]) if closest else "no miRNA of its family named"
+        evidence.append(f"claim cargo {cargo.name}: {why}")
+    names = ", ".join(c.name for c, _ in unmatched)
+    title_names = ", ".join(_dedupe([n.mirna.name for n in named]))
+    if partial:
+        message = f"cited reference does not name claimed miRNA {names} (it names {title_names})"
+    else:
+        message = f"claimed miRNA {names} differs from the miRNA the cited reference names ({title_names})"
+    return Finding("info" if partial else "warning", "claim_mirna_vs_title", claim.id, ref.number, message, evidence)
+
+
+def _injury_vs_title(
+    claim: _Claim, ref: _Ref, texts: list[tuple[str, str]], matcher: SourceMatcher
+) -> Finding | None:
+    stated = find_organs(claim.injury, "claim")
+    if not stated:
+        return None
+    named = [m for where, text in texts for m in find_organs(text, where)]
+    if not named:
+        return None
+    if any(organs_compatible(s.code, n.code) for s in stated for n in named):
+        return None
+    organs = ", ".join(_dedupe([n.code for n in named]))
+    claimed = ", ".join(_dedupe([s.code for s in stated]))
+    evidence = _dedupe([*(m.describe() for m in named), f'claim injury "{claim.injury}" ({claimed})'])
+    return Finding(
+        "warning",
+        "claim_injury_vs_title",
+        claim.id,
+        ref.number,
+        f"cited reference is about {organs}, the claim about {claimed}",
+        evidence,
+    )
+
+
+def _dedupe(items: Iterable[str]) -> list[str]:
+    seen: list[str] = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return seen
