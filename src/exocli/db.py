@@ -22,6 +22,7 @@ MIGRATION_NAMES = (
     "003_claims_fts",
     "004_crossref",
     "005_external_change_triggers",
+    "006_citation_keys",
 )
 BUSY_TIMEOUT_MS = 10_000
 

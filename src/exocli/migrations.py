@@ -211,6 +211,16 @@ def _external_changes(db: Database) -> None:
             )
 
 
+@migrations(name="006_citation_keys")
+def _citation_keys(db: Database) -> None:
+    db.executescript(
+        """
+        ALTER TABLE refs ADD COLUMN citekey TEXT;
+        CREATE UNIQUE INDEX refs_citekey ON refs (citekey COLLATE NOCASE);
+        """
+    )
+
+
 def apply(db: Database) -> None:
     registered = tuple(m.name for m in migrations._migrations)
     if registered != MIGRATION_NAMES:  # pragma: no cover - a developer error

@@ -49,6 +49,7 @@ class Reference:
     url: str | None
     et_al: bool
     problem: str | None
+    citekey: str | None = None
     authors: list[Author] = field(default_factory=list)
     check: str = "unchecked"  # Crossref verdict: ok, mismatch, not_found, ambiguous, no_match
     check_doi: str | None = None  # the DOI found by bibliographic search, if any
@@ -72,6 +73,7 @@ class Reference:
     def as_dict(self) -> dict[str, Any]:
         return {
             "number": self.number,
+            "key": self.citekey,
             "kind": self.kind,
             "authors": [{"family": a.family, "given": a.given} for a in self.authors],
             "et_al": self.et_al,
@@ -94,7 +96,7 @@ class Reference:
 
 _SELECT = (
     "SELECT id, number, kind, raw, title, journal, year, volume, issue, pages, doi, url, et_al,"
-    " problem FROM refs"
+    " problem, citekey FROM refs"
 )
 
 
@@ -115,6 +117,7 @@ def _rows_to_references(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> li
             row["url"],
             bool(row["et_al"]),
             row["problem"],
+            row["citekey"],
         )
         for row in rows
     ]
@@ -178,15 +181,11 @@ def get_reference(conn: sqlite3.Connection, ident: str) -> Reference:
         doi = try_normalize_doi(text)
         if doi is not None:
             rows = conn.execute(_SELECT + " WHERE doi = ?", (doi,)).fetchall()
-        elif _has_column(conn, "refs", "citekey"):
+        else:
             rows = conn.execute(_SELECT + " WHERE citekey = ? COLLATE NOCASE", (text,)).fetchall()
     if not rows:
         raise NotFoundError(f"no reference {text!r} in this workspace (give a number, DOI or key)")
     return _rows_to_references(conn, rows[:1])[0]
-
-
-def _has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
-    return any(row[1] == column for row in conn.execute(f"PRAGMA table_info({table})"))
 
 
 @dataclass

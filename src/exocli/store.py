@@ -7,9 +7,10 @@ transaction, so bad text leaves the database as it was.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from exocli.citekeys import assign_keys, format_keys, identity, read_keys
 from exocli.db import content_fingerprint, corrupt, stat_fingerprint
 from exocli.errors import DataError
 from exocli.evidence import Claim, Vocabularies, load_claims
@@ -42,6 +43,7 @@ class Snapshot:
     reference_problems: list[str]
     vocabs: Vocabularies
     claims: list[Claim]
+    keys: dict[str, str] = field(default_factory=dict)  # identity -> citation key
 
 
 def load_vocabularies(ws: Workspace) -> Vocabularies:
@@ -74,7 +76,7 @@ def load_snapshot(ws: Workspace, references_text: str | None = None) -> Snapshot
     vocabs = load_vocabularies(ws)
     numbers = {ref.number for ref in references if ref.number is not None}
     claims = load_claims(ws.claims_path, vocabs, numbers)
-    return Snapshot(references, problems, vocabs, claims)
+    return Snapshot(references, problems, vocabs, claims, read_keys(ws))
 
 
 def rebuild(
@@ -96,6 +98,12 @@ def rebuild(
     from exocli.textio import atomic_write
 
     snapshot = snapshot or load_snapshot(ws)
+    texts = dict(texts or {})
+    # Keys are made once: new references get one now, and it is written down with them.
+    keys = assign_keys(snapshot.references, snapshot.keys)
+    if keys != read_keys(ws) or (keys and not ws.citekeys_path.exists()):
+        texts[ws.citekeys_path] = format_keys(keys, snapshot.references)
+    snapshot.keys = keys
     db = Database(conn)
     try:
         migrations.apply(db)
@@ -107,11 +115,11 @@ def rebuild(
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('exocli_writing', '1')")
             for table in DATA_TABLES:
                 conn.execute(f"DELETE FROM {table}")  # fixed names, not user input
-            _write_references(conn, snapshot.references)
+            _write_references(conn, snapshot.references, keys)
             _write_crossref(ws, conn, snapshot.references)
             _write_vocabularies(conn, snapshot.vocabs)
             _write_claims(conn, snapshot.claims, snapshot.vocabs.pathways)
-            for path, text in (texts or {}).items():
+            for path, text in texts.items():
                 atomic_write(path, text)
             conn.executemany(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
@@ -131,11 +139,13 @@ def rebuild(
     return snapshot
 
 
-def _write_references(conn: sqlite3.Connection, references: list[ParsedReference]) -> None:
+def _write_references(
+    conn: sqlite3.Connection, references: list[ParsedReference], keys: dict[str, str]
+) -> None:
     for ref in references:
         cursor = conn.execute(
             "INSERT INTO refs (number, kind, raw, title, journal, year, volume, issue, pages, doi,"
-            " url, et_al, problem) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " url, et_al, problem, citekey) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 ref.number,
                 ref.kind,
@@ -150,6 +160,7 @@ def _write_references(conn: sqlite3.Connection, references: list[ParsedReference
                 ref.url,
                 int(ref.et_al),
                 ref.problem,
+                keys.get(identity(ref)),
             ),
         )
         conn.executemany(

@@ -42,6 +42,10 @@ class Workspace:
         return self.root / rel
 
     @property
+    def citekeys_path(self) -> Path:
+        return self.refs_dir / "citekeys.tsv"
+
+    @property
     def claims_path(self) -> Path:
         return self.db_dir / "claims.toml"
 
@@ -72,6 +76,7 @@ class Workspace:
         """Every text file the database is built from, in a stable order."""
         yield self.root / CONFIG_NAME
         yield self.references_path
+        yield self.citekeys_path
         yield self.claims_path
         for name in VOCAB_NAMES:
             yield self.vocab_path(name)
