@@ -13,9 +13,10 @@ integrity
   duplicate_claim        warning  same reference, source, cargo type, cargo, effects and pathways
   invalid_term           error    a claim uses a code its vocabulary no longer has
 references
-  no_doi                 warning  an article without a DOI that Crossref has not matched either;
+  no_doi                 warning  an article without a DOI that no Crossref search has matched
+                                  (not searched yet, or ambiguous / no match): nothing confirms it;
                          info     a web page (DOIs are not expected there), or an article whose
-                                  DOI a Crossref bibliographic search found
+                                  DOI a Crossref bibliographic search found (add it)
   unresolved_doi         info     one finding for every reference with a DOI not checked against
                                   Crossref yet (the per-reference details are its evidence)
   crossref_mismatch      error    the DOI's record is another paper;
@@ -255,7 +256,7 @@ class SourceMatcher:
 
     def __init__(self, vocab: Vocabulary) -> None:
         self.vocab = vocab
-        self.origins = {name for name in VESICLE_ORIGINS}
+        self.origins = set(VESICLE_ORIGINS)
         spellings: dict[str, set[str]] = {}
         for term in vocab.terms.values():
             label = re.sub(r"\s*\([^)]*\)", "", term.label)
@@ -508,7 +509,9 @@ def _load(conn: sqlite3.Connection) -> _Data:
     ):
         if row[0] in claims:
             claims[row[0]].cargo.append(_Cargo(*tuple(row)[1:]))
-    for claim_id, effect in conn.execute("SELECT claim_id, effect FROM claim_effects ORDER BY claim_id, position"):
+    for claim_id, effect in conn.execute(
+        "SELECT claim_id, effect FROM claim_effects ORDER BY claim_id, position"
+    ):
         if claim_id in claims:
             claims[claim_id].effects.append(effect)
     for claim_id, pathway in conn.execute(
@@ -534,7 +537,9 @@ def _load(conn: sqlite3.Connection) -> _Data:
         abstract = record.get("abstract") if isinstance(record, dict) else None
         if isinstance(abstract, str) and abstract.strip():
             abstracts[ref_id] = strip_markup(abstract)
-    vocabs = {name: vocabulary_from_db(conn, name) for name in ("sources", "effects", "cargo-types", "pathways")}
+    vocabs = {
+        name: vocabulary_from_db(conn, name) for name in ("sources", "effects", "cargo-types", "pathways")
+    }
     return _Data(refs, list(claims.values()), resolution, updates, abstracts, vocabs)
 
 
@@ -585,7 +590,11 @@ def _integrity(data: _Data) -> list[Finding]:
                     "claim cites no reference in the list"
                     if claim.ref_id is None
                     else "claim cites a reference that is not in the list",
-                    [f"claim {claim.id}: ref_id {claim.ref_id}" if claim.ref_id else f"claim {claim.id}: no ref"],
+                    [
+                        f"claim {claim.id}: ref_id {claim.ref_id}"
+                        if claim.ref_id
+                        else f"claim {claim.id}: no ref"
+                    ],
                 )
             )
         else:
@@ -594,7 +603,14 @@ def _integrity(data: _Data) -> list[Finding]:
         for ref in data.refs.values():
             if ref.id not in cited:
                 findings.append(
-                    Finding("info", "unused_reference", None, ref.number, "no claim cites this reference", [ref.short])
+                    Finding(
+                        "info",
+                        "unused_reference",
+                        None,
+                        ref.number,
+                        "no claim cites this reference",
+                        [ref.short],
+                    )
                 )
     findings += _duplicate_references(data)
     findings += _duplicate_claims(data)
@@ -693,7 +709,7 @@ def _invalid_terms(data: _Data) -> list[Finding]:
                         "invalid_term",
                         claim.id,
                         number,
-                        f"{field_name} {value!r} is no longer a {vocab.noun} in the vocabulary",
+                        f"{field_name} {value!r} is no longer in the {vocab_name} vocabulary",
                         evidence,
                     )
                 )
@@ -790,7 +806,10 @@ def _crossref_verdict(ref: _Ref, resolution: sqlite3.Row) -> list[Finding]:
                 None,
                 ref.number,
                 "Crossref has no record of this DOI",
-                [f"doi:{doi} ({via})", "it may be mistyped, or registered with another agency (DataCite, mEDRA)"],
+                [
+                    f"doi:{doi} ({via})",
+                    "it may be mistyped, or registered with another agency (DataCite, mEDRA)",
+                ],
             )
         ]
     if status != "mismatch":
@@ -923,9 +942,7 @@ def _mirna_vs_title(
     claimed_mirnas = [(c, m) for c, m in claimed if m is not None]
     if not named or not claimed_mirnas:
         return None
-    unmatched = [
-        (c, m) for c, m in claimed_mirnas if not any(mirnas_compatible(m, n.mirna) for n in named)
-    ]
+    unmatched = [(c, m) for c, m in claimed_mirnas if not any(mirnas_compatible(m, n.mirna) for n in named)]
     if not unmatched:
         return None
     partial = len(unmatched) < len(claimed_mirnas)
@@ -940,7 +957,9 @@ def _mirna_vs_title(
         message = f"cited reference does not name claimed miRNA {names} (it names {title_names})"
     else:
         message = f"claimed miRNA {names} differs from the miRNA the cited reference names ({title_names})"
-    return Finding("info" if partial else "warning", "claim_mirna_vs_title", claim.id, ref.number, message, evidence)
+    return Finding(
+        "info" if partial else "warning", "claim_mirna_vs_title", claim.id, ref.number, message, evidence
+    )
 
 
 def _injury_vs_title(

@@ -583,6 +583,18 @@ def sync(
         conn.close()
 
 
+@refs_app.command("rekey")
+def refs_rekey(
+    ident: Annotated[str, typer.Argument(metavar="N|DOI|KEY", help="The reference.")],
+    new_key: Annotated[str, typer.Argument(metavar="NEWKEY", help="Its new citation key.")],
+) -> None:
+    """Change one reference's citation key (the only way a key ever changes)."""
+    from exocli import curation
+
+    old, new = curation.rekey(workspace(), database(), ident, new_key)
+    message(f"Reference key {old} is now {new}")
+
+
 # --- vocabularies --------------------------------------------------------------------------
 
 
@@ -607,60 +619,44 @@ def vocab(
 ListOption = Annotated[list[str] | None, typer.Option()]
 
 
-@app.command()
-def query(
-    phrase: Annotated[
-        str | None,
-        typer.Argument(help='A plain question, e.g. "anti-inflammatory miRNAs from UCMSC".'),
-    ] = None,
-    source: Annotated[
-        list[str] | None, typer.Option("--source", "-s", help="Cell source (with its children).")
-    ] = None,
-    effect: Annotated[list[str] | None, typer.Option("--effect", "-e", help="Effect category.")] = None,
-    cargo: Annotated[
-        list[str] | None, typer.Option("--cargo", "-c", help="Cargo; miRNAs match their family.")
-    ] = None,
-    cargo_type: Annotated[
-        list[str] | None, typer.Option("--cargo-type", "-t", help="miRNA, lncRNA, protein, ...")
-    ] = None,
-    pathway: Annotated[
-        list[str] | None, typer.Option("--pathway", "-p", help="Pathway or target; A/B needs both.")
-    ] = None,
-    model: Annotated[
-        list[str] | None,
-        typer.Option("--model", "-m", help="rat, mouse, human, clinical, in vivo, in vitro."),
-    ] = None,
-    ref: Annotated[
-        list[int] | None, typer.Option("--ref", "-r", help="The review's reference number.")
-    ] = None,
-    text: Annotated[
-        list[str] | None, typer.Option("--text", help="Full-text words (claims and titles).")
-    ] = None,
-    fmt: FormatOption = "table",
-    columns: Annotated[str | None, typer.Option(help="Comma-separated columns to show.")] = None,
-    sort: Annotated[str, typer.Option(help="id, ref, year, source or cargo-type.")] = "ref",
-    limit: Annotated[int | None, typer.Option(help="At most this many claims.")] = None,
-    explain: Annotated[
-        bool, typer.Option("--explain", help="Print the filters the query became (stderr).")
-    ] = False,
-) -> None:
-    """Evidence claims matching a phrase and/or filters (AND across filters, OR within one)."""
-    from exocli import query as q
-    from exocli.render import write_claims
+PhraseArg = Annotated[
+    str | None, typer.Argument(help='A plain question, e.g. "anti-inflammatory miRNAs from UCMSC".')
+]
+SourceOpt = Annotated[
+    list[str] | None, typer.Option("--source", "-s", help="Cell source (with its children).")
+]
+EffectOpt = Annotated[list[str] | None, typer.Option("--effect", "-e", help="Effect category.")]
+CargoOpt = Annotated[
+    list[str] | None, typer.Option("--cargo", "-c", help="Cargo; miRNAs match their family.")
+]
+CargoTypeOpt = Annotated[
+    list[str] | None, typer.Option("--cargo-type", "-t", help="miRNA, lncRNA, protein, ...")
+]
+PathwayOpt = Annotated[
+    list[str] | None, typer.Option("--pathway", "-p", help="Pathway or target; A/B needs both.")
+]
+ModelOpt = Annotated[
+    list[str] | None, typer.Option("--model", "-m", help="rat, mouse, human, clinical, in vivo, in vitro.")
+]
+RefOpt = Annotated[list[int] | None, typer.Option("--ref", "-r", help="The review's reference number.")]
+TextOpt = Annotated[list[str] | None, typer.Option("--text", help="Full-text words (claims and titles).")]
+ExplainOpt = Annotated[bool, typer.Option("--explain", help="Print the filters the query became (stderr).")]
 
-    fmt = check_format(fmt)
-    conn = database()
+
+def _matching_claims(
+    conn: Any,
+    phrase: str | None,
+    explain: bool,
+    *,
+    sort: str = "ref",
+    limit: int | None = None,
+    **options: list[Any] | None,
+) -> list[dict[str, Any]]:
+    """Claims for a phrase and/or filters; the one path behind query, export and table."""
+    from exocli import query as q
+
     vocabs = q.Vocabs.load(conn)
-    filters = q.Filters(
-        sources=source or [],
-        effects=effect or [],
-        cargos=cargo or [],
-        cargo_types=cargo_type or [],
-        pathways=pathway or [],
-        models=model or [],
-        refs=ref or [],
-        text=text or [],
-    )
+    filters = q.Filters(**{name: list(values or []) for name, values in options.items()})
     if phrase:
         parsed = q.parse_phrase(conn, phrase, vocabs)
         if parsed.unknown:
@@ -675,13 +671,177 @@ def query(
     if explain:
         for name, value in compiled.explanation or [("filters", "none (every claim)")]:
             message(f"{name}: {value}")
-    claims = q.fetch_claims(conn, compiled, sort=sort, limit=limit)
+    return q.fetch_claims(conn, compiled, sort=sort, limit=limit)
+
+
+@app.command()
+def query(
+    phrase: PhraseArg = None,
+    source: SourceOpt = None,
+    effect: EffectOpt = None,
+    cargo: CargoOpt = None,
+    cargo_type: CargoTypeOpt = None,
+    pathway: PathwayOpt = None,
+    model: ModelOpt = None,
+    ref: RefOpt = None,
+    text: TextOpt = None,
+    fmt: FormatOption = "table",
+    columns: Annotated[str | None, typer.Option(help="Comma-separated columns to show.")] = None,
+    sort: Annotated[str, typer.Option(help="id, ref, year, source or cargo-type.")] = "ref",
+    limit: Annotated[int | None, typer.Option(help="At most this many claims.")] = None,
+    explain: ExplainOpt = False,
+) -> None:
+    """Evidence claims matching a phrase and/or filters (AND across filters, OR within one)."""
+    from exocli.render import write_claims
+
+    fmt = check_format(fmt)
+    claims = _matching_claims(
+        database(),
+        phrase,
+        explain,
+        sort=sort,
+        limit=limit,
+        sources=source,
+        effects=effect,
+        cargos=cargo,
+        cargo_types=cargo_type,
+        pathways=pathway,
+        models=model,
+        refs=ref,
+        text=text,
+    )
     if not claims:
         message("No claims match.")
         return
     write_claims(claims, fmt, columns)
     refs = {c["ref"] for c in claims if c["ref"] is not None}
     message(f"{len(claims)} claims from {len(refs)} references")
+
+
+# --- export -------------------------------------------------------------------------------
+
+EXPORT_FORMATS = ("bib", "csl-json", "ris")
+
+
+@app.command()
+def export(
+    kind: Annotated[str, typer.Argument(metavar="bib|csl-json|ris", help="What to write.")],
+    phrase: PhraseArg = None,
+    source: SourceOpt = None,
+    effect: EffectOpt = None,
+    cargo: CargoOpt = None,
+    cargo_type: CargoTypeOpt = None,
+    pathway: PathwayOpt = None,
+    model: ModelOpt = None,
+    text: TextOpt = None,
+    refs: Annotated[str | None, typer.Option("--refs", help="Reference numbers: 43,44,48 or 40-45.")] = None,
+    all_refs: Annotated[bool, typer.Option("--all", help="Every reference in the workspace.")] = False,
+    unicode: Annotated[
+        bool, typer.Option("--unicode", help="BibTeX: keep UTF-8 (for biber/biblatex).")
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to FILE (else stdout).")
+    ] = None,
+    explain: ExplainOpt = False,
+) -> None:
+    """The references behind matching claims (or --refs, or --all) as BibTeX, CSL-JSON or RIS."""
+    from exocli import export as ex
+
+    if kind not in EXPORT_FORMATS:
+        raise UsageError(f"export takes {', '.join(EXPORT_FORMATS)}, not {kind!r}")
+    conn = database()
+    numbers = ex.parse_ref_list(refs)
+    selected = any((phrase, source, effect, cargo, cargo_type, pathway, model, text))
+    if not (selected or numbers or all_refs):
+        raise UsageError("say what to export: a phrase or filters, --refs 43,44 or --all")
+    claim_refs = None
+    if selected:
+        claims = _matching_claims(
+            conn,
+            phrase,
+            explain,
+            sources=source,
+            effects=effect,
+            cargos=cargo,
+            cargo_types=cargo_type,
+            pathways=pathway,
+            models=model,
+            text=text,
+        )
+        claim_refs = [c["ref"] for c in claims if c["ref"] is not None]
+    chosen = ex.select_references(conn, claim_refs, numbers, all_refs)
+    if not chosen:
+        message("No references match.")
+        return
+    items = ex.records(conn, chosen)
+    for item in items:
+        missing = item.missing()
+        if missing:
+            message(f"Warning: [{item.number}] {item.key} has no {', '.join(missing)}")
+    if kind == "bib":
+        content = ex.to_bibtex(items, unicode=unicode)
+    elif kind == "csl-json":
+        content = ex.to_csl(items)
+    else:
+        content = ex.to_ris(items)
+    _write_output(content, output)
+    resolved = sum(1 for item in items if item.source == "crossref")
+    message(
+        f"{len(items)} references ({resolved} from Crossref records, {len(items) - resolved} from the list)"
+    )
+
+
+def _write_output(content: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(content)
+        return
+    from exocli.textio import atomic_write
+
+    atomic_write(output, content)
+    message(f"Wrote {output}")
+
+
+@app.command()
+def table(
+    phrase: PhraseArg = None,
+    source: SourceOpt = None,
+    effect: EffectOpt = None,
+    cargo: CargoOpt = None,
+    cargo_type: CargoTypeOpt = None,
+    pathway: PathwayOpt = None,
+    model: ModelOpt = None,
+    ref: RefOpt = None,
+    text: TextOpt = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="markdown, latex or csv.")] = "markdown",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to FILE (else stdout).")
+    ] = None,
+    explain: ExplainOpt = False,
+) -> None:
+    """The review's summary table from the evidence: grouped by source and effect, citing keys."""
+    from exocli import export as ex
+
+    fmt = check_format(fmt, ("markdown", "latex", "csv"))
+    conn = database()
+    claims = _matching_claims(
+        conn,
+        phrase,
+        explain,
+        sources=source,
+        effects=effect,
+        cargos=cargo,
+        cargo_types=cargo_type,
+        pathways=pathway,
+        models=model,
+        refs=ref,
+        text=text,
+    )
+    if not claims:
+        message("No claims match.")
+        return
+    content, cited = ex.evidence_table(conn, claims, fmt)
+    _write_output(content, output)
+    message(f"{len(claims)} claims citing {len(cited)} references")
 
 
 @app.command()

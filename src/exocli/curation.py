@@ -489,3 +489,22 @@ def _snapshot_from_database(ws: Workspace, conn: sqlite3.Connection) -> Snapshot
         except DataError as exc:
             raise DataError(f"the database's claim {row['id']} cannot be written as text: {exc}") from exc
     return Snapshot(references, [], vocabs, claims)
+
+
+def rekey(ws: Workspace, conn: sqlite3.Connection, ident: str, new_key: str) -> tuple[str, str]:
+    """Give one reference a new citation key (unique, case-insensitively)."""
+    from exocli.citekeys import check_new_key, identity
+    from exocli.references import get_reference
+
+    with workspace_lock(ws):
+        snapshot = load_snapshot(ws)
+        target = get_reference(conn, ident)
+        ref = next((r for r in snapshot.references if r.number == target.number), None)
+        if ref is None:
+            raise NotFoundError(f"no reference {ident!r} in the reference list")
+        ref_identity = identity(ref)
+        old = snapshot.keys.get(ref_identity) or target.citekey or ""
+        check_new_key(snapshot.keys, ref_identity, new_key)
+        snapshot.keys[ref_identity] = new_key
+        rebuild(ws, conn, snapshot)
+    return old, new_key
