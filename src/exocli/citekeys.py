@@ -36,6 +36,17 @@ def identity(ref: ParsedReference) -> str:
     return "text:" + hashlib.sha256(" ".join(ref.raw.split()).encode()).hexdigest()[:16]
 
 
+def identities(references: Sequence[ParsedReference]) -> dict[int | None, str]:
+    """Identity per reference number; a repeated DOI or text gets '#2', '#3'... (the audit reports it)."""
+    seen: dict[str, int] = {}
+    out: dict[int | None, str] = {}
+    for ref in sorted(references, key=lambda r: r.number or 0):
+        ident = identity(ref)
+        seen[ident] = seen.get(ident, 0) + 1
+        out[ref.number] = ident if seen[ident] == 1 else f"{ident}#{seen[ident]}"
+    return out
+
+
 def _word(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", ascii_fold(text).lower())
 
@@ -74,8 +85,9 @@ def assign_keys(references: Sequence[ParsedReference], existing: dict[str, str])
     """Keep every stored key; give each reference without one a new, unique key."""
     keys = dict(existing)
     taken = {key.casefold() for key in keys.values()}
+    idents = identities(references)
     for ref in sorted(references, key=lambda r: r.number or 0):
-        ident = identity(ref)
+        ident = idents[ref.number]
         if ident in keys:
             continue
         base = base_key(ref)
@@ -100,7 +112,7 @@ def _suffix(index: int) -> str:
 
 def format_keys(keys: dict[str, str], references: Iterable[ParsedReference]) -> str:
     """One line per key, in reference-number order (keys of removed references are kept last)."""
-    order = {identity(ref): ref.number or 0 for ref in references}
+    order = {ident: number or 0 for number, ident in identities(list(references)).items()}
     items = sorted(keys.items(), key=lambda item: (item[0] not in order, order.get(item[0], 0), item[1]))
     return HEADER + "".join(f"{key}\t{ident}\n" for ident, key in items)
 

@@ -493,7 +493,7 @@ def _snapshot_from_database(ws: Workspace, conn: sqlite3.Connection) -> Snapshot
 
 def rekey(ws: Workspace, conn: sqlite3.Connection, ident: str, new_key: str) -> tuple[str, str]:
     """Give one reference a new citation key (unique, case-insensitively)."""
-    from exocli.citekeys import check_new_key, identity
+    from exocli.citekeys import check_new_key, identities
     from exocli.references import get_reference
 
     with workspace_lock(ws):
@@ -502,7 +502,7 @@ def rekey(ws: Workspace, conn: sqlite3.Connection, ident: str, new_key: str) -> 
         ref = next((r for r in snapshot.references if r.number == target.number), None)
         if ref is None:
             raise NotFoundError(f"no reference {ident!r} in the reference list")
-        ref_identity = identity(ref)
+        ref_identity = identities(snapshot.references)[ref.number]
         old = snapshot.keys.get(ref_identity) or target.citekey or ""
         check_new_key(snapshot.keys, ref_identity, new_key)
         snapshot.keys[ref_identity] = new_key

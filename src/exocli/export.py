@@ -54,6 +54,7 @@ REQUIRED = {
     "incollection": ("author", "title", "booktitle", "year"),
     "inproceedings": ("author", "title", "booktitle", "year"),
     "book": ("title", "year"),
+    "misc": ("author", "title", "year"),
     "web": ("title", "url"),
 }
 

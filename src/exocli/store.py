@@ -10,7 +10,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from exocli.citekeys import assign_keys, format_keys, identity, read_keys
+from exocli.citekeys import assign_keys, format_keys, identities, read_keys
 from exocli.db import content_fingerprint, corrupt, stat_fingerprint
 from exocli.errors import DataError
 from exocli.evidence import Claim, Vocabularies, load_claims
@@ -142,6 +142,7 @@ def rebuild(
 def _write_references(
     conn: sqlite3.Connection, references: list[ParsedReference], keys: dict[str, str]
 ) -> None:
+    idents = identities(references)
     for ref in references:
         cursor = conn.execute(
             "INSERT INTO refs (number, kind, raw, title, journal, year, volume, issue, pages, doi,"
@@ -160,7 +161,7 @@ def _write_references(
                 ref.url,
                 int(ref.et_al),
                 ref.problem,
-                keys.get(identity(ref)),
+                keys.get(idents[ref.number]),
             ),
         )
         conn.executemany(

@@ -1,0 +1,373 @@
+"""Exports: stable keys, BibTeX that parses and compiles, CSL-JSON for pandoc, RIS, the table."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import bibtexparser
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from exocli import latex
+from exocli.export import Record, expand_pages, to_bibtex
+
+needs_latex = pytest.mark.skipif(
+    not (shutil.which("pdflatex") and shutil.which("bibtex")), reason="pdflatex and bibtex are not installed"
+)
+needs_biber = pytest.mark.skipif(
+    not (shutil.which("pdflatex") and shutil.which("biber")), reason="pdflatex and biber are not installed"
+)
+needs_pandoc = pytest.mark.skipif(not shutil.which("pandoc"), reason="pandoc is not installed")
+
+
+def export(cli: Any, *args: str) -> str:
+    result = cli("export", *args)
+    assert result.exit_code == 0, result.output
+    return str(result.stdout)
+
+
+def entries(bib: str) -> dict[str, dict[str, str]]:
+    library = bibtexparser.parse_string(bib)
+    assert not library.failed_blocks
+    return {e.key: {f.key: f.value for f in e.fields} | {"ENTRYTYPE": e.entry_type} for e in library.entries}
+
+
+def test_whole_workspace_round_trips_through_bibtexparser_and_pybtex(workspace: Path, cli: Any) -> None:
+    bib = export(cli, "bib", "--all")
+    parsed = entries(bib)
+    assert len(parsed) == 96
+    keys = [
+        line.split("\t")[0] for line in (workspace / "refs" / "citekeys.tsv").read_text().splitlines()[1:]
+    ]
+    assert sorted(parsed) == sorted(keys)
+    assert len({k.lower() for k in parsed}) == 96
+    liu = parsed["liu2022dental"]
+    assert liu["author"].startswith("Liu, C. and Hu, F. and")
+    assert liu["author"].endswith("and others")
+    assert liu["title"] == (
+        "Dental pulp stem cell-derived exosomes suppress {M1} macrophage polarization through the"
+        " {ROS-MAPK-NF$\\kappa$B} {P65} signaling pathway after spinal cord injury"
+    )
+    assert liu["journal"] == "J Nanobiotechnology" and liu["year"] == "2022" and liu["volume"] == "20"
+    assert liu["doi"] == "10.1186/s12951-022-01273-4" and "url" not in liu
+    assert parsed["badhiwala2019global"]["pages"] == "24--25"
+    assert parsed["badhiwala2019global"]["doi"] == "10.1016/S1474-4422(18)30444-7"
+    web = parsed["clinicaltrialsgovnd"]
+    assert web["ENTRYTYPE"] == "misc" and web["url"] == "https://clinicaltrials.gov/" and "doi" not in web
+    for fields in parsed.values():
+        assert not ("doi" in fields and "url" in fields)
+        for value in fields.values():
+            assert value.count("{") == value.count("}")
+    from pybtex.database import parse_string
+
+    pybtex_data = parse_string(bib, "bibtex")
+    assert len(pybtex_data.entries) == 96
+    wang = pybtex_data.entries["wang2023umbilical"]
+    assert [str(p) for p in wang.persons["author"]][:2] == ["Wang, X.", "Yang, Y."]
+    assert wang.fields["title"] == parsed["wang2023umbilical"]["title"]
+    assert "{miR-146b/TLR4}" in wang.fields["title"] and "{NF-$\\kappa$B}" in wang.fields["title"]
+
+
+def test_keys_are_stable_across_exports_and_additions(workspace: Path, cli: Any) -> None:
+    first = export(cli, "bib", "--all")
+    assert export(cli, "bib", "--all") == first
+    keys_before = (workspace / "refs" / "citekeys.tsv").read_text()
+    # a new study whose key would collide with liu2022dental
+    added = cli(
+        "add-study",
+        "--title",
+        "Dental pulp stem cell exosomes again",
+        "--author",
+        "Liu, Chen",
+        "--year",
+        "2022",
+        "--journal",
+        "Cells",
+        "--source",
+        "DPSC",
+        "--effect",
+        "angiogenesis",
+        "--yes",
+    )
+    assert added.exit_code == 0, added.output
+    keys_after = (workspace / "refs" / "citekeys.tsv").read_text()
+    assert keys_after.startswith(keys_before)
+    assert keys_after[len(keys_before) :].startswith("liu2022dentala\t")
+    again = entries(export(cli, "bib", "--all"))
+    old = entries(first)
+    assert set(old) < set(again) and "liu2022dentala" in again
+    assert all(again[k]["title"] == old[k]["title"] for k in old)
+
+
+def test_rekey_is_the_only_way_to_change_a_key(workspace: Path, cli: Any) -> None:
+    result = cli("refs", "rekey", "26", "Liu2022DPSC")
+    assert result.exit_code == 0, result.output
+    assert "liu2022dental is now Liu2022DPSC" in result.stderr
+    assert "Liu2022DPSC" in entries(export(cli, "bib", "--refs", "26"))
+    shown = json.loads(cli("refs", "show", "liu2022dpsc", "--format", "json").stdout)
+    assert shown["number"] == 26 and shown["key"] == "Liu2022DPSC"
+    clash = cli("refs", "rekey", "44", "LIU2022dpsc")
+    assert clash.exit_code == 1 and "already used" in clash.stderr
+    bad = cli("refs", "rekey", "44", "has space")
+    assert bad.exit_code == 2 and "not a usable key" in bad.stderr
+    assert cli("refs", "rekey", "999", "x1").exit_code == 1
+
+
+def test_selection_by_phrase_filters_and_refs(workspace: Path, cli: Any) -> None:
+    flagship = entries(export(cli, "bib", "anti-inflammatory miRNAs from UCMSC"))
+    assert sorted(flagship) == ["wang2023umbilical", "xiao2023thermos"]
+    by_refs = entries(export(cli, "bib", "--refs", "43,44,48"))
+    assert len(by_refs) == 3
+    ranged = entries(export(cli, "bib", "--refs", "43-45"))
+    assert len(ranged) == 3
+    assert cli("export", "bib").exit_code == 2
+    assert cli("export", "bib", "--refs", "999").exit_code == 2
+    assert cli("export", "bib", "--refs", "4x").exit_code == 2
+    assert cli("export", "pdf", "--all").exit_code == 2
+    empty = cli("export", "bib", "--source", "ESC")
+    assert empty.exit_code == 0 and empty.stdout == "" and "No claims match" not in empty.stdout
+
+
+def test_unicode_mode_keeps_utf8(workspace: Path, cli: Any) -> None:
+    parsed = entries(export(cli, "bib", "--refs", "44", "--unicode"))
+    assert "{NF-κB}" in parsed["wang2023umbilical"]["title"]
+    ascii_only = export(cli, "bib", "--refs", "44")
+    assert ascii_only.isascii()
+
+
+def test_csl_json_and_ris(workspace: Path, cli: Any) -> None:
+    items = json.loads(export(cli, "csl-json", "--refs", "44,75"))
+    wang = next(i for i in items if i["id"] == "wang2023umbilical")
+    assert wang["type"] == "article-journal" and wang["issued"] == {"date-parts": [[2023]]}
+    assert (
+        wang["author"][0] == {"family": "Wang", "given": "X."}
+        and wang["DOI"] == "10.1016/j.bbrep.2023.101497"
+    )
+    assert "NF-κB" in wang["title"]
+    web = next(i for i in items if i["id"] == "clinicaltrialsgovnd")
+    assert web["type"] == "webpage" and web["URL"] == "https://clinicaltrials.gov/"
+    ris = export(cli, "ris", "--refs", "1")
+    lines = ris.splitlines()
+    assert lines[0] == "TY  - JOUR" and "ER  - " in lines
+    assert "SP  - 24" in lines and "EP  - 25" in lines and "DO  - 10.1016/S1474-4422(18)30444-7" in lines
+    assert "AU  - Badhiwala, J. H." in lines
+
+
+def test_missing_fields_and_hostile_titles_still_make_valid_entries(workspace: Path, cli: Any) -> None:
+    refs = workspace / "refs" / "review.txt"
+    refs.write_text(
+        refs.read_text("utf-8")
+        + "97. Odd A. Braces {unbalanced and back\\slash and 100% of $x_1$ # ~ ^. J Test. 2024.\n"
+        + "98. Nothing parseable here at all\n",
+        "utf-8",
+    )
+    result = cli("export", "bib", "--refs", "97,98")
+    assert result.exit_code == 0, result.output
+    parsed = entries(result.stdout)
+    odd = next(v for k, v in parsed.items() if k.startswith("odd2024"))
+    assert "\\textbraceleft{}unbalanced" in odd["title"] and "100\\%" in odd["title"]
+    assert "Warning: [98]" in result.stderr and "has no author" in result.stderr
+    from pybtex.database import parse_string
+
+    assert len(parse_string(result.stdout, "bibtex").entries) == 2
+
+
+def test_unwritable_output_fails_cleanly(workspace: Path, cli: Any, tmp_path: Path) -> None:
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("a file, not a folder\n")
+    for target in (blocker / "x.bib", Path("/proc/exocli-test.bib")):
+        result = cli("export", "bib", "--all", "-o", str(target))
+        assert result.exit_code == 1, result.output
+        assert "cannot write" in result.stderr and result.stderr.count("Error:") == 1
+        assert not target.exists()
+    assert blocker.read_text() == "a file, not a folder\n"
+    existing = tmp_path / "refs.bib"
+    existing.write_text("old\n")
+    written = cli("export", "bib", "--all", "-o", str(existing))
+    assert written.exit_code == 0 and len(entries(existing.read_text())) == 96
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_expand_pages() -> None:
+    assert expand_pages("24–5") == "24-25"
+    assert expand_pages("12278–94") == "12278-12294"
+    assert expand_pages("S132–44") == "S132-S144"
+    assert expand_pages("5s–9s") == "5s–9s".replace("–", "-")
+    assert expand_pages("e2") == "e2"
+    assert expand_pages("101-115") == "101-115"
+    assert expand_pages(None) is None
+
+
+# --- escaping: any string survives write -> parse -> decode ------------------------------------
+
+UNIQUE_SYMBOLS = "±×÷°≤≥→←↑↓≈·•®™©§¶†‡€£ßæÆœŒøØłŁðþ"
+ALPHABET = st.characters(codec="ascii", categories=("L", "N", "P", "S", "Zs")) | st.sampled_from(
+    list(latex.GREEK.keys() - {"µ"}) + list(UNIQUE_SYMBOLS) + list("éèêëáàâäãåíìîïóòôöõúùûüñçčšžýÿőűąęœ")
+)
+
+
+def decode(text: str) -> str:
+    """Our LaTeX back to Unicode (an independent inverse for the characters above)."""
+    reverse = {v: k for k, v in latex.SPECIALS.items()}
+    reverse |= {f"$\\{name}$": ch for ch, name in latex.GREEK.items() if ch != "µ"}
+    reverse |= {latex.SYMBOLS[ch]: ch for ch in UNIQUE_SYMBOLS}
+    accents = {v: k for k, v in latex.ACCENTS.items()}
+    out: list[str] = []
+    i = 0
+    tokens = sorted(reverse, key=len, reverse=True)
+    mark = "(?:" + "|".join(re.escape(v) for v in latex.ACCENTS.values()) + ")"
+    accent = re.compile(r"\{(?:\\" + mark + r"\{)+(\\i|[A-Za-z])\}+\}")
+    while i < len(text):
+        match = accent.match(text, i)
+        if match:
+            marks = re.findall(r"\\(" + mark + r")\{", match.group(0))
+            base = "i" if match.group(1) == "\\i" else match.group(1)
+            out.append(unicodedata.normalize("NFC", base + "".join(accents[m] for m in reversed(marks))))
+            i = match.end()
+            continue
+        token = next((t for t in tokens if text.startswith(t, i)), None)
+        if token:
+            out.append(reverse[token])
+            i += len(token)
+        elif text[i] in "{}":
+            i += 1
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(ALPHABET, min_size=1, max_size=60))
+def test_any_title_survives_write_and_parse(text: str) -> None:
+    record = Record(
+        key="k1", kind="article", number=1, authors=[("Doe", "J.")], title=text, journal=text, year=2020
+    )
+    bib = to_bibtex([record])
+    parsed = entries(bib)["k1"]
+    expected = unicodedata.normalize("NFC", " ".join(text.split()))
+    if expected:
+        assert decode(parsed["title"]) == expected
+        assert decode(parsed["journal"]) == expected
+    assert bib.isascii()
+    from pybtex.database import parse_string
+
+    assert parse_string(bib, "bibtex").entries["k1"].fields.get("title", "") == parsed.get("title", "")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80))
+def test_escape_never_unbalances_braces(text: str) -> None:
+    for value in (latex.escape(text), latex.title(text), latex.escape(text, unicode=True)):
+        depth = 0
+        for ch in value:
+            depth += {"{": 1, "}": -1}.get(ch, 0)
+            assert depth >= 0
+        assert depth == 0
+        assert not re.search(r"(?<!\\)[&%#_]", value.replace("\\textbackslash{}", ""))
+
+
+# --- real toolchains ----------------------------------------------------------------------
+
+
+def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
+
+
+@needs_latex
+def test_pdflatex_and_bibtex_compile_every_key_without_warnings(
+    workspace: Path, cli: Any, tmp_path: Path
+) -> None:
+    build = tmp_path / "latex"
+    build.mkdir()
+    (build / "refs.bib").write_text(export(cli, "bib", "--all"), encoding="utf-8")
+    table = cli("table", "--format", "latex")
+    assert table.exit_code == 0, table.output
+    keys = list(entries((build / "refs.bib").read_text()))
+    (build / "paper.tex").write_text(
+        "\\documentclass{article}\n\\usepackage{longtable}\n\\begin{document}\n"
+        f"Every reference: \\cite{{{','.join(keys)}}}.\n\n{table.stdout}\n"
+        "\\bibliographystyle{plain}\n\\bibliography{refs}\n\\end{document}\n",
+        encoding="utf-8",
+    )
+    first = _run(["pdflatex", "-interaction=nonstopmode", "paper.tex"], build)
+    assert first.returncode == 0, first.stdout[-2000:]
+    bibtex = _run(["bibtex", "paper"], build)
+    blg = (build / "paper.blg").read_text()
+    assert bibtex.returncode == 0, blg
+    assert "Warning" not in blg, blg
+    for _ in range(2):
+        final = _run(["pdflatex", "-interaction=nonstopmode", "paper.tex"], build)
+        assert final.returncode == 0, final.stdout[-2000:]
+    log = (build / "paper.log").read_text(errors="replace")
+    assert "undefined" not in log.lower(), [line for line in log.splitlines() if "ndefined" in line]
+    assert (build / "paper.pdf").stat().st_size > 0
+
+
+@needs_biber
+def test_biber_compiles_the_unicode_export(workspace: Path, cli: Any, tmp_path: Path) -> None:
+    build = tmp_path / "biber"
+    build.mkdir()
+    bib = export(cli, "bib", "--all", "--unicode")
+    (build / "refs.bib").write_text(bib, encoding="utf-8")
+    keys = list(entries(bib))
+    # pdflatex has no glyphs for Greek in text: map each non-ASCII character the file uses
+    declared = "".join(
+        f"\\DeclareUnicodeCharacter{{{ord(ch):04X}}}{{?}}\n" for ch in sorted(set(bib)) if not ch.isascii()
+    )
+    (build / "paper.tex").write_text(
+        "\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n"
+        + declared
+        + "\\usepackage[backend=biber]{biblatex}\n\\addbibresource{refs.bib}\n\\begin{document}\n"
+        f"\\cite{{{','.join(keys)}}}\n\\printbibliography\n\\end{{document}}\n",
+        encoding="utf-8",
+    )
+    assert _run(["pdflatex", "-interaction=nonstopmode", "paper.tex"], build).returncode == 0
+    biber = _run(["biber", "paper"], build)
+    assert biber.returncode == 0, biber.stdout[-3000:]
+    blg = (build / "paper.blg").read_text()
+    assert "WARN" not in blg and "ERROR" not in blg, [
+        line for line in blg.splitlines() if "WARN" in line or "ERROR" in line
+    ]
+    for _ in range(2):
+        final = _run(["pdflatex", "-interaction=nonstopmode", "paper.tex"], build)
+        assert final.returncode == 0, final.stdout[-2000:]
+    log = (build / "paper.log").read_text(errors="replace")
+    assert "undefined" not in log.lower(), [line for line in log.splitlines() if "ndefined" in line]
+
+
+@needs_pandoc
+def test_pandoc_citeproc_renders_the_markdown_table(workspace: Path, cli: Any, tmp_path: Path) -> None:
+    table = cli("table", "--format", "markdown")
+    assert table.exit_code == 0, table.output
+    (tmp_path / "table.md").write_text(table.stdout, encoding="utf-8")
+    (tmp_path / "refs.json").write_text(export(cli, "csl-json", "--all"), encoding="utf-8")
+    result = _run(
+        ["pandoc", "table.md", "--citeproc", "--bibliography", "refs.json", "-t", "plain", "--wrap=none"],
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "WARNING" not in result.stderr.upper(), result.stderr
+    assert "[@" not in result.stdout
+    assert "Xiao" in result.stdout and "Wang" in result.stdout
+
+
+def test_table_formats(workspace: Path, cli: Any) -> None:
+    md = cli("table", "UCMSC")
+    assert md.exit_code == 0
+    lines = md.stdout.splitlines()
+    assert lines[0] == "| Source | Effect | Cargo | Target / pathway | Model | Reference |"
+    assert "[@wang2023umbilical]" in md.stdout and "[@xiao2023thermos]" in md.stdout
+    assert sum(1 for line in lines if line.startswith("| UCMSC ")) == 1
+    tex = cli("table", "UCMSC", "--format", "latex")
+    assert "\\cite{wang2023umbilical}" in tex.stdout and "NF-$\\kappa$B" in tex.stdout
+    csv_out = cli("table", "UCMSC", "--format", "csv")
+    assert csv_out.stdout.splitlines()[0] == "source,effect,cargo,pathway,model,ref,key"
+    assert cli("table", "--format", "html").exit_code == 2
