@@ -595,6 +595,25 @@ def refs_rekey(
     message(f"Reference key {old} is now {new}")
 
 
+@app.command()
+def check(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too.")] = False,
+) -> None:
+    """Audit claims against the references they cite, and the references against Crossref."""
+    from exocli.audit import run_checks
+    from exocli.render import write_report
+
+    fmt = check_format(fmt, ("table", "json"))
+    report = run_checks(database())
+    write_report(report, fmt)
+    counts = report.counts()
+    message(f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes")
+    code = report.exit_code(strict)
+    if code:
+        raise typer.Exit(code)
+
+
 # --- vocabularies --------------------------------------------------------------------------
 
 

@@ -242,3 +242,34 @@ def write_matrix(matrix: Any, fmt: str) -> None:
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
         return
     write_rows(columns, rows, fmt, title="Claims per source x effect" if fmt == "table" else None)
+
+
+def write_report(report: Any, fmt: str) -> None:
+    """Audit findings grouped by severity; JSON is the report's stable dict."""
+    if fmt == "json":
+        sys.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n")
+        return
+    out = sys.stdout
+    for severity in ("error", "warning", "info"):
+        findings = [f for f in report.findings if f.severity == severity]
+        if not findings:
+            continue
+        heading = {"error": "ERRORS", "warning": "WARNINGS", "info": "NOTES"}[severity]
+        out.write(f"{heading} ({len(findings)})\n")
+        for finding in findings:
+            where = " ".join(
+                part
+                for part in (
+                    f"[{finding.ref}]" if finding.ref is not None else "",
+                    f"claim {finding.claim}" if finding.claim is not None else "",
+                )
+                if part
+            )
+            out.write(f"  {finding.check}: {where + ': ' if where else ''}{finding.message}\n")
+            for evidence in finding.evidence[:8]:
+                out.write(f"      {evidence}\n")
+            if len(finding.evidence) > 8:
+                out.write(f"      ... and {len(finding.evidence) - 8} more (--format json lists all)\n")
+        out.write("\n")
+    for line in report.not_checked:
+        out.write(f"Not checked: {line}\n")
