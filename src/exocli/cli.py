@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 try:  # typer >= 0.29 carries its own copy of click
     from typer._click import exceptions as click_errors
@@ -32,6 +32,16 @@ class ExocliGroup(TyperGroup):
             error = click_errors.ClickException(str(exc))
             error.exit_code = exc.exit_code
             raise error from exc
+
+
+class ExocliCommand(TyperCommand):
+    """Usage errors raised by the core show this command's own usage line."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            raise click_errors.UsageError(str(exc), ctx) from exc
 
 
 def _typer(help_text: str) -> typer.Typer:
@@ -99,7 +109,7 @@ def database() -> Any:
 # --- workspace ---------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(cls=ExocliCommand)
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")],
     name: Annotated[str | None, typer.Option(help="A name for the workspace.")] = None,
@@ -111,7 +121,7 @@ def init(
     message(f"Created workspace {ws.root}; add references with `exocli --home {ws.root} refs import FILE`")
 
 
-@app.command()
+@app.command(cls=ExocliCommand)
 def rebuild() -> None:
     """Build the database again from the workspace's text."""
     from exocli.db import connect
@@ -135,7 +145,7 @@ def rebuild() -> None:
 # --- references --------------------------------------------------------------------------
 
 
-@refs_app.command("import")
+@refs_app.command("import", cls=ExocliCommand)
 def refs_import(
     file: Annotated[Path, typer.Argument(help="A numbered reference list (Vancouver / NLM style).")],
     replace: Annotated[bool, typer.Option(help="Replace the workspace's list instead of merging.")] = False,
@@ -149,11 +159,11 @@ def refs_import(
     message(
         f"Imported {result.total} references from {file}: {len(result.added)} new, "
         f"{len(result.replaced)} replaced, {len(result.unchanged)} unchanged, "
-        f"{len(result.problems)} kept unparsed"
+        f"{sum('kept unparsed' in p for p in result.problems)} kept unparsed"
     )
 
 
-@refs_app.command("list")
+@refs_app.command("list", cls=ExocliCommand)
 def refs_list(fmt: FormatOption = "table") -> None:
     """List the references with their parsed fields."""
     from exocli.references import list_references
@@ -221,7 +231,7 @@ def refs_list(fmt: FormatOption = "table") -> None:
     message(f"{len(refs)} references, {with_doi} with DOI")
 
 
-@refs_app.command("show")
+@refs_app.command("show", cls=ExocliCommand)
 def refs_show(
     ident: Annotated[str, typer.Argument(metavar="N|DOI|KEY", help="Review number, DOI or citation key.")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
@@ -241,7 +251,7 @@ def refs_show(
     show_reference(ref, claims, candidates_for(conn, ref), fmt)
 
 
-@app.command()
+@app.command(cls=ExocliCommand)
 def resolve(
     targets: Annotated[
         list[str] | None,
@@ -369,7 +379,7 @@ def _prompt_missing(fields: dict[str, Any], yes: bool) -> None:
             typer.echo(vocab.unknown_message(unknown[0] if unknown else ""), err=True)
 
 
-@app.command("add-study")
+@app.command("add-study", cls=ExocliCommand)
 def add_study(
     doi: Annotated[str | None, typer.Option(help="The study's DOI (resolved through Crossref).")] = None,
     source: Annotated[str | None, typer.Option(help="Exosome source (vocabulary term).")] = None,
@@ -478,7 +488,7 @@ def _crossref_fetcher(ws: Workspace) -> Any:
     return fetch
 
 
-@claims_app.command("edit")
+@claims_app.command("edit", cls=ExocliCommand)
 def claims_edit(
     claim_id: Annotated[int, typer.Argument(metavar="ID", help="The claim's id.")],
     ref: Annotated[int | None, typer.Option(help="The review's reference number.")] = None,
@@ -532,7 +542,7 @@ def claims_edit(
     message(f"Edited claim {claim.id}: {', '.join(sorted(changes))}")
 
 
-@claims_app.command("remove")
+@claims_app.command("remove", cls=ExocliCommand)
 def claims_remove(
     claim_id: Annotated[int, typer.Argument(metavar="ID", help="The claim's id.")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
@@ -553,7 +563,7 @@ def claims_remove(
     message(f"Removed claim {claim_id}")
 
 
-@app.command("import")
+@app.command("import", cls=ExocliCommand)
 def import_table(
     file: Annotated[Path, typer.Argument(help="A .csv, .tsv or .json table as `query --format` writes it.")],
 ) -> None:
@@ -567,7 +577,7 @@ def import_table(
     )
 
 
-@app.command()
+@app.command(cls=ExocliCommand)
 def sync(
     keep: Annotated[str, typer.Option(help="Which side wins: text or database.")],
 ) -> None:
@@ -583,7 +593,7 @@ def sync(
         conn.close()
 
 
-@refs_app.command("rekey")
+@refs_app.command("rekey", cls=ExocliCommand)
 def refs_rekey(
     ident: Annotated[str, typer.Argument(metavar="N|DOI|KEY", help="The reference.")],
     new_key: Annotated[str, typer.Argument(metavar="NEWKEY", help="Its new citation key.")],
@@ -595,7 +605,7 @@ def refs_rekey(
     message(f"Reference key {old} is now {new}")
 
 
-@app.command()
+@app.command(cls=ExocliCommand)
 def check(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too.")] = False,
@@ -617,7 +627,7 @@ def check(
 # --- vocabularies --------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(cls=ExocliCommand)
 def vocab(
     name: Annotated[
         str | None, typer.Argument(help="sources, effects, cargo-types or pathways (default: all).")
@@ -693,7 +703,7 @@ def _matching_claims(
     return q.fetch_claims(conn, compiled, sort=sort, limit=limit)
 
 
-@app.command()
+@app.command(cls=ExocliCommand)
 def query(
     phrase: PhraseArg = None,
     source: SourceOpt = None,
@@ -742,7 +752,7 @@ def query(
 EXPORT_FORMATS = ("bib", "csl-json", "ris")
 
 
-@app.command()
+@app.command(cls=ExocliCommand)
 def export(
     kind: Annotated[str, typer.Argument(metavar="bib|csl-json|ris", help="What to write.")],
     phrase: PhraseArg = None,
@@ -820,7 +830,7 @@ def _write_output(content: str, output: Path | None) -> None:
     message(f"Wrote {output}")
 
 
-@app.command()
+@app.command(cls=ExocliCommand)
 def table(
     phrase: PhraseArg = None,
     source: SourceOpt = None,
@@ -863,7 +873,7 @@ def table(
     message(f"{len(claims)} claims citing {len(cited)} references")
 
 
-@app.command()
+@app.command(cls=ExocliCommand)
 def stats(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, tsv, json or markdown.")] = "table",
     plot: Annotated[
@@ -876,6 +886,8 @@ def stats(
     from exocli.stats import draw_matrix, source_effect_matrix
 
     fmt = check_format(fmt)
+    if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
+        raise UsageError(f"--plot: {plot} must end in .png or .svg")
     matrix = source_effect_matrix(database())
     write_matrix(matrix, fmt)
     if plot is not None:

@@ -56,6 +56,7 @@ CLAIM_COLUMNS = (
     "note",
     "added_by",
     "added_at",
+    "flags",
 )
 TABLE_COLUMNS = ("ref", "study", "source", "cargo", "pathways", "effects", "model")
 STOP_WORDS = frozenset(
@@ -465,7 +466,7 @@ def parse_phrase(conn: sqlite3.Connection, phrase: str, vocabs: Vocabs) -> Phras
     known_cargo: set[str] | None = None
     while index < len(words):
         matched = False
-        for size in range(min(5, len(words) - index), 0, -1):
+        for size in range(min(8, len(words) - index), 0, -1):
             chunk = " ".join(words[index : index + size])
             kind_value = _classify(chunk, vocabs)
             if kind_value is None and size == 1:
@@ -509,6 +510,9 @@ def _classify(chunk: str, vocabs: Vocabs) -> tuple[str, str] | None:
         code = vocabs.pathways.lookup(candidate)
         if code is not None:
             return "pathways", code
+        parts = [p for p in candidate.split("/") if p]
+        if len(parts) > 1 and all(vocabs.pathways.lookup(p) for p in parts):
+            return "pathways", "/".join(str(vocabs.pathways.lookup(p)) for p in parts)
         mirna = parse_mirna(candidate)
         if mirna is not None:
             return "cargos", mirna.name

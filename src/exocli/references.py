@@ -231,24 +231,26 @@ def plan_import(
                 " use --replace to replace the whole list"
             )
         current[ref.number] = ref
-    if not replace:
-        _check_duplicate_dois(list(current.values()), source)
     merged = sorted(current.values(), key=lambda ref: ref.number or 0)
     new_text = "".join(f"{ref.number}. {ref.raw}\n" for ref in merged)
-    result = ImportResult(added, replaced, unchanged, parsed.problems, len(incoming))
+    # A repeated DOI is kept (each copy gets its own key); `exocli check` reports it.
+    problems = parsed.problems + _duplicate_dois(merged, source)
+    result = ImportResult(added, replaced, unchanged, problems, len(incoming))
     return new_text, result
 
 
-def _check_duplicate_dois(refs: list[ParsedReference], source: str) -> None:
+def _duplicate_dois(refs: list[ParsedReference], source: str) -> list[str]:
     seen: dict[str, int | None] = {}
+    found = []
     for ref in refs:
         if ref.doi:
             key = doi_key(ref.doi)
             if key in seen:
-                raise DataError(
-                    f"{source}: reference {ref.number} has the DOI of reference {seen[key]} ({ref.doi})"
+                found.append(
+                    f"{source}: reference {ref.number} repeats the DOI of reference {seen[key]} ({ref.doi})"
                 )
-            seen[key] = ref.number
+            seen.setdefault(key, ref.number)
+    return found
 
 
 def import_references(ws: Workspace, path: Path, replace: bool = False) -> ImportResult:

@@ -34,8 +34,11 @@ def normalize_doi(text: str) -> str:
         found = _DOI_IN_URL.search(value)
         if not found:
             raise DoiError(f"no DOI in URL {text!r}")
-        value = unquote(value[found.start() :])
-        value = value.split("?", 1)[0] if "?" in value and "=" in value.split("?", 1)[1] else value
+        value = value[found.start() :]
+        # cut a query string (?key=value) before decoding, so an encoded %3F stays in the DOI
+        if "?" in value and "=" in value.split("?", 1)[1]:
+            value = value.split("?", 1)[0]
+        value = unquote(value)
     value = _strip_trailing(value)
     if not _DOI_CORE.fullmatch(value):
         raise DoiError(f"not a DOI: {text!r}")

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
@@ -38,16 +39,17 @@ def make_console(stream: TextIO | None = None) -> Any:
 
     target = stream or sys.stdout
     tty = target.isatty()
-    no_color = bool(os.environ.get("NO_COLOR")) or not tty
+    plain = bool(os.environ.get("NO_COLOR")) or not tty
     # A pipe has no width; rich would assume 80 columns and wrap every cell.
-    width = None if tty or os.environ.get("COLUMNS") else 160
+    width = None if os.environ.get("COLUMNS") else (shutil.get_terminal_size().columns if tty else 160)
+    # NO_COLOR means no escape codes at all (bold included), not merely no colours.
     return Console(
         file=target,
-        no_color=no_color,
+        no_color=plain,
         highlight=False,
         soft_wrap=False,
         width=width,
-        force_terminal=False if not tty else None,
+        force_terminal=False if plain else None,
     )
 
 
@@ -186,11 +188,12 @@ def write_claims(claims: Sequence[dict[str, Any]], fmt: str, columns: str | None
     """Claims as a table (with the cited DOIs under it) or as data for other programs."""
     from exocli.query import CLAIM_COLUMNS, TABLE_COLUMNS, model_label
 
-    chosen = _choose_columns(columns, TABLE_COLUMNS if fmt == "table" else CLAIM_COLUMNS, CLAIM_COLUMNS)
+    readable = fmt in ("table", "markdown")
+    chosen = _choose_columns(columns, TABLE_COLUMNS if readable else CLAIM_COLUMNS, CLAIM_COLUMNS)
     if fmt == "json":
         write_rows(chosen, claims, fmt, json_rows=[{c: claim[c] for c in chosen} for claim in claims])
         return
-    if fmt != "table":
+    if fmt not in ("table", "markdown"):
         write_rows(chosen, claims, fmt)
         return
     rows = []
@@ -203,6 +206,8 @@ def write_claims(claims: Sequence[dict[str, Any]], fmt: str, columns: str | None
         row["cargo"] = claim["cargo"] or ["-"]
         rows.append(row)
     write_rows(chosen, rows, fmt, headers=CLAIM_HEADERS)
+    if fmt == "markdown":
+        return
     cited: dict[int, str] = {}
     for claim in claims:
         if claim["ref"] is not None and claim["ref"] not in cited:
