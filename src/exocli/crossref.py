@@ -373,7 +373,7 @@ def resolve(
 
 
 def _run_task(ws: Workspace, client: Client, task: Task) -> tuple[str, str]:
-    from exocli.verify import choose_candidate, verify
+    from exocli.verify import choose_candidate, update_flags, verify
 
     if task.doi:
         outcome = client.work(task.doi)
@@ -392,9 +392,11 @@ def _run_task(ws: Workspace, client: Client, task: Task) -> tuple[str, str]:
         if task.ref is None:
             return "stored", f"{task.label}: stored (not in the reference list)"
         verdict = verify(task.ref, outcome.body)
+        flags = sorted({flag["label"] for flag in update_flags(outcome.body)})
+        flagged = f" ({', '.join(flags)})" if flags else ""
         if verdict.status == "ok":
-            return "ok", f"{task.label} {task.doi}: ok"
-        return "mismatch", f"{task.label} {task.doi}: mismatch: {'; '.join(verdict.differences)}"
+            return "ok", f"{task.label} {task.doi}: ok{flagged}"
+        return "mismatch", f"{task.label} {task.doi}: mismatch{flagged}: {'; '.join(verdict.differences)}"
     assert task.ref is not None
     ref = task.ref
     query = " ".join(p for p in (ref.title or ref.raw, ref.journal, str(ref.year or "")) if p)
