@@ -7,16 +7,13 @@ text into tmp_path and points EXOCLI_HOME at the copy.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import copy_workspace
 from typer.testing import CliRunner, Result
 
 from exocli.cli import app
-
-Invoke = Callable[..., Result]
+from helpers import Invoke, copy_workspace
 
 
 @pytest.fixture(autouse=True)

@@ -6,8 +6,11 @@ import json
 import re
 import shutil
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from typer.testing import Result
 
 PROJECT = Path(__file__).resolve().parents[1]
 SHIPPED_CONFIG = PROJECT / "exocli.toml"
@@ -16,6 +19,9 @@ SHIPPED_CLAIMS = PROJECT / "db" / "claims.toml"
 SHIPPED_VOCAB = PROJECT / "db" / "vocab"
 REVIEW = Path("/work/shared/seed/000_abc512ef85f93d61.txt")
 VOCAB_NAMES = ("sources", "effects", "cargo-types", "pathways")
+
+# The `cli` fixture: cli("query", "--source", "MSC", env={...}) -> Result.
+Invoke = Callable[..., Result]
 
 
 def copy_workspace(target: Path) -> Path:

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Invoke
-from helpers import claims_with_pathway_part, error_lines, resolver, shipped_claims, spelling_key, stdout_json
 
 from exocli import render
 from exocli.query import CLAIM_COLUMNS
+from helpers import (
+    Invoke,
+    claims_with_pathway_part,
+    error_lines,
+    resolver,
+    shipped_claims,
+    shipped_vocab,
+    spelling_key,
+    stdout_json,
+)
 
 FLAGSHIP = "anti-inflammatory miRNAs from UCMSC"
 JSON_KEYS = {"id", "ref", "doi", "source", "cargo", "cargo_type", "effects", "pathways", "model"}
@@ -25,8 +34,6 @@ def code(vocab: str, text: str) -> str:
 
 def family(parent: str) -> set[str]:
     """The source code and every code below it, from sources.toml's `parent` fields."""
-    from helpers import shipped_vocab
-
     terms = shipped_vocab("sources")
     found = {parent}
     while True:
@@ -62,9 +69,11 @@ def expected_ids(predicate: Any) -> set[int]:
 
 def test_flagship_phrase(cli: Invoke, workspace: Path) -> None:
     expected = expected_ids(
-        lambda c: code("sources", c["source"]) == "UCMSC"
-        and code("cargo-types", c["cargo_type"]) == "miRNA"
-        and "anti-inflammatory" in {code("effects", e) for e in c["effects"]}
+        lambda c: (
+            code("sources", c["source"]) == "UCMSC"
+            and code("cargo-types", c["cargo_type"]) == "miRNA"
+            and "anti-inflammatory" in {code("effects", e) for e in c["effects"]}
+        )
     )
     result = cli("query", FLAGSHIP, "-f", "json")
     found = stdout_json(result)
@@ -281,7 +290,9 @@ def test_unknown_model(cli: Invoke, workspace: Path) -> None:
         ("--cargo-type", "miRNAz", "did you mean miRNA"),
     ],
 )
-def test_unknown_term_is_a_usage_error(cli: Invoke, workspace: Path, option: str, value: str, hint: str) -> None:
+def test_unknown_term_is_a_usage_error(
+    cli: Invoke, workspace: Path, option: str, value: str, hint: str
+) -> None:
     result = cli("query", option, value)
     assert result.exit_code == 2
     assert result.stdout == ""
@@ -296,7 +307,11 @@ def test_explain(cli: Invoke, workspace: Path) -> None:
     explained = cli("query", FLAGSHIP, "-f", "csv", "--explain")
     assert explained.exit_code == 0
     assert explained.stdout == plain.stdout
-    assert explained.stderr.splitlines()[:3] == ["source: UCMSC", "cargo type: miRNA", "effect: anti-inflammatory"]
+    assert explained.stderr.splitlines()[:3] == [
+        "source: UCMSC",
+        "cargo type: miRNA",
+        "effect: anti-inflammatory",
+    ]
     msc = cli("query", "--source", "MSC", "--explain", "-f", "csv")
     assert "source: MSC OR BMSC OR UCMSC OR ADSC OR PMSC OR AMSC" in msc.stderr.splitlines()
     everything = cli("query", "--explain", "-f", "json")
@@ -319,7 +334,7 @@ def test_json_format(cli: Invoke, workspace: Path) -> None:
     assert isinstance(found, list) and len(found) == 1
     claim = found[0]
     assert set(claim) == set(CLAIM_COLUMNS)
-    assert JSON_KEYS <= set(claim)
+    assert set(claim) >= JSON_KEYS
     assert claim["id"] == 43 and claim["ref"] == 69 and claim["year"] == 2021
     assert claim["doi"] == "10.1186/s13287-021-02148-5"
     assert claim["cargo"] == ["miR-199a-3p", "miR-145-5p"]
@@ -368,7 +383,9 @@ def test_markdown(cli: Invoke, workspace: Path) -> None:
 def test_markdown_escapes_pipes(cli: Invoke, workspace: Path) -> None:
     claims = workspace / "db" / "claims.toml"
     claims.write_text(
-        claims.read_text(encoding="utf-8").replace('outcome = "Tsc2 up vs sham, p = 0.0298"', 'outcome = "a | b"'),
+        claims.read_text(encoding="utf-8").replace(
+            'outcome = "Tsc2 up vs sham, p = 0.0298"', 'outcome = "a | b"'
+        ),
         encoding="utf-8",
     )
     result = cli("query", "--ref", "34", "-f", "markdown", "--columns", "ref,outcome")
@@ -382,7 +399,9 @@ def test_table(cli: Invoke, workspace: Path) -> None:
     for header in ("Ref", "Study", "Source", "Cargo", "Pathway", "Effect", "Model"):
         assert header in out
     assert "Wang 2023" in out and "miR-146a-5p" in out and "miR-138-5p" in out
-    assert out.endswith("References:\n  [44] 10.1016/j.bbrep.2023.101497\n  [48] 10.3389/fbioe.2023.1216878\n")
+    assert out.endswith(
+        "References:\n  [44] 10.1016/j.bbrep.2023.101497\n  [48] 10.3389/fbioe.2023.1216878\n"
+    )
     assert "\x1b[" not in out
     assert result.stderr == "2 claims from 2 references\n"
 
@@ -444,7 +463,9 @@ def test_bad_options(cli: Invoke, workspace: Path, args: list[str], message: str
 
 @pytest.mark.parametrize("env", [{}, {"NO_COLOR": "1"}, {"FORCE_COLOR": "1", "TERM": "xterm-256color"}])
 @pytest.mark.parametrize("args", [["query", FLAGSHIP], ["stats"], ["refs", "list"], ["vocab", "sources"]])
-def test_piped_output_has_no_escape_codes(cli: Invoke, workspace: Path, env: dict[str, str], args: list[str]) -> None:
+def test_piped_output_has_no_escape_codes(
+    cli: Invoke, workspace: Path, env: dict[str, str], args: list[str]
+) -> None:
     result = cli(*args, env=env)
     assert result.exit_code == 0
     assert "\x1b" not in result.stdout
@@ -500,14 +521,10 @@ def test_no_color_on_a_terminal_has_no_escape_codes(monkeypatch: pytest.MonkeyPa
 
 
 def effect_codes() -> list[str]:
-    from helpers import shipped_vocab
-
     return list(shipped_vocab("effects"))
 
 
 def source_codes() -> list[str]:
-    from helpers import shipped_vocab
-
     return list(shipped_vocab("sources"))
 
 
@@ -574,3 +591,44 @@ def test_stats_bad_plot_name_prints_no_data(cli: Invoke, workspace: Path, tmp_pa
     result = cli("stats", "-f", "csv", "--plot", str(tmp_path / "x.txt"))
     assert result.exit_code == 2
     assert result.stdout == ""
+
+
+# --- suspected bugs -------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    reason="BUG: the phrase parser does not split a pathway axis, so `query 'TLR4/NF-κB'` is 'not understood'"
+    " (exit 2) while `--pathway TLR4/NF-κB` finds 7 claims",
+    strict=True,
+)
+def test_phrase_with_a_pathway_axis(cli: Invoke, workspace: Path) -> None:
+    result = cli("query", "TLR4/NF-κB", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    assert "Not understood" not in result.stderr
+    assert stdout_json(result) == query(cli, "--pathway", "TLR4/NF-κB")
+
+
+@pytest.mark.xfail(
+    reason="BUG: phrases are matched in runs of at most 5 words, so the 6-word UCMSC synonym 'human umbilical"
+    " cord mesenchymal stem cells' becomes species=human AND source=UCMSC (1 claim instead of 8)",
+    strict=True,
+)
+def test_phrase_with_a_six_word_source_synonym(cli: Invoke, workspace: Path) -> None:
+    result = cli(
+        "query", "exosomes from human umbilical cord mesenchymal stem cells", "-f", "json", "--explain"
+    )
+    assert result.exit_code == 0
+    assert "model:" not in result.stderr
+    assert ids(stdout_json(result)) == expected_ids(lambda c: c["source"] == "UCMSC")
+
+
+@pytest.mark.xfail(
+    reason="BUG: exocli's own usage errors print the top-level usage ('Usage: exocli [OPTIONS] COMMAND"
+    " [ARGS]...', \"Try 'exocli --help'\") instead of the failing subcommand's usage",
+    strict=True,
+)
+def test_usage_error_shows_the_subcommand_usage(cli: Invoke, workspace: Path) -> None:
+    result = cli("query", "--source", "UCMCS")
+    assert result.exit_code == 2
+    assert re.match(r"Usage: \S+ query \[OPTIONS\]", result.stderr.splitlines()[0])
+    assert re.search(r"Try '\S+ query --help' for help\.", result.stderr)

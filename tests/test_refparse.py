@@ -6,7 +6,6 @@ import re
 from urllib.parse import quote
 
 import pytest
-from helpers import SHIPPED_REFERENCES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +18,7 @@ from exocli.refparse import (
     parse_reference_list,
     try_normalize_doi,
 )
+from helpers import SHIPPED_REFERENCES
 
 PROXY = "https://doiorg.publicaciones.saludcastillayleon.es/"
 
@@ -496,7 +496,9 @@ def test_normalised_doi_normalises_to_itself(registrant: str, suffix: str) -> No
 @settings(max_examples=200, deadline=None)
 @given(
     _registrant,
-    st.text(st.characters(blacklist_categories=("Z", "C"), blacklist_characters="%?"), min_size=1, max_size=30),
+    st.text(
+        st.characters(blacklist_categories=("Z", "C"), blacklist_characters="%?"), min_size=1, max_size=30
+    ),
     st.sampled_from(["", "doi:", "doi: ", "DOI: ", "https://doi.org/", "http://dx.doi.org/", PROXY]),
     st.sampled_from(["", ".", ",", ";", ".;"]),
     st.booleans(),

@@ -13,7 +13,8 @@ from sqlite_utils import Database
 from exocli import migrations
 from exocli.db import MIGRATION_NAMES, MIGRATION_SET, connect
 from exocli.store import rebuild
-from exocli.workspace import init_workspace
+from exocli.workspace import init_workspace, open_workspace
+from helpers import copy_workspace
 
 # Column = (name, declared type, NOT NULL, position in the primary key (0 = not in it)).
 # Foreign key = (column, parent table, parent column, ON DELETE).
@@ -43,9 +44,10 @@ EXPECTED: dict[str, dict[str, Any]] = {
             ("url", "TEXT", False, 0),
             ("et_al", "INTEGER", True, 0),
             ("problem", "TEXT", False, 0),
+            ("citekey", "TEXT", False, 0),  # 006_citation_keys
         ],
         "foreign_keys": [],
-        "indexes": {"refs_doi": (("doi",), False)},
+        "indexes": {"refs_doi": (("doi",), False), "refs_citekey": (("citekey",), True)},
         "unique": [("number",)],
     },
     "ref_authors": {
@@ -128,13 +130,21 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "unique": [],
     },
     "claim_effects": {
-        "columns": [("claim_id", "INTEGER", True, 1), ("effect", "TEXT", True, 2), ("position", "INTEGER", True, 0)],
+        "columns": [
+            ("claim_id", "INTEGER", True, 1),
+            ("effect", "TEXT", True, 2),
+            ("position", "INTEGER", True, 0),
+        ],
         "foreign_keys": [("claim_id", "claims", "id", "CASCADE")],
         "indexes": {"claim_effects_effect": (("effect", "claim_id"), False)},
         "unique": [],
     },
     "claim_pathways": {
-        "columns": [("claim_id", "INTEGER", True, 1), ("position", "INTEGER", True, 2), ("pathway", "TEXT", True, 0)],
+        "columns": [
+            ("claim_id", "INTEGER", True, 1),
+            ("position", "INTEGER", True, 2),
+            ("pathway", "TEXT", True, 0),
+        ],
         "foreign_keys": [("claim_id", "claims", "id", "CASCADE")],
         "indexes": {},
         "unique": [],
@@ -146,7 +156,11 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "unique": [],
     },
     "claim_engineering": {
-        "columns": [("claim_id", "INTEGER", True, 1), ("position", "INTEGER", True, 2), ("term", "TEXT", True, 0)],
+        "columns": [
+            ("claim_id", "INTEGER", True, 1),
+            ("position", "INTEGER", True, 2),
+            ("term", "TEXT", True, 0),
+        ],
         "foreign_keys": [("claim_id", "claims", "id", "CASCADE")],
         "indexes": {},
         "unique": [],
@@ -218,6 +232,22 @@ FTS_TABLES = {
     "claims_fts_idx",
 }
 MIGRATIONS_TABLE = "_sqlite_migrations"
+# 005_external_change_triggers: writes by anything but exocli bump meta.external_changes.
+TRACKED_TABLES = (
+    "refs",
+    "ref_authors",
+    "claims",
+    "claim_cargos",
+    "claim_effects",
+    "claim_pathways",
+    "claim_pathway_parts",
+    "claim_engineering",
+)
+EXPECTED_TRIGGERS = {
+    (f"{table}_external_{action}", table)
+    for table in TRACKED_TABLES
+    for action in ("insert", "update", "delete")
+}
 
 
 def describe(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
@@ -230,7 +260,9 @@ def describe(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for table in tables:
         columns = [(r[1], r[2], bool(r[3]), r[5]) for r in conn.execute(f"PRAGMA table_info('{table}')")]
-        foreign_keys = sorted((r[3], r[2], r[4], r[6]) for r in conn.execute(f"PRAGMA foreign_key_list('{table}')"))
+        foreign_keys = sorted(
+            (r[3], r[2], r[4], r[6]) for r in conn.execute(f"PRAGMA foreign_key_list('{table}')")
+        )
         indexes, unique = {}, []
         for row in conn.execute(f"PRAGMA index_list('{table}')"):
             name, is_unique, origin = row[1], bool(row[2]), row[3]
@@ -280,6 +312,40 @@ def test_refs_doi_and_author_index_ignore_case(migrated: sqlite3.Connection) -> 
     assert collations == ["NOCASE"]
 
 
+def test_external_change_triggers(migrated: sqlite3.Connection) -> None:
+    triggers = {
+        (r[0], r[1])
+        for r in migrated.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'")
+    }
+    assert triggers == EXPECTED_TRIGGERS
+    assert migrated.execute("SELECT value FROM meta WHERE key = 'external_changes'").fetchone()[0] == "0"
+    migrated.execute("INSERT INTO refs (number, kind, raw) VALUES (1, 'article', 'x')")
+    migrated.execute("UPDATE refs SET title = 't' WHERE number = 1")
+    assert int(migrated.execute("SELECT value FROM meta WHERE key = 'external_changes'").fetchone()[0]) == 2
+
+
+def test_exocli_own_rebuild_is_not_an_external_change(tmp_path: Path) -> None:
+    ws = open_workspace(copy_workspace(tmp_path / "ws"))
+    conn = connect(ws.db_path)
+    try:
+        rebuild(ws, conn)
+        rebuild(ws, conn)
+        assert conn.execute("SELECT COUNT(*) FROM refs").fetchone()[0] == 96
+        assert int(conn.execute("SELECT value FROM meta WHERE key = 'external_changes'").fetchone()[0]) == 0
+    finally:
+        conn.close()
+
+
+def test_citekeys_are_unique_ignoring_case(migrated: sqlite3.Connection) -> None:
+    migrated.execute(
+        "INSERT INTO refs (number, kind, raw, citekey) VALUES (1, 'article', 'x', 'lin2025harnessing')"
+    )
+    with pytest.raises(sqlite3.IntegrityError):
+        migrated.execute(
+            "INSERT INTO refs (number, kind, raw, citekey) VALUES (2, 'article', 'y', 'Lin2025Harnessing')"
+        )
+
+
 def test_fts_table_is_fts5(migrated: sqlite3.Connection) -> None:
     sql = migrated.execute("SELECT sql FROM sqlite_master WHERE name = 'claims_fts'").fetchone()[0]
     assert "USING fts5" in sql
@@ -292,13 +358,22 @@ def test_migrations_are_recorded(migrated: sqlite3.Connection) -> None:
     ).fetchall()
     assert [tuple(r) for r in rows] == [(MIGRATION_SET, name) for name in MIGRATION_NAMES]
     assert MIGRATION_SET == "exocli"
-    assert MIGRATION_NAMES[:3] == ("001_references", "002_vocabularies_and_claims", "003_claims_fts")
+    assert MIGRATION_NAMES == (
+        "001_references",
+        "002_vocabularies_and_claims",
+        "003_claims_fts",
+        "004_crossref",
+        "005_external_change_triggers",
+        "006_citation_keys",
+    )
     assert list(MIGRATION_NAMES) == sorted(MIGRATION_NAMES)
 
 
 def test_applying_migrations_twice_is_a_no_op(migrated: sqlite3.Connection) -> None:
     def snapshot() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-        schema = [tuple(r) for r in migrated.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name")]
+        schema = [
+            tuple(r) for r in migrated.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name")
+        ]
         applied = [tuple(r) for r in migrated.execute(f"SELECT * FROM {MIGRATIONS_TABLE} ORDER BY id")]
         return schema, applied
 

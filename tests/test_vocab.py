@@ -7,8 +7,6 @@ import io
 from pathlib import Path
 
 import pytest
-from conftest import Invoke
-from helpers import SHIPPED_VOCAB, claims_with_pathway_part, error_lines, shipped_claims, stdout_json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +14,7 @@ from exocli.errors import DataError
 from exocli.evidence import pathway_parts
 from exocli.mirna import MiRNA, parse_mirna, split_mirnas
 from exocli.vocab import Vocabulary, load_vocabulary_file, term_key
+from helpers import SHIPPED_VOCAB, Invoke, claims_with_pathway_part, error_lines, shipped_claims, stdout_json
 
 
 @pytest.fixture(scope="module")
@@ -212,7 +211,9 @@ def test_mirna_parts() -> None:
     assert parse_mirna("miR-21a-5p").family == "miR-21"  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("text", ["VEGF-A", "circ-Wdfy3", "LRRC75A-AS1", "berberine", "", "miR", "TLR4", "let-8"])
+@pytest.mark.parametrize(
+    "text", ["VEGF-A", "circ-Wdfy3", "LRRC75A-AS1", "berberine", "", "miR", "TLR4", "let-8"]
+)
 def test_not_mirnas(text: str) -> None:
     assert parse_mirna(text) is None
 

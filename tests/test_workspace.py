@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 import typer.main
-from conftest import Invoke
-from helpers import copy_workspace, error_lines, stdout_json
 
 from exocli.cli import app
 from exocli.workspace import HOW_TO_GET_ONE, bundled_vocab_dir, find_workspace
+from helpers import Invoke, copy_workspace, error_lines, stdout_json
 
 VOCAB_FILES = ["cargo-types.toml", "effects.toml", "pathways.toml", "sources.toml"]
 
@@ -26,6 +25,14 @@ COMMANDS = {
     ("refs", "import"): ["list.txt"],
     ("refs", "list"): [],
     ("refs", "show"): ["1"],
+    ("add-study",): ["--doi", "10.1000/x", "--source", "MSC", "--effect", "safety", "--offline", "--yes"],
+    ("claims", "edit"): ["1", "--note", "checked"],
+    ("claims", "remove"): ["1", "--yes"],
+    ("import",): ["list.txt"],
+    ("sync",): ["--keep", "text"],
+    ("refs", "rekey"): ["1", "badhiwala2019"],
+    ("export",): ["bib", "--all"],
+    ("table",): ["--source", "MSC"],
 }
 
 
@@ -94,7 +101,9 @@ def test_environment_wins_over_current_folder(
 
 
 @pytest.mark.parametrize("subfolder", [".", "refs", "db/vocab"])
-def test_found_by_walking_up(cli: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, subfolder: str) -> None:
+def test_found_by_walking_up(
+    cli: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, subfolder: str
+) -> None:
     root = copy_workspace(tmp_path / "walk")
     monkeypatch.chdir(root / subfolder)
     assert ref_count(cli("refs", "list", "-f", "json")) == 96
@@ -226,7 +235,9 @@ def test_no_rebuild_when_nothing_changed(
 
 def test_editing_claims_rebuilds(cli: Invoke, workspace: Path) -> None:
     claims = workspace / "db" / "claims.toml"
-    old_note = 'note = "Wang et al.; engineered hUCMSC exosomes gave TLR4/NF-κB suppression comparable to ref 43."'
+    old_note = (
+        'note = "Wang et al.; engineered hUCMSC exosomes gave TLR4/NF-κB suppression comparable to ref 43."'
+    )
     new_note = 'note = "Edited by a curator: checked against the full text."'
     before = cli("refs", "show", "44")
     assert "engineered hUCMSC exosomes" in before.stdout
@@ -243,7 +254,9 @@ def test_editing_a_vocabulary_rebuilds(cli: Invoke, workspace: Path) -> None:
     assert cli("query", "--source", "cord-blood MSC").exit_code == 2
     sources = workspace / "db" / "vocab" / "sources.toml"
     text = sources.read_text(encoding="utf-8")
-    sources.write_text(text.replace('synonyms = ["UCMSCs", ', 'synonyms = ["cord-blood MSC", "UCMSCs", '), "utf-8")
+    sources.write_text(
+        text.replace('synonyms = ["UCMSCs", ', 'synonyms = ["cord-blood MSC", "UCMSCs", '), "utf-8"
+    )
     result = cli("query", "--source", "cord-blood MSC", "-f", "json")
     assert {c["ref"] for c in stdout_json(result)} == {19, 44, 48, 49, 56, 69, 77}
 
@@ -302,3 +315,30 @@ def test_rebuild_with_bad_text_keeps_the_old_database(cli: Invoke, workspace: Pa
         db.close()
     claims.write_text(good, encoding="utf-8")
     assert len(stdout_json(cli("query", "--source", "stem-cell", "-f", "json"))) == 54
+
+
+@pytest.mark.xfail(
+    reason="BUG: a reference list edited to hold one DOI twice is reported as 'database ... cannot be read"
+    " (UNIQUE constraint failed: refs.citekey); run `exocli rebuild`', and `exocli rebuild` fails the same way;"
+    " expected a data error naming refs/review.txt",
+    strict=True,
+)
+def test_duplicate_doi_in_the_reference_text_is_a_data_error(cli: Invoke, workspace: Path) -> None:
+    assert cli("stats").exit_code == 0
+    review = workspace / "refs" / "review.txt"
+    lines = review.read_text(encoding="utf-8").splitlines(keepends=True)
+    doi_of_1 = "10.1016/S1474-4422(18)30444-7"
+    lines[1] = f"2. Hwang J, Jang S. Role of exosomes. Int J Mol Sci. 2023. https://doi.org/{doi_of_1}.\n"
+    review.write_text("".join(lines), encoding="utf-8")
+    for args in (["stats"], ["rebuild"]):
+        result = cli(*args)
+        assert result.exit_code == 1
+        errors = error_lines(result)
+        assert len(errors) == 1
+        assert "refs/review.txt" in errors[0]
+        assert "cannot be read" not in errors[0]
+    db = sqlite3.connect(workspace / "db" / "exocli.sqlite")
+    try:
+        assert db.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 55
+    finally:
+        db.close()
