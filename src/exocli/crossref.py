@@ -133,7 +133,7 @@ class Client:
             base_url=settings.base_url,
             mailto=None,  # the contact goes in exocli's own User-Agent below
             ua_string=settings.user_agent,
-            timeout=settings.timeout,  # type: ignore[arg-type]
+            timeout=settings.timeout,
         )
 
     def work(self, doi: str) -> Outcome:

@@ -273,7 +273,8 @@ def bib_fields(record: Record, unicode: bool) -> list[tuple[str, str]]:
 
 
 def to_bibtex(items: Sequence[Record], unicode: bool = False) -> str:
-    from bibtexparser import Library, write_string
+    from bibtexparser.entrypoint import write_string
+    from bibtexparser.library import Library
     from bibtexparser.middlewares import AddEnclosingMiddleware
     from bibtexparser.model import Entry, Field
     from bibtexparser.writer import BibtexFormat
@@ -282,7 +283,7 @@ def to_bibtex(items: Sequence[Record], unicode: bool = False) -> str:
     for record in items:
         entry_type = "misc" if record.kind == "web" else record.kind
         library.add(Entry(entry_type, record.key, [Field(k, v) for k, v in bib_fields(record, unicode)]))
-    layout = BibtexFormat()
+    layout = BibtexFormat()  # type: ignore[no-untyped-call]
     layout.indent = "  "
     layout.block_separator = "\n"
     stack = [

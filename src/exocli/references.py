@@ -214,7 +214,9 @@ def plan_import(
         )
     current = {} if replace else {ref.number: ref for ref in existing if ref.number is not None}
     before = {ref.number: ref for ref in existing if ref.number is not None}
-    added, replaced, unchanged = [], [], []
+    added: list[int] = []
+    replaced: list[int] = []
+    unchanged: list[int] = []
     for ref in incoming:
         assert ref.number is not None
         old = current.get(ref.number)

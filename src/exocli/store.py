@@ -253,7 +253,7 @@ def write_claims(
     titles = {ref_id: title or "" for ref_id, title in conn.execute("SELECT id, title FROM refs")}
     conn.executemany(
         "INSERT INTO claims_fts (rowid, body) VALUES (?, ?)",
-        [(c.id, claim_document(c, titles.get(ref_ids.get(c.ref, -1), ""))) for c in claims],
+        [(c.id, claim_document(c, titles.get(ref_ids.get(c.ref or -1, -1), ""))) for c in claims],
     )
 
 
@@ -321,7 +321,7 @@ def _write_crossref(ws: Workspace, conn: sqlite3.Connection, references: list[Pa
                         ref_id,
                         rank,
                         c.get("doi"),
-                        (record_titles(c.get("message") or {}) or [None])[0],
+                        next(iter(record_titles(c.get("message") or {})), None),
                         record_first_author(c.get("message") or {}),
                         record_year(c.get("message") or {}),
                         ((c.get("message") or {}).get("container-title") or [None])[0],

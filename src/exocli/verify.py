@@ -71,7 +71,8 @@ def record_first_author(message: Mapping[str, Any]) -> str | None:
     first = next((a for a in authors if a.get("sequence") == "first"), authors[0] if authors else None)
     if not first:
         return None
-    return first.get("family") or first.get("name")
+    name = first.get("family") or first.get("name")
+    return str(name) if name else None
 
 
 def journal_matches(abbreviation: str | None, message: Mapping[str, Any]) -> bool | None:

@@ -38,7 +38,7 @@ class Workspace:
 
     @property
     def references_path(self) -> Path:
-        rel = self.config.get("workspace", {}).get("references", DEFAULT_REFERENCES)
+        rel = str(self.config.get("workspace", {}).get("references", DEFAULT_REFERENCES))
         return self.root / rel
 
     @property
