@@ -17,7 +17,7 @@ SHIPPED_CONFIG = PROJECT / "exocli.toml"
 SHIPPED_REFERENCES = PROJECT / "refs" / "review.txt"
 SHIPPED_CLAIMS = PROJECT / "db" / "claims.toml"
 SHIPPED_VOCAB = PROJECT / "db" / "vocab"
-REVIEW = Path("/work/shared/seed/000_abc512ef85f93d61.txt")
+REVIEW = PROJECT.parent / "shared" / "seed" / "000_abc512ef85f93d61.txt"  # shared/ lies beside the clone
 VOCAB_NAMES = ("sources", "effects", "cargo-types", "pathways")
 
 # The `cli` fixture: cli("query", "--source", "MSC", env={...}) -> Result.

@@ -372,11 +372,12 @@ def test_csv_and_tsv(cli: Invoke, workspace: Path, fmt: str, delimiter: str) -> 
 def test_markdown(cli: Invoke, workspace: Path) -> None:
     result = cli("query", "--source", "AMSC", "-f", "markdown", "--columns", "ref,cargo,effects")
     assert result.exit_code == 0
+    # markdown is for people: the table's column labels, "-" for no cargo
     assert result.stdout.splitlines() == [
-        "| ref | cargo | effects |",
+        "| Ref | Cargo | Effect |",
         "| --- | --- | --- |",
         "| 54 | miR-125a-3p | immunomodulation |",
-        "| 55 |  | antioxidant; anti-inflammatory |",
+        "| 55 | - | antioxidant; anti-inflammatory |",
     ]
 
 
@@ -505,11 +506,6 @@ def test_terminal_output_is_styled_without_no_color(monkeypatch: pytest.MonkeyPa
     assert "\x1b[" in render_claims_on_terminal(monkeypatch)
 
 
-@pytest.mark.xfail(
-    reason="BUG: with NO_COLOR set on a terminal, render.make_console still emits ANSI styles "
-    "(bold headers, \\x1b[1m); its docstring promises plain text",
-    strict=True,
-)
 def test_no_color_on_a_terminal_has_no_escape_codes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     out = render_claims_on_terminal(monkeypatch)
@@ -582,25 +578,15 @@ def test_stats_plot_needs_png_or_svg(cli: Invoke, workspace: Path, tmp_path: Pat
     assert not target.exists()
 
 
-@pytest.mark.xfail(
-    reason="BUG: `stats --plot x.txt` prints the whole matrix to stdout before rejecting the file name "
-    "(exit 2 after data was written)",
-    strict=True,
-)
 def test_stats_bad_plot_name_prints_no_data(cli: Invoke, workspace: Path, tmp_path: Path) -> None:
     result = cli("stats", "-f", "csv", "--plot", str(tmp_path / "x.txt"))
     assert result.exit_code == 2
     assert result.stdout == ""
 
 
-# --- suspected bugs -------------------------------------------------------------------------
+# --- regression guards for bugs this suite found (fixed in src) -----------------------
 
 
-@pytest.mark.xfail(
-    reason="BUG: the phrase parser does not split a pathway axis, so `query 'TLR4/NF-κB'` is 'not understood'"
-    " (exit 2) while `--pathway TLR4/NF-κB` finds 7 claims",
-    strict=True,
-)
 def test_phrase_with_a_pathway_axis(cli: Invoke, workspace: Path) -> None:
     result = cli("query", "TLR4/NF-κB", "-f", "json")
     assert result.exit_code == 0, result.stderr
@@ -608,11 +594,6 @@ def test_phrase_with_a_pathway_axis(cli: Invoke, workspace: Path) -> None:
     assert stdout_json(result) == query(cli, "--pathway", "TLR4/NF-κB")
 
 
-@pytest.mark.xfail(
-    reason="BUG: phrases are matched in runs of at most 5 words, so the 6-word UCMSC synonym 'human umbilical"
-    " cord mesenchymal stem cells' becomes species=human AND source=UCMSC (1 claim instead of 8)",
-    strict=True,
-)
 def test_phrase_with_a_six_word_source_synonym(cli: Invoke, workspace: Path) -> None:
     result = cli(
         "query", "exosomes from human umbilical cord mesenchymal stem cells", "-f", "json", "--explain"
@@ -622,11 +603,6 @@ def test_phrase_with_a_six_word_source_synonym(cli: Invoke, workspace: Path) -> 
     assert ids(stdout_json(result)) == expected_ids(lambda c: c["source"] == "UCMSC")
 
 
-@pytest.mark.xfail(
-    reason="BUG: exocli's own usage errors print the top-level usage ('Usage: exocli [OPTIONS] COMMAND"
-    " [ARGS]...', \"Try 'exocli --help'\") instead of the failing subcommand's usage",
-    strict=True,
-)
 def test_usage_error_shows_the_subcommand_usage(cli: Invoke, workspace: Path) -> None:
     result = cli("query", "--source", "UCMCS")
     assert result.exit_code == 2

@@ -335,11 +335,6 @@ def test_doi_key_is_case_insensitive() -> None:
     assert normalize_doi("10.1000/ABC") == "10.1000/ABC"
 
 
-@pytest.mark.xfail(
-    reason="BUG: normalize_doi unquotes a URL before cutting its query string, so a DOI holding an "
-    "encoded '?' (%3F) is truncated",
-    strict=True,
-)
 def test_percent_encoded_question_mark_is_part_of_the_doi() -> None:
     assert normalize_doi("https://doi.org/10.1000/a%3Fb%3Dc") == "10.1000/a?b=c"
 

@@ -33,6 +33,7 @@ COMMANDS = {
     ("refs", "rekey"): ["1", "badhiwala2019"],
     ("export",): ["bib", "--all"],
     ("table",): ["--source", "MSC"],
+    ("check",): [],
 }
 
 
@@ -317,28 +318,20 @@ def test_rebuild_with_bad_text_keeps_the_old_database(cli: Invoke, workspace: Pa
     assert len(stdout_json(cli("query", "--source", "stem-cell", "-f", "json"))) == 54
 
 
-@pytest.mark.xfail(
-    reason="BUG: a reference list edited to hold one DOI twice is reported as 'database ... cannot be read"
-    " (UNIQUE constraint failed: refs.citekey); run `exocli rebuild`', and `exocli rebuild` fails the same way;"
-    " expected a data error naming refs/review.txt",
-    strict=True,
-)
-def test_duplicate_doi_in_the_reference_text_is_a_data_error(cli: Invoke, workspace: Path) -> None:
+def test_duplicate_doi_in_the_reference_text_keeps_the_workspace_usable(cli: Invoke, workspace: Path) -> None:
+    # Before the fix this was reported as "database ... cannot be read (UNIQUE constraint
+    # failed: refs.citekey); run `exocli rebuild`", and `exocli rebuild` failed the same way.
     assert cli("stats").exit_code == 0
     review = workspace / "refs" / "review.txt"
     lines = review.read_text(encoding="utf-8").splitlines(keepends=True)
-    doi_of_1 = "10.1016/S1474-4422(18)30444-7"
-    lines[1] = f"2. Hwang J, Jang S. Role of exosomes. Int J Mol Sci. 2023. https://doi.org/{doi_of_1}.\n"
+    lines[1] = (
+        "2. Hwang J, Jang S. Role of exosomes. Int J Mol Sci. 2023. https://doi.org/10.1016/S1474-4422(18)30444-7.\n"
+    )
     review.write_text("".join(lines), encoding="utf-8")
-    for args in (["stats"], ["rebuild"]):
+    for args in (["stats"], ["rebuild"], ["query", "--ref", "44", "-f", "json"]):
         result = cli(*args)
-        assert result.exit_code == 1
-        errors = error_lines(result)
-        assert len(errors) == 1
-        assert "refs/review.txt" in errors[0]
-        assert "cannot be read" not in errors[0]
-    db = sqlite3.connect(workspace / "db" / "exocli.sqlite")
-    try:
-        assert db.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 55
-    finally:
-        db.close()
+        assert result.exit_code == 0, (args, result.stderr)
+        assert "cannot be read" not in result.stderr
+    shown = cli("refs", "show", "2")
+    assert "Title:      Role of exosomes\n" in shown.stdout
+    assert "DOI:        10.1016/S1474-4422(18)30444-7\n" in shown.stdout

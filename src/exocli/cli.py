@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -16,7 +16,7 @@ except ImportError:  # pragma: no cover
 
 from exocli import __version__
 from exocli.errors import ExocliError, UsageError
-from exocli.render import check_format, make_console, message, write_rows
+from exocli.render import check_format, make_console, message, plural, write_rows
 from exocli.workspace import Workspace, find_workspace
 
 
@@ -35,13 +35,16 @@ class ExocliGroup(TyperGroup):
 
 
 class ExocliCommand(TyperCommand):
-    """Usage errors raised by the core show this command's own usage line."""
+    """Usage errors raised by the core show this command's own usage line; connections close."""
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except UsageError as exc:
             raise click_errors.UsageError(str(exc), ctx) from exc
+        finally:
+            while State.connections:
+                State.connections.pop().close()
 
 
 def _typer(help_text: str) -> typer.Typer:
@@ -64,6 +67,7 @@ FormatOption = Annotated[str, typer.Option("--format", "-f", help="table, csv, t
 
 class State:
     home: Path | None = None
+    connections: ClassVar[list[Any]] = []  # opened by this command, closed when it ends
 
 
 def _version(value: bool) -> None:
@@ -97,6 +101,7 @@ def database() -> Any:
 
     ws = workspace()
     conn = open_database(ws)
+    State.connections.append(conn)
     changed = external_changes(conn)
     if changed:
         message(
@@ -744,7 +749,7 @@ def query(
         return
     write_claims(claims, fmt, columns)
     refs = {c["ref"] for c in claims if c["ref"] is not None}
-    message(f"{len(claims)} claims from {len(refs)} references")
+    message(f"{plural(len(claims), 'claim')} from {plural(len(refs), 'reference')}")
 
 
 # --- export -------------------------------------------------------------------------------
@@ -870,7 +875,7 @@ def table(
         return
     content, cited = ex.evidence_table(conn, claims, fmt)
     _write_output(content, output)
-    message(f"{len(claims)} claims citing {len(cited)} references")
+    message(f"{plural(len(claims), 'claim')} citing {plural(len(cited), 'reference')}")
 
 
 @app.command(cls=ExocliCommand)

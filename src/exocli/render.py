@@ -82,8 +82,9 @@ def write_rows(
         from rich.table import Table
 
         table = Table(title=title, show_lines=False, header_style="bold")
-        for label in labels:
-            table.add_column(label, overflow="fold")
+        for index, label in enumerate(labels):
+            # the first column names the row (a source, a number): never break it
+            table.add_column(label, overflow="fold", no_wrap=index == 0)
         for row in rows:
             table.add_row(*[cell_text(row.get(c)) for c in columns])
         make_console(out).print(table)
@@ -97,6 +98,10 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str
     lines.append("|" + "|".join(" --- " for _ in headers) + "|")
     lines += ["| " + " | ".join(clean(c) for c in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
 
 
 def message(text: str) -> None:
