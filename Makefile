@@ -24,13 +24,13 @@ demo: $(STAMP) ## Run the flagship query on the shipped evidence
 	$(BIN)/exocli query "anti-inflammatory miRNAs from UCMSC"
 
 test: $(STAMP) ## Lint (ruff) and run the test suite (pytest)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP) ## ruff and mypy
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 bench: $(STAMP) ## Performance figures (see BENCHMARKS.md)
