@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer.main
@@ -40,9 +41,11 @@ COMMANDS = {
 def registered_commands() -> set[tuple[str, ...]]:
     found: set[tuple[str, ...]] = set()
 
-    def walk(command: object, prefix: tuple[str, ...]) -> None:
-        for name, sub in getattr(command, "commands", {}).items():
-            if hasattr(sub, "commands"):
+    def walk(group: Any, prefix: tuple[str, ...]) -> None:
+        # through list_commands/get_command: the top-level group loads commands lazily
+        for name in group.list_commands(None):
+            sub = group.get_command(None, name)
+            if hasattr(sub, "list_commands"):
                 walk(sub, (*prefix, name))
             else:
                 found.add((*prefix, name))

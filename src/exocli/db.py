@@ -7,8 +7,6 @@ them is off does exocli import sqlite-utils and rebuild (see store.py).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sqlite3
 from pathlib import Path
 
@@ -48,6 +46,8 @@ def corrupt(path: Path, exc: Exception) -> DatabaseError:
 
 
 def stat_fingerprint(ws: Workspace) -> str:
+    import json
+
     entries = []
     for path in ws.source_files():
         try:
@@ -59,6 +59,8 @@ def stat_fingerprint(ws: Workspace) -> str:
 
 
 def content_fingerprint(ws: Workspace) -> str:
+    import hashlib
+
     digest = hashlib.sha256()
     for path in ws.source_files():
         digest.update(ws.relative(path).encode() + b"\0")

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
-import shutil
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
@@ -41,7 +38,7 @@ def make_console(stream: TextIO | None = None) -> Any:
     tty = target.isatty()
     plain = bool(os.environ.get("NO_COLOR")) or not tty
     # A pipe has no width; rich would assume 80 columns and wrap every cell.
-    width = None if os.environ.get("COLUMNS") else (shutil.get_terminal_size().columns if tty else 160)
+    width = None if os.environ.get("COLUMNS") else (_terminal_width(target) if tty else 160)
     # NO_COLOR means no escape codes at all (bold included), not merely no colours.
     return Console(
         file=target,
@@ -51,6 +48,13 @@ def make_console(stream: TextIO | None = None) -> Any:
         width=width,
         force_terminal=False if plain else None,
     )
+
+
+def _terminal_width(stream: TextIO) -> int:
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError):
+        return 80
 
 
 def write_rows(
@@ -70,6 +74,9 @@ def write_rows(
         payload = json_rows if json_rows is not None else [{c: r.get(c) for c in columns} for r in rows]
         out.write(json.dumps(list(payload), ensure_ascii=False, indent=2) + "\n")
     elif fmt in ("csv", "tsv"):
+        import csv
+        import io
+
         buffer = io.StringIO()
         writer = csv.writer(buffer, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
         writer.writerow(columns)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 import sqlite3
-import tomllib
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -74,6 +72,8 @@ class Vocabulary:
         return message
 
     def suggest(self, text: str, limit: int = 3) -> list[str]:
+        import difflib
+
         spellings: dict[str, str] = {}
         for term in self.terms.values():
             for spelling in (term.code, term.label, *term.synonyms):
@@ -105,6 +105,8 @@ class Vocabulary:
 
 def load_vocabulary_file(name: str, path: Path) -> Vocabulary:
     """Read one vocabulary TOML file, checking codes, parents and synonym clashes."""
+    import tomllib
+
     try:
         text = path.read_text(encoding="utf-8")
         data = tomllib.loads(text)

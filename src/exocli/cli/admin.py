@@ -1,0 +1,76 @@
+"""Commands about the workspace itself: init, rebuild, sync, vocab."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from exocli.cli import ExocliCommand, FormatOption, database, make_typer, workspace
+from exocli.render import check_format, message, write_rows
+
+app = make_typer()
+
+
+@app.command(cls=ExocliCommand)
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")],
+    name: Annotated[str | None, typer.Option(help="A name for the workspace.")] = None,
+) -> None:
+    """Create an empty workspace: exocli.toml, refs/, db/ and the default vocabularies."""
+    from exocli.workspace import init_workspace
+
+    ws = init_workspace(directory, name)
+    message(f"Created workspace {ws.root}; add references with `exocli --home {ws.root} refs import FILE`")
+
+
+@app.command(cls=ExocliCommand)
+def rebuild() -> None:
+    """Build the database again from the workspace's text."""
+    from exocli.db import connect
+    from exocli.store import load_snapshot
+    from exocli.store import rebuild as rebuild_store
+
+    ws = workspace()
+    snapshot = load_snapshot(ws)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{ws.db_path}{suffix}").unlink(missing_ok=True)
+    conn = connect(ws.db_path)
+    try:
+        rebuild_store(ws, conn, snapshot)
+    finally:
+        conn.close()
+    message(
+        f"Rebuilt {ws.relative(ws.db_path)}: {len(snapshot.references)} references, {len(snapshot.claims)} claims"
+    )
+
+
+@app.command(cls=ExocliCommand)
+def sync(
+    keep: Annotated[str, typer.Option(help="Which side wins: text or database.")],
+) -> None:
+    """Settle a database that was changed outside exocli: keep the text or keep the database."""
+    from exocli import curation
+    from exocli.db import connect
+
+    ws = workspace()
+    conn = connect(ws.db_path)
+    try:
+        message(curation.sync(ws, conn, keep).capitalize())
+    finally:
+        conn.close()
+
+
+@app.command(cls=ExocliCommand)
+def vocab(
+    name: Annotated[
+        str | None, typer.Argument(help="sources, effects, cargo-types or pathways (default: all).")
+    ] = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """List vocabulary terms with their synonyms and how many claims use each."""
+    from exocli.vocab import vocabulary_rows
+
+    fmt = check_format(fmt)
+    rows = vocabulary_rows(database(), name)
+    columns = ("vocab", "code", "label", "parent", "synonyms", "claims")
+    write_rows(columns, rows, fmt, headers={c: c.capitalize() for c in columns})

@@ -1,0 +1,77 @@
+"""Options and helpers shared by query, export and table."""
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from exocli.errors import UsageError
+from exocli.render import message
+
+ListOption = Annotated[list[str] | None, typer.Option()]
+
+
+PhraseArg = Annotated[
+    str | None, typer.Argument(help='A plain question, e.g. "anti-inflammatory miRNAs from UCMSC".')
+]
+SourceOpt = Annotated[
+    list[str] | None, typer.Option("--source", "-s", help="Cell source (with its children).")
+]
+EffectOpt = Annotated[list[str] | None, typer.Option("--effect", "-e", help="Effect category.")]
+CargoOpt = Annotated[
+    list[str] | None, typer.Option("--cargo", "-c", help="Cargo; miRNAs match their family.")
+]
+CargoTypeOpt = Annotated[
+    list[str] | None, typer.Option("--cargo-type", "-t", help="miRNA, lncRNA, protein, ...")
+]
+PathwayOpt = Annotated[
+    list[str] | None, typer.Option("--pathway", "-p", help="Pathway or target; A/B needs both.")
+]
+ModelOpt = Annotated[
+    list[str] | None, typer.Option("--model", "-m", help="rat, mouse, human, clinical, in vivo, in vitro.")
+]
+RefOpt = Annotated[list[int] | None, typer.Option("--ref", "-r", help="The review's reference number.")]
+TextOpt = Annotated[list[str] | None, typer.Option("--text", help="Full-text words (claims and titles).")]
+ExplainOpt = Annotated[bool, typer.Option("--explain", help="Print the filters the query became (stderr).")]
+
+
+def matching_claims(
+    conn: Any,
+    phrase: str | None,
+    explain: bool,
+    *,
+    sort: str = "ref",
+    limit: int | None = None,
+    **options: list[Any] | None,
+) -> list[dict[str, Any]]:
+    """Claims for a phrase and/or filters; the one path behind query, export and table."""
+    from exocli import query as q
+
+    vocabs = q.Vocabs.load(conn)
+    filters = q.Filters(**{name: list(values or []) for name, values in options.items()})
+    if phrase:
+        parsed = q.parse_phrase(conn, phrase, vocabs)
+        if parsed.unknown:
+            message(f"Not understood in the phrase (ignored): {' '.join(parsed.unknown)}")
+        if parsed.filters.is_empty():
+            raise UsageError(
+                f"nothing in {phrase!r} names a source, effect, cargo, pathway or model;"
+                " see `exocli vocab` or use --text for full-text search"
+            )
+        filters = filters.merge(parsed.filters)
+    compiled = q.compile_filters(conn, filters, vocabs)
+    if explain:
+        for name, value in compiled.explanation or [("filters", "none (every claim)")]:
+            message(f"{name}: {value}")
+    return q.fetch_claims(conn, compiled, sort=sort, limit=limit)
+
+
+def write_output(content: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(content)
+        return
+    from exocli.textio import atomic_write
+
+    atomic_write(output, content)
+    message(f"Wrote {output}")

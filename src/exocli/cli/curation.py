@@ -1,0 +1,258 @@
+"""Curation: add-study, claims edit/remove, import."""
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from exocli.cli import ExocliCommand, database, make_typer, workspace
+from exocli.errors import ExocliError, UsageError
+from exocli.render import message
+from exocli.workspace import Workspace
+
+app = make_typer()
+claims_app = make_typer("Edit or remove evidence claims.")
+app.add_typer(claims_app, name="claims")
+
+CLAIM_REQUIRED = ("source", "cargo_type", "effects")
+
+
+def _claim_fields(**options: Any) -> dict[str, Any]:
+    """CLI options -> claim record fields (None = not given)."""
+    fields: dict[str, Any] = {}
+    for key, value in options.items():
+        if value is None or value == []:
+            continue
+        fields[key] = list(value) if isinstance(value, list | tuple) else value
+    return fields
+
+
+def _interactive(yes: bool) -> bool:
+    return not yes and sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _prompt_missing(fields: dict[str, Any], yes: bool) -> None:
+    """On a terminal, ask for what is missing with the vocabularies as choices; else fail."""
+    missing = [key for key in CLAIM_REQUIRED if key not in fields]
+    if not missing:
+        return
+    if not _interactive(yes):
+        flags = ", ".join("--" + ("effect" if k == "effects" else k.replace("_", "-")) for k in missing)
+        raise UsageError(f"missing {flags} (give them, or run on a terminal without --yes to be asked)")
+    from exocli.store import load_vocabularies
+
+    vocabs = load_vocabularies(workspace())
+    for key in missing:
+        vocab = {"source": vocabs.sources, "cargo_type": vocabs.cargo_types, "effects": vocabs.effects}[key]
+        choices = ", ".join(vocab.terms)
+        while True:
+            answer = typer.prompt(
+                f"{key.replace('_', ' ')} ({choices})" + (" [comma-separated]" if key == "effects" else "")
+            )
+            values = (
+                [a.strip() for a in answer.split(",") if a.strip()] if key == "effects" else [answer.strip()]
+            )
+            unknown = [v for v in values if vocab.lookup(v) is None]
+            if values and not unknown:
+                fields[key] = values if key == "effects" else values[0]
+                break
+            typer.echo(vocab.unknown_message(unknown[0] if unknown else ""), err=True)
+
+
+@app.command("add-study", cls=ExocliCommand)
+def add_study(
+    doi: Annotated[str | None, typer.Option(help="The study's DOI (resolved through Crossref).")] = None,
+    source: Annotated[str | None, typer.Option(help="Exosome source (vocabulary term).")] = None,
+    cargo: Annotated[list[str] | None, typer.Option(help="Cargo as the paper words it (repeat).")] = None,
+    cargo_type: Annotated[
+        str | None, typer.Option(help="miRNA, lncRNA, circRNA, mRNA, protein, small-molecule or none.")
+    ] = None,
+    effect: Annotated[list[str] | None, typer.Option(help="Effect category (repeat).")] = None,
+    pathway: Annotated[
+        list[str] | None, typer.Option(help="Pathway or target axis, e.g. TLR4/NF-κB (repeat).")
+    ] = None,
+    engineering: Annotated[
+        list[str] | None, typer.Option(help="Preconditioning / engineering / delivery (repeat).")
+    ] = None,
+    species: Annotated[str | None, typer.Option(help="rat, mouse, human, ...")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="in vivo, in vitro, in vivo and in vitro, clinical.")
+    ] = None,
+    injury: Annotated[str | None, typer.Option(help="Injury model, e.g. contusion SCI.")] = None,
+    route: Annotated[str | None, typer.Option(help="Route of delivery.")] = None,
+    dose: Annotated[str | None, typer.Option(help="Dose as stated.")] = None,
+    outcome: Annotated[str | None, typer.Option(help="Quantitative outcome as stated.")] = None,
+    section: Annotated[str | None, typer.Option(help="Where the finding is discussed.")] = None,
+    source_wording: Annotated[str | None, typer.Option(help="The paper's own term for the source.")] = None,
+    note: Annotated[str | None, typer.Option(help="A short note in your own words.")] = None,
+    title: Annotated[
+        str | None, typer.Option(help="Title, when offline or the DOI is not in Crossref.")
+    ] = None,
+    author: Annotated[list[str] | None, typer.Option(help='"Family, Given" (repeat, in order).')] = None,
+    year: Annotated[int | None, typer.Option(help="Publication year.")] = None,
+    journal: Annotated[str | None, typer.Option(help="Journal (NLM abbreviation).")] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="Do not ask Crossref.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Never prompt; fail on what is missing.")] = False,
+) -> None:
+    """Add one study's finding: creates (or links) the reference and adds the claim."""
+    from exocli import curation
+
+    fields = _claim_fields(
+        source=source,
+        cargo=cargo,
+        cargo_type=cargo_type,
+        effects=effect,
+        pathways=pathway,
+        engineering=engineering,
+        species=species,
+        model=model,
+        injury=injury,
+        route=route,
+        dose=dose,
+        outcome=outcome,
+        section=section,
+        source_wording=source_wording,
+        note=note,
+    )
+    if not cargo and cargo_type is None:
+        fields["cargo_type"] = "none"  # no cargo named: the whole exosome is credited
+    _prompt_missing(fields, yes)
+    metadata = None
+    if title or author or year or journal:
+        if not (title and author and year and journal):
+            raise UsageError("--title, --author, --year and --journal go together")
+        metadata = curation.StudyMetadata(
+            title=title, authors=[_split_author(a) for a in author], year=year, journal=journal
+        )
+    ws = workspace()
+    conn = database()
+    fetch = None if offline or metadata is not None else _crossref_fetcher(ws)
+    result = curation.add_study(ws, conn, doi, fields, metadata, fetch)
+    for warning in result.warnings:
+        message(f"Warning: {warning}")
+    kind = "new reference" if result.new_reference else "reference"
+    message(f"Added claim {result.claim.id} citing {kind} {result.ref_number}")
+
+
+def _split_author(text: str) -> tuple[str, str]:
+    family, _, given = text.partition(",")
+    if not family.strip():
+        raise UsageError(f"--author {text!r}: write it as 'Family, Given'")
+    return family.strip(), given.strip()
+
+
+def _crossref_fetcher(ws: Workspace) -> Any:
+    """Fetch one DOI's record (stored in refs/crossref/ like `resolve` does)."""
+    from exocli import crossref
+
+    def fetch(doi: str) -> Any:
+        settings = crossref.Settings.from_workspace(ws)
+        outcome = crossref.Client(settings).work(doi)
+        if outcome.status == "failed":
+            raise ExocliError(
+                f"Crossref could not be asked about {doi} ({outcome.error}); add it offline with"
+                " --title, --author, --year and --journal"
+            )
+        crossref.write_json(
+            crossref.work_path(ws, doi),
+            {
+                "doi": doi,
+                "status": outcome.status,
+                "fetched_at": crossref.now(),
+                "pool": settings.pool,
+                "message": outcome.body if outcome.status == "ok" else None,
+            },
+        )
+        return outcome.body if outcome.status == "ok" else None
+
+    return fetch
+
+
+@claims_app.command("edit", cls=ExocliCommand)
+def claims_edit(
+    claim_id: Annotated[int, typer.Argument(metavar="ID", help="The claim's id.")],
+    ref: Annotated[int | None, typer.Option(help="The review's reference number.")] = None,
+    source: Annotated[str | None, typer.Option()] = None,
+    cargo: Annotated[list[str] | None, typer.Option(help="Replaces the cargo list (repeat).")] = None,
+    cargo_type: Annotated[str | None, typer.Option()] = None,
+    effect: Annotated[list[str] | None, typer.Option(help="Replaces the effects (repeat).")] = None,
+    pathway: Annotated[list[str] | None, typer.Option(help="Replaces the pathways (repeat).")] = None,
+    engineering: Annotated[
+        list[str] | None, typer.Option(help="Replaces the engineering list (repeat).")
+    ] = None,
+    species: Annotated[str | None, typer.Option()] = None,
+    model: Annotated[str | None, typer.Option()] = None,
+    injury: Annotated[str | None, typer.Option()] = None,
+    route: Annotated[str | None, typer.Option()] = None,
+    dose: Annotated[str | None, typer.Option()] = None,
+    outcome: Annotated[str | None, typer.Option()] = None,
+    section: Annotated[str | None, typer.Option()] = None,
+    source_wording: Annotated[str | None, typer.Option()] = None,
+    note: Annotated[str | None, typer.Option()] = None,
+    clear: Annotated[
+        list[str] | None, typer.Option(help="Empty a list field (cargo, engineering, pathways).")
+    ] = None,
+) -> None:
+    """Change fields of one claim (lists given replace the whole list)."""
+    from exocli import curation
+
+    changes = _claim_fields(
+        ref=ref,
+        source=source,
+        cargo=cargo,
+        cargo_type=cargo_type,
+        effects=effect,
+        pathways=pathway,
+        engineering=engineering,
+        species=species,
+        model=model,
+        injury=injury,
+        route=route,
+        dose=dose,
+        outcome=outcome,
+        section=section,
+        source_wording=source_wording,
+        note=note,
+    )
+    for name in clear or []:
+        if name not in ("cargo", "engineering", "pathways"):
+            raise UsageError(f"--clear takes cargo, engineering or pathways, not {name!r}")
+        changes[name] = []
+    claim = curation.edit_claim(workspace(), database(), claim_id, changes)
+    message(f"Edited claim {claim.id}: {', '.join(sorted(changes))}")
+
+
+@claims_app.command("remove", cls=ExocliCommand)
+def claims_remove(
+    claim_id: Annotated[int, typer.Argument(metavar="ID", help="The claim's id.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Remove one claim (asks first unless --yes)."""
+    from exocli import curation
+
+    ws = workspace()
+    conn = database()
+    claim = curation.get_claim(ws, claim_id)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("removing needs confirmation: run on a terminal or pass --yes")
+        cargo = ", ".join(c.name for c in claim.cargo) or "no cargo"
+        if not typer.confirm(f"Remove claim {claim.id} ({claim.source}, {cargo}, ref {claim.ref})?"):
+            raise ExocliError("not removed")
+    curation.remove_claim(ws, conn, claim_id)
+    message(f"Removed claim {claim_id}")
+
+
+@app.command("import", cls=ExocliCommand)
+def import_table(
+    file: Annotated[Path, typer.Argument(help="A .csv, .tsv or .json table as `query --format` writes it.")],
+) -> None:
+    """Add or update claims from a table; every row is checked first, then all apply or none."""
+    from exocli import curation
+
+    result = curation.import_claims(workspace(), database(), file)
+    message(
+        f"Imported {file}: {len(result.added)} added, {len(result.updated)} updated,"
+        f" {len(result.unchanged)} unchanged"
+    )

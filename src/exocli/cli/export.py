@@ -1,0 +1,139 @@
+"""`exocli export` and `exocli table`."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from exocli.cli import ExocliCommand, database, make_typer
+from exocli.cli.common import (
+    CargoOpt,
+    CargoTypeOpt,
+    EffectOpt,
+    ExplainOpt,
+    ModelOpt,
+    PathwayOpt,
+    PhraseArg,
+    RefOpt,
+    SourceOpt,
+    TextOpt,
+    matching_claims,
+    write_output,
+)
+from exocli.errors import UsageError
+from exocli.render import check_format, message, plural
+
+app = make_typer()
+
+EXPORT_FORMATS = ("bib", "csl-json", "ris")
+
+
+@app.command(cls=ExocliCommand)
+def export(
+    kind: Annotated[str, typer.Argument(metavar="bib|csl-json|ris", help="What to write.")],
+    phrase: PhraseArg = None,
+    source: SourceOpt = None,
+    effect: EffectOpt = None,
+    cargo: CargoOpt = None,
+    cargo_type: CargoTypeOpt = None,
+    pathway: PathwayOpt = None,
+    model: ModelOpt = None,
+    text: TextOpt = None,
+    refs: Annotated[str | None, typer.Option("--refs", help="Reference numbers: 43,44,48 or 40-45.")] = None,
+    all_refs: Annotated[bool, typer.Option("--all", help="Every reference in the workspace.")] = False,
+    unicode: Annotated[
+        bool, typer.Option("--unicode", help="BibTeX: keep UTF-8 (for biber/biblatex).")
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to FILE (else stdout).")
+    ] = None,
+    explain: ExplainOpt = False,
+) -> None:
+    """The references behind matching claims (or --refs, or --all) as BibTeX, CSL-JSON or RIS."""
+    from exocli import export as ex
+
+    if kind not in EXPORT_FORMATS:
+        raise UsageError(f"export takes {', '.join(EXPORT_FORMATS)}, not {kind!r}")
+    conn = database()
+    numbers = ex.parse_ref_list(refs)
+    selected = any((phrase, source, effect, cargo, cargo_type, pathway, model, text))
+    if not (selected or numbers or all_refs):
+        raise UsageError("say what to export: a phrase or filters, --refs 43,44 or --all")
+    claim_refs = None
+    if selected:
+        claims = matching_claims(
+            conn,
+            phrase,
+            explain,
+            sources=source,
+            effects=effect,
+            cargos=cargo,
+            cargo_types=cargo_type,
+            pathways=pathway,
+            models=model,
+            text=text,
+        )
+        claim_refs = [c["ref"] for c in claims if c["ref"] is not None]
+    chosen = ex.select_references(conn, claim_refs, numbers, all_refs)
+    if not chosen:
+        message("No references match.")
+        return
+    items = ex.records(conn, chosen)
+    for item in items:
+        missing = item.missing()
+        if missing:
+            message(f"Warning: [{item.number}] {item.key} has no {', '.join(missing)}")
+    if kind == "bib":
+        content = ex.to_bibtex(items, unicode=unicode)
+    elif kind == "csl-json":
+        content = ex.to_csl(items)
+    else:
+        content = ex.to_ris(items)
+    write_output(content, output)
+    resolved = sum(1 for item in items if item.source == "crossref")
+    message(
+        f"{len(items)} references ({resolved} from Crossref records, {len(items) - resolved} from the list)"
+    )
+
+
+@app.command(cls=ExocliCommand)
+def table(
+    phrase: PhraseArg = None,
+    source: SourceOpt = None,
+    effect: EffectOpt = None,
+    cargo: CargoOpt = None,
+    cargo_type: CargoTypeOpt = None,
+    pathway: PathwayOpt = None,
+    model: ModelOpt = None,
+    ref: RefOpt = None,
+    text: TextOpt = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="markdown, latex or csv.")] = "markdown",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to FILE (else stdout).")
+    ] = None,
+    explain: ExplainOpt = False,
+) -> None:
+    """The review's summary table from the evidence: grouped by source and effect, citing keys."""
+    from exocli import export as ex
+
+    fmt = check_format(fmt, ("markdown", "latex", "csv"))
+    conn = database()
+    claims = matching_claims(
+        conn,
+        phrase,
+        explain,
+        sources=source,
+        effects=effect,
+        cargos=cargo,
+        cargo_types=cargo_type,
+        pathways=pathway,
+        models=model,
+        refs=ref,
+        text=text,
+    )
+    if not claims:
+        message("No claims match.")
+        return
+    content, cited = ex.evidence_table(conn, claims, fmt)
+    write_output(content, output)
+    message(f"{plural(len(claims), 'claim')} citing {plural(len(cited), 'reference')}")

@@ -1,0 +1,91 @@
+"""`exocli resolve`: references against Crossref."""
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from exocli.cli import ExocliCommand, database, make_typer, workspace
+from exocli.errors import ExocliError
+from exocli.render import make_console, message, write_rows
+from exocli.workspace import Workspace
+
+app = make_typer()
+
+
+@app.command(cls=ExocliCommand)
+def resolve(
+    targets: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[N|DOI]...", help="References to resolve (default: all not yet resolved)."),
+    ] = None,
+    all_refs: Annotated[
+        bool, typer.Option("--all", help="Afterwards, list every reference's verdict.")
+    ] = False,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Fetch again even when a record is stored.")
+    ] = False,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Send nothing; report what is not checked yet.")
+    ] = False,
+) -> None:
+    """Check references against Crossref: verify DOIs, find missing ones, flag retractions."""
+    from exocli import crossref
+    from exocli.store import read_references
+
+    ws = workspace()
+    database().close()  # the reference list must load before any request is sent
+    references, _ = read_references(ws)
+    if offline:
+        missing = crossref.offline_report(ws, references)
+        for line in missing:
+            sys.stdout.write(line + "\n")
+        message(f"Offline: {len(missing)} references not checked; nothing was sent or changed")
+    else:
+        settings = crossref.Settings.from_workspace(ws)
+        tasks, notes = crossref.plan(ws, references, targets or [], refresh)
+        for note in notes:
+            message(note)
+        summary = _run_resolve(ws, tasks, settings)
+        for line in sorted(summary.lines, key=_label_order):
+            sys.stdout.write(line + "\n")
+        counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.counts.items())) or "nothing to do"
+        message(
+            f"Resolved {len(tasks)} ({counts}); {summary.requests} requests to {settings.base_url} ({settings.pool} pool)"
+        )
+    conn = database()
+    if all_refs:
+        from exocli.references import list_references
+
+        rows = [
+            {
+                "number": r.number,
+                "doi": r.doi or r.check_doi,
+                "check": r.check,
+                "flags": r.flags,
+                "differences": r.differences,
+            }
+            for r in list_references(conn)
+        ]
+        write_rows(("number", "doi", "check", "flags", "differences"), rows, "table")
+    if not offline and summary.failed:
+        raise ExocliError(
+            f"{summary.failed} references could not be checked; run `exocli resolve` again to retry them"
+        )
+
+
+def _label_order(line: str) -> tuple[int, str]:
+    head = line.split("]", 1)[0].lstrip("[")
+    return (int(head), line) if head.isdigit() else (10**9, line)
+
+
+def _run_resolve(ws: Workspace, tasks: list[Any], settings: Any) -> Any:
+    from exocli import crossref
+
+    if not tasks or not sys.stderr.isatty():
+        return crossref.resolve(ws, tasks, settings)
+    from rich.progress import Progress
+
+    with Progress(console=make_console(sys.stderr), transient=True) as progress:
+        bar = progress.add_task("Crossref", total=len(tasks))
+        return crossref.resolve(ws, tasks, settings, on_result=lambda *_: progress.advance(bar))
