@@ -6,7 +6,7 @@ import re
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from exocli.errors import UsageError
 from exocli.mirna import MiRNA, parse_mirna
@@ -157,8 +157,8 @@ class Filters:
         return not any(v for _, v in self.describe())
 
 
-@dataclass
-class Vocabs:
+class Vocabs(NamedTuple):
+    # NamedTuple rather than dataclass: cheaper to define on the path of every query
     sources: Vocabulary
     effects: Vocabulary
     cargo_types: Vocabulary
@@ -179,8 +179,7 @@ def _unknown(vocab: Vocabulary, option: str, value: str, extra: Sequence[str] = 
     return UsageError(f"{option}: unknown {vocab.noun} {value!r}{hint}")
 
 
-@dataclass
-class Compiled:
+class Compiled(NamedTuple):
     sql: str
     params: list[Any]
     explanation: list[tuple[str, str]]
@@ -336,19 +335,6 @@ def fts_query(words: Sequence[str]) -> str:
     return " ".join(terms)
 
 
-@dataclass
-class ClaimRow:
-    id: int
-    ref: int | None
-    study: str
-    year: int | None
-    doi: str | None
-    data: dict[str, Any]
-
-    def as_dict(self) -> dict[str, Any]:
-        return self.data
-
-
 def fetch_claims(
     conn: sqlite3.Connection, compiled: Compiled, sort: str = "ref", limit: int | None = None
 ) -> list[dict[str, Any]]:
@@ -445,8 +431,7 @@ def model_label(claim: dict[str, Any]) -> str:
     return ", ".join(parts) or "not stated"
 
 
-@dataclass
-class PhraseResult:
+class PhraseResult(NamedTuple):
     filters: Filters
     unknown: list[str]
 
