@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from exocli.errors import DataError
-from exocli.evidence import MODEL_SYSTEMS, REQUIRED_KEYS, load_claims, validate_claim
+from exocli.evidence import load_claims, validate_claim
+from exocli.fields import MODEL_SYSTEMS, REQUIRED_KEYS
 from exocli.store import load_snapshot, load_vocabularies
 from exocli.workspace import open_workspace
 from helpers import (

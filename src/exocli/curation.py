@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from exocli.errors import DataError, NotFoundError, UsageError
-from exocli.evidence import CLAIM_KEYS, LIST_KEYS, NOT_STATED, Claim, Vocabularies, validate_claim
+from exocli.evidence import Claim, Vocabularies, validate_claim
+from exocli.fields import CLAIM_KEYS, LIST_KEYS, NOT_STATED
 from exocli.records import claim_entry, format_claims, format_references, read_header, workspace_lock
 from exocli.refparse import ParsedReference, doi_key, parse_reference, try_normalize_doi
 from exocli.store import Snapshot, load_snapshot, rebuild

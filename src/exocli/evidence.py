@@ -9,35 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from exocli.errors import DataError
+from exocli.fields import CLAIM_KEYS, LIST_KEYS, MODEL_SYSTEMS, NOT_STATED, REQUIRED_KEYS
 from exocli.mirna import parse_mirna, split_mirnas
 from exocli.vocab import Vocabulary, term_key
 
-NOT_STATED = "not stated"
-MODEL_SYSTEMS = ("in vivo", "in vitro", "in vivo and in vitro", "clinical", NOT_STATED)
-# Order of keys in the text record; also the order `exocli` writes them back.
-CLAIM_KEYS = (
-    "id",
-    "ref",
-    "section",
-    "source",
-    "source_wording",
-    "cargo_type",
-    "cargo",
-    "engineering",
-    "pathways",
-    "effects",
-    "species",
-    "model",
-    "injury",
-    "route",
-    "dose",
-    "outcome",
-    "note",
-    "added_by",
-    "added_at",
-)
-REQUIRED_KEYS = ("id", "source", "cargo_type", "effects")
-LIST_KEYS = ("cargo", "engineering", "pathways", "effects")
 TEXT_KEYS = tuple(k for k in CLAIM_KEYS if k not in LIST_KEYS and k not in ("id", "ref"))
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from exocli.errors import UsageError
+from exocli.fields import CLAIM_KEYS
 from exocli.mirna import MiRNA, parse_mirna
 from exocli.vocab import Vocabulary, term_key, vocabulary_from_db
 
@@ -32,30 +33,15 @@ SORT_KEYS = {
     "source": "c.source, r.number, c.id",
     "cargo-type": "c.cargo_type, r.number, c.id",
 }
+# `query --format csv|json` columns: the text record's keys (cargo also normalised), plus
+# what is derived from the cited reference. `import` reads the same columns back.
 CLAIM_COLUMNS = (
     "id",
     "ref",
     "study",
     "year",
     "doi",
-    "section",
-    "source",
-    "source_wording",
-    "cargo",
-    "cargo_wording",
-    "cargo_type",
-    "engineering",
-    "pathways",
-    "effects",
-    "species",
-    "model",
-    "injury",
-    "route",
-    "dose",
-    "outcome",
-    "note",
-    "added_by",
-    "added_at",
+    *(name for key in CLAIM_KEYS[2:] for name in (("cargo", "cargo_wording") if key == "cargo" else (key,))),
     "flags",
 )
 TABLE_COLUMNS = ("ref", "study", "source", "cargo", "pathways", "effects", "model")

@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from exocli.errors import ExocliError
-from exocli.evidence import CLAIM_KEYS, LIST_KEYS, Claim
+from exocli.evidence import Claim
+from exocli.fields import CLAIM_KEYS, LIST_KEYS
 from exocli.refparse import ParsedReference
 from exocli.workspace import Workspace
 

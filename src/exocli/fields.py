@@ -1,0 +1,28 @@
+"""The fields of a claim record (constants only: imported on every query)."""
+
+NOT_STATED = "not stated"
+MODEL_SYSTEMS = ("in vivo", "in vitro", "in vivo and in vitro", "clinical", NOT_STATED)
+# Order of keys in the text record; also the order `exocli` writes them back.
+CLAIM_KEYS = (
+    "id",
+    "ref",
+    "section",
+    "source",
+    "source_wording",
+    "cargo_type",
+    "cargo",
+    "engineering",
+    "pathways",
+    "effects",
+    "species",
+    "model",
+    "injury",
+    "route",
+    "dose",
+    "outcome",
+    "note",
+    "added_by",
+    "added_at",
+)
+REQUIRED_KEYS = ("id", "source", "cargo_type", "effects")
+LIST_KEYS = ("cargo", "engineering", "pathways", "effects")
