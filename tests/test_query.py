@@ -608,3 +608,17 @@ def test_usage_error_shows_the_subcommand_usage(cli: Invoke, workspace: Path) ->
     assert result.exit_code == 2
     assert re.match(r"Usage: \S+ query \[OPTIONS\]", result.stderr.splitlines()[0])
     assert re.search(r"Try '\S+ query --help' for help\.", result.stderr)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".svg"])
+def test_stats_plot_draws_the_matrix(cli: Invoke, workspace: Path, tmp_path: Path, suffix: str) -> None:
+    pytest.importorskip("matplotlib")
+    target = tmp_path / f"gap{suffix}"
+    result = cli("stats", "--plot", str(target))
+    assert result.exit_code == 0, result.output
+    assert f"Wrote {target}" in result.stderr
+    data = target.read_bytes()
+    if suffix == ".png":
+        assert data.startswith(b"\x89PNG")
+    else:
+        assert b"<svg" in data and b"UCMSC" in data and b"anti-inflammatory" in data

@@ -52,10 +52,12 @@ def draw_matrix(matrix: Matrix, path: Path) -> None:
     image = axes.imshow(values, cmap="Blues", aspect="auto")
     axes.set_xticks(range(len(matrix.effects)), matrix.effects, rotation=45, ha="right")
     axes.set_yticks(range(len(sources)), sources)
+    peak = max((max(row) for row in values), default=0)
     for y, row in enumerate(values):
         for x, value in enumerate(row):
             if value:
-                axes.text(x, y, str(value), ha="center", va="center", fontsize=8)
+                colour = "white" if value > peak / 2 else "black"  # readable on dark cells
+                axes.text(x, y, str(value), ha="center", va="center", fontsize=8, color=colour)
     figure.colorbar(image, ax=axes, label="claims")
     axes.set_title("Claims per source x effect")
     figure.tight_layout()
