@@ -7,6 +7,7 @@ whole result, then rewrites text and database together (store.rebuild with `text
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import os
@@ -33,6 +34,7 @@ EDITABLE_KEYS = tuple(k for k in CLAIM_KEYS if k not in ("id", "added_by", "adde
 DERIVED_COLUMNS = ("study", "year", "doi", "cargo", "flags")
 
 
+@functools.cache
 def current_user() -> str:
     """Who is curating: EXOCLI_USER, else git's user.name, else the login name."""
     if os.environ.get("EXOCLI_USER"):
@@ -46,8 +48,13 @@ def current_user() -> str:
     return name or os.environ.get("USER", "") or "unknown"
 
 
+def _norm(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
 def claim_signature(claim: Claim) -> tuple[Any, ...]:
     """Two claims with the same signature say the same thing about the same study."""
+    fold = _norm  # case and spacing do not make a claim different
     return (
         claim.ref,
         claim.source,
@@ -231,9 +238,11 @@ def add_study(
 
 
 def _validated(
-    entry: Mapping[str, Any], vocabs: Vocabularies, references: Sequence[ParsedReference]
+    entry: Mapping[str, Any], vocabs: Vocabularies, references: Sequence[ParsedReference] | set[int]
 ) -> Claim:
-    numbers = {r.number for r in references if r.number is not None}
+    numbers = (
+        references if isinstance(references, set) else {r.number for r in references if r.number is not None}
+    )
     complete = {key: entry[key] for key in CLAIM_KEYS if key in entry}
     for key in LIST_KEYS:
         complete.setdefault(key, [])
@@ -390,6 +399,7 @@ def import_claims(ws: Workspace, conn: sqlite3.Connection, path: Path) -> Import
     with workspace_lock(ws):
         snapshot = load_snapshot(ws)
         by_id = {claim.id: index for index, claim in enumerate(snapshot.claims)}
+        numbers = {r.number for r in snapshot.references if r.number is not None}
         next_id = max(by_id, default=0) + 1
         problems: list[str] = []
         result = ImportResult([], [], [])
@@ -416,7 +426,7 @@ def import_claims(ws: Workspace, conn: sqlite3.Connection, path: Path) -> Import
                 for key in ("species", "model", "injury", "route", "dose", "outcome"):
                     if entry.get(key) in ("", None):
                         entry[key] = NOT_STATED
-                claim = _validated(entry, snapshot.vocabs, snapshot.references)
+                claim = _validated(entry, snapshot.vocabs, numbers)
             except DataError as exc:
                 problems.append(f"row {line}: {exc}")
                 continue
@@ -432,9 +442,10 @@ def import_claims(ws: Workspace, conn: sqlite3.Connection, path: Path) -> Import
                 snapshot.claims.append(claim)
                 result.added.append(claim.id)
         seen: dict[tuple[Any, ...], int] = {}
+        changed = set(result.added) | set(result.updated)
         for claim in snapshot.claims:
             signature = claim_signature(claim)
-            if signature in seen and (claim.id in result.added or claim.id in result.updated):
+            if signature in seen and claim.id in changed:
                 problems.append(f"claim {claim.id}: repeats claim {seen[signature]}")
             seen.setdefault(signature, claim.id)
         if problems:

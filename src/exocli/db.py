@@ -25,6 +25,36 @@ MIGRATION_NAMES = (
 BUSY_TIMEOUT_MS = 10_000
 
 
+TRACKED_TABLES = (
+    "refs",
+    "ref_authors",
+    "claims",
+    "claim_cargos",
+    "claim_effects",
+    "claim_pathways",
+    "claim_pathway_parts",
+    "claim_engineering",
+)
+
+
+def tracking_triggers() -> list[tuple[str, str]]:
+    """(name, CREATE TRIGGER) for the triggers that count changes made outside exocli."""
+    triggers = []
+    for table in TRACKED_TABLES:
+        for action in ("INSERT", "UPDATE", "DELETE"):
+            name = f"{table}_external_{action.lower()}"
+            triggers.append(
+                (
+                    name,
+                    f"CREATE TRIGGER {name} AFTER {action} ON {table}"
+                    " WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'exocli_writing')"
+                    " BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1"
+                    " WHERE key = 'external_changes'; END",
+                )
+            )
+    return triggers
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """Autocommit connection (transactions are explicit) with FKs, WAL and a busy timeout."""
     try:
@@ -72,7 +102,7 @@ def content_fingerprint(ws: Workspace) -> str:
     return digest.hexdigest()
 
 
-def _applied_migrations(conn: sqlite3.Connection) -> tuple[str, ...]:
+def applied_migrations(conn: sqlite3.Connection) -> tuple[str, ...]:
     try:
         rows = conn.execute(
             "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid",
@@ -112,7 +142,7 @@ def open_database(ws: Workspace) -> sqlite3.Connection:
         raise DatabaseError(f"cannot create {ws.db_dir}: {exc.strerror}") from exc
     conn = connect(ws.db_path)
     try:
-        if _applied_migrations(conn) == MIGRATION_NAMES:
+        if applied_migrations(conn) == MIGRATION_NAMES:
             stats = stat_fingerprint(ws)
             if _meta(conn, "stat_fingerprint") == stats:
                 return conn

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -163,6 +164,50 @@ def _code(vocab: Vocabulary, key: str, value: Any) -> str:
     return code
 
 
+_KEYS = frozenset(CLAIM_KEYS)
+_JSON_STARTS = frozenset('"[-0123456789')
+
+
+def read_claims_text(text: str, path: Path) -> dict[str, Any]:
+    """Parse a claims file: exocli's own layout through json (fast), anything else via tomllib.
+
+    exocli writes `[[claim]]` blocks of `key = value` lines whose values (basic strings,
+    whole numbers, arrays of strings) are also valid JSON; such a file is read as one JSON
+    document. A file edited by hand with other TOML (comments after values, literal strings,
+    multi-line strings, ...) falls back to the full TOML parser, which gives the same result.
+    """
+    blocks: list[str] = []
+    fields: list[str] = []
+    fast = True
+    for line in text.splitlines():
+        if not line or line[0] == "#":
+            continue
+        if line == "[[claim]]":
+            if fields or blocks:
+                blocks.append("{" + ",".join(fields) + "}")
+            fields = []
+            continue
+        key, separator, value = line.partition(" = ")
+        if not separator or key not in _KEYS or not value or value[0] not in _JSON_STARTS:
+            fast = False
+            break
+        fields.append(f'"{key}":{value}')
+    if fast:
+        if fields:
+            blocks.append("{" + ",".join(fields) + "}")
+        document = "[" + ",".join(blocks) + "]"
+        try:
+            claims = json.loads(document)
+        except json.JSONDecodeError:
+            claims = None
+        if isinstance(claims, list):
+            return {"claim": claims}
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(f"{path}: {exc}") from exc
+
+
 def load_claims(path: Path, vocabs: Vocabularies, ref_numbers: set[int]) -> list[Claim]:
     """Read and validate the whole claims file; the first problem stops it with file:line."""
     if not path.exists():
@@ -171,10 +216,7 @@ def load_claims(path: Path, vocabs: Vocabularies, ref_numbers: set[int]) -> list
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot be read ({exc})") from exc
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(f"{path}: {exc}") from exc
+    data = read_claims_text(text, path)
     entries = data.get("claim", [])
     if not isinstance(entries, list):
         raise DataError(f"{path}: 'claim' must be an array of tables ([[claim]])")

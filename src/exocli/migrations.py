@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from exocli.db import MIGRATION_NAMES, MIGRATION_SET
+from exocli.db import MIGRATION_NAMES, MIGRATION_SET, tracking_triggers
 
 migrations = Migrations(MIGRATION_SET)
 
@@ -184,31 +184,13 @@ def _crossref(db: Database) -> None:
     )
 
 
-TRACKED_TABLES = (
-    "refs",
-    "ref_authors",
-    "claims",
-    "claim_cargos",
-    "claim_effects",
-    "claim_pathways",
-    "claim_pathway_parts",
-    "claim_engineering",
-)
-
-
 @migrations(name="005_external_change_triggers")
 def _external_changes(db: Database) -> None:
     # exocli marks its own transactions with a meta row; any other writer (a SQL shell,
     # another tool) bumps the counter, so exocli can refuse to overwrite either side.
     db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('external_changes', '0')")
-    for table in TRACKED_TABLES:
-        for action in ("INSERT", "UPDATE", "DELETE"):
-            db.execute(
-                f"CREATE TRIGGER {table}_external_{action.lower()} AFTER {action} ON {table}"
-                " WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'exocli_writing')"
-                " BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1"
-                " WHERE key = 'external_changes'; END"
-            )
+    for _, sql in tracking_triggers():
+        db.execute(sql)
 
 
 @migrations(name="006_citation_keys")

@@ -6,6 +6,7 @@ recognised; "miR-199a-3p/145-5p" is two miRNAs; "miR-17-92" is a cluster.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -70,6 +71,7 @@ class MiRNA:
         )
 
 
+@functools.lru_cache(maxsize=65536)  # the same names recur across thousands of claims
 def parse_mirna(text: str) -> MiRNA | None:
     value = " ".join(text.replace("\u2010", "-").replace("\u2011", "-").split())
     cluster = _CLUSTER.match(value)

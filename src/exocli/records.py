@@ -23,24 +23,18 @@ DEFAULT_HEADER = "# exocli evidence claims: one [[claim]] per finding of one cit
 LOCK_TIMEOUT = 60.0
 
 
+_TOML_ESCAPES = {
+    **{code: f"\\u{code:04x}" for code in (*range(0x20), 0x7F)},
+    ord('"'): '\\"',
+    ord("\\"): "\\\\",
+    ord("\n"): "\\n",
+    ord("\t"): "\\t",
+}
+
+
 def toml_string(value: str) -> str:
     """A TOML basic string; control characters are escaped, everything else kept as UTF-8."""
-    out = ['"']
-    for char in value:
-        if char == '"':
-            out.append('\\"')
-        elif char == "\\":
-            out.append("\\\\")
-        elif char == "\n":
-            out.append("\\n")
-        elif char == "\t":
-            out.append("\\t")
-        elif ord(char) < 0x20 or ord(char) == 0x7F:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(char)
-    out.append('"')
-    return "".join(out)
+    return '"' + value.translate(_TOML_ESCAPES) + '"'
 
 
 def toml_value(value: Any) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from exocli.citekeys import assign_keys, format_keys, identities, read_keys
-from exocli.db import content_fingerprint, corrupt, stat_fingerprint
+from exocli.db import content_fingerprint, corrupt, stat_fingerprint, tracking_triggers
 from exocli.errors import DataError
 from exocli.evidence import Claim, Vocabularies, load_claims
 from exocli.refparse import ParsedReference, parse_reference_list
@@ -91,10 +91,7 @@ def rebuild(
     `texts` are new versions of text files, written atomically inside the transaction:
     killed before COMMIT, the database rolls back and is rebuilt from the new text later.
     """
-    from sqlite_utils import Database
-
-    from exocli import migrations
-    from exocli.db import conflict_error, external_changes
+    from exocli.db import MIGRATION_NAMES, applied_migrations, conflict_error, external_changes
     from exocli.textio import atomic_write
 
     snapshot = snapshot or load_snapshot(ws)
@@ -104,15 +101,25 @@ def rebuild(
     if keys != read_keys(ws) or (keys and not ws.citekeys_path.exists()):
         texts[ws.citekeys_path] = format_keys(keys, snapshot.references)
     snapshot.keys = keys
-    db = Database(conn)
     try:
-        migrations.apply(db)
+        if applied_migrations(conn) != MIGRATION_NAMES:
+            # sqlite-utils (and what it imports) only when the schema has to change
+            from sqlite_utils import Database
+
+            from exocli import migrations
+
+            migrations.apply(Database(conn))
         conn.execute("BEGIN IMMEDIATE")
         try:
             changed_outside = external_changes(conn)
             if changed_outside and not discard_external:
                 raise conflict_error(ws, changed_outside)
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('exocli_writing', '1')")
+            # exocli's own bulk write: the change-counting triggers would only say "not us"
+            # for every row; drop them for this transaction and put them back before COMMIT.
+            triggers = tracking_triggers()
+            for name, _ in triggers:
+                conn.execute(f"DROP TRIGGER IF EXISTS {name}")  # fixed names
             for table in DATA_TABLES:
                 conn.execute(f"DELETE FROM {table}")  # fixed names, not user input
             _write_references(conn, snapshot.references, keys)
@@ -129,6 +136,8 @@ def rebuild(
                     ("external_changes", "0"),
                 ],
             )
+            for _, sql in triggers:
+                conn.execute(sql)
             conn.execute("DELETE FROM meta WHERE key = 'exocli_writing'")
             conn.execute("COMMIT")
         except BaseException:

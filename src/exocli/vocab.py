@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 import unicodedata
@@ -19,6 +20,7 @@ VOCABS = {
 }
 
 
+@functools.lru_cache(maxsize=65536)
 def term_key(text: str) -> str:
     """Case, width, spacing, hyphens and underscores do not matter when matching a term."""
     folded = unicodedata.normalize("NFKC", text).casefold()
