@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -125,10 +126,14 @@ def validate_claim(entry: Mapping[str, Any], vocabs: Vocabularies, ref_numbers: 
     for key in TEXT_KEYS:
         if key in entry and not isinstance(entry[key], str):
             raise DataError(f"{key}: must be text, got {entry[key]!r}")
+        if key in entry and _CONTROL.search(entry[key]):
+            raise DataError(f"{key}: control characters are not allowed")
     for key in LIST_KEYS:
         value = entry.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise DataError(f"{key}: must be a list of non-empty strings")
+        if any(_CONTROL.search(v) for v in value):
+            raise DataError(f"{key}: control characters are not allowed")
     source = _code(vocabs.sources, "source", entry["source"])
     cargo_type = _code(vocabs.cargo_types, "cargo_type", entry["cargo_type"])
     effects = []
@@ -165,6 +170,7 @@ def _code(vocab: Vocabulary, key: str, value: Any) -> str:
 
 
 _KEYS = frozenset(CLAIM_KEYS)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _JSON_STARTS = frozenset('"[-0123456789')
 
 

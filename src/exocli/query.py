@@ -172,14 +172,18 @@ class Compiled(NamedTuple):
 
 
 def compile_filters(conn: sqlite3.Connection, filters: Filters, vocabs: Vocabs) -> Compiled:
-    """Resolve every term through the vocabularies; unknown terms raise with suggestions."""
-    where: list[str] = []
-    params: list[Any] = []
+    """Resolve every term through the vocabularies; unknown terms raise with suggestions.
+
+    The most selective list filter (cargo, pathway, reference, text, effect: usually in that
+    order) drives the query: its index gives the candidate claims, and every other filter
+    is checked on those candidates by primary-key lookups.
+    """
+    where: list[tuple[str, list[Any]]] = []  # checks on the claim (and its reference) row
+    sets: list[tuple[int, str, list[Any], str, list[Any]]] = []  # (rank, driver, params, check, params)
     explanation: list[tuple[str, str]] = []
 
-    def in_list(column: str, values: Sequence[Any]) -> None:
-        where.append(f"{column} IN ({','.join('?' * len(values))})")
-        params.extend(values)
+    def marks(values: Sequence[Any]) -> str:
+        return ",".join("?" * len(values))
 
     if filters.sources:
         codes: list[str] = []
@@ -188,26 +192,33 @@ def compile_filters(conn: sqlite3.Connection, filters: Filters, vocabs: Vocabs) 
             if code is None:
                 raise _unknown(vocabs.sources, "--source", value)
             codes += [c for c in vocabs.sources.descendants(code) if c not in codes]
-        in_list("c.source", codes)
+        where.append((f"c.source IN ({marks(codes)})", codes))
         explanation.append(("source", " OR ".join(codes)))
     if filters.cargo_types:
         types = [_require(vocabs.cargo_types, "--cargo-type", v) for v in filters.cargo_types]
-        in_list("c.cargo_type", types)
+        where.append((f"c.cargo_type IN ({marks(types)})", types))
         explanation.append(("cargo type", " OR ".join(types)))
     if filters.effects:
         effects = [_require(vocabs.effects, "--effect", v) for v in filters.effects]
-        marks = ",".join("?" * len(effects))
-        where.append(
-            f"EXISTS (SELECT 1 FROM claim_effects e WHERE e.claim_id = c.id AND e.effect IN ({marks}))"
+        sets.append(
+            (
+                4,
+                f"SELECT claim_id AS id FROM claim_effects WHERE effect IN ({marks(effects)})",
+                effects,
+                "EXISTS (SELECT 1 FROM claim_effects e WHERE e.claim_id = c.id"
+                f" AND e.effect IN ({marks(effects)}))",
+                effects,
+            )
         )
-        params.extend(effects)
         explanation.append(("effect", " OR ".join(effects)))
     if filters.cargos:
-        clauses, described = [], []
+        clauses: list[str] = []
+        cargo_params: list[Any] = []
+        described = []
         for value in filters.cargos:
             mirna = parse_mirna(value)
             if mirna is not None:
-                clauses.append(_mirna_clause(mirna, params))
+                clauses.append(_mirna_clause(mirna, cargo_params))
                 described.append(f"{mirna.name} (family {mirna.family}, compatible forms)")
                 continue
             key = term_key(value)
@@ -219,15 +230,23 @@ def compile_filters(conn: sqlite3.Connection, filters: Filters, vocabs: Vocabs) 
                 hint = f"; did you mean {', '.join(close)}?" if close else ""
                 raise UsageError(f"--cargo: unknown cargo {value!r}{hint}")
             clauses.append("g.key = ?")
-            params.append(key)
+            cargo_params.append(key)
             described.append(value)
-        where.append(
-            "EXISTS (SELECT 1 FROM claim_cargos g WHERE g.claim_id = c.id AND (" + " OR ".join(clauses) + "))"
+        any_cargo = " OR ".join(clauses)
+        sets.append(
+            (
+                0,
+                f"SELECT g.claim_id AS id FROM claim_cargos g WHERE {any_cargo}",
+                cargo_params,
+                f"EXISTS (SELECT 1 FROM claim_cargos g WHERE g.claim_id = c.id AND ({any_cargo}))",
+                cargo_params,
+            )
         )
         explanation.append(("cargo", " OR ".join(described)))
     if filters.pathways:
         # "TLR4/NF-κB" needs every part; two --pathway flags are OR.
-        groups, described = [], []
+        groups: list[list[str]] = []
+        described = []
         for value in filters.pathways:
             part_keys = []
             for part in (p.strip() for p in value.split("/")):
@@ -245,36 +264,79 @@ def compile_filters(conn: sqlite3.Connection, filters: Filters, vocabs: Vocabs) 
                     raise _unknown(vocabs.pathways, "--pathway", part, known)
                 part_keys.append(key)
                 described.append(code or part)
-            groups.append(
-                " AND ".join(
-                    "EXISTS (SELECT 1 FROM claim_pathway_parts p WHERE p.claim_id = c.id AND p.key = ?)"
-                    for _ in part_keys
-                )
+            groups.append(part_keys)
+        firsts = [group[0] for group in groups]
+        check = " OR ".join(
+            "("
+            + " AND ".join(
+                "EXISTS (SELECT 1 FROM claim_pathway_parts p WHERE p.claim_id = c.id AND p.key = ?)"
+                for _ in group
             )
-            params.extend(part_keys)
-        where.append("(" + " OR ".join(f"({g})" for g in groups) + ")")
+            + ")"
+            for group in groups
+        )
+        sets.append(
+            (
+                1,
+                f"SELECT claim_id AS id FROM claim_pathway_parts WHERE key IN ({marks(firsts)})",
+                firsts,
+                f"({check})",
+                [key for group in groups for key in group],
+            )
+        )
         explanation.append(("pathway", " OR ".join(described)))
     if filters.models:
-        clauses = []
+        model_clauses = []
+        model_params: list[Any] = []
         described = []
         for value in filters.models:
             column, values = _model_term(value)
-            clauses.append(f"c.{column} IN ({','.join('?' * len(values))})")
-            params.extend(values)
+            model_clauses.append(f"c.{column} IN ({marks(values)})")
+            model_params.extend(values)
             described.append(f"{column} = {' OR '.join(values)}")
-        where.append("(" + " OR ".join(clauses) + ")")
+        where.append(("(" + " OR ".join(model_clauses) + ")", model_params))
         explanation.append(("model", " OR ".join(described)))
     if filters.refs:
-        in_list("r.number", filters.refs)
-        explanation.append(("ref", " OR ".join(str(r) for r in filters.refs)))
+        numbers = list(filters.refs)
+        sets.append(
+            (
+                2,
+                "SELECT id FROM claims WHERE ref_id IN"
+                f" (SELECT id FROM refs WHERE number IN ({marks(numbers)}))",
+                numbers,
+                f"r.number IN ({marks(numbers)})",
+                numbers,
+            )
+        )
+        explanation.append(("ref", " OR ".join(str(r) for r in numbers)))
     if filters.text:
         match = fts_query(filters.text)
-        where.append("c.id IN (SELECT rowid FROM claims_fts WHERE claims_fts MATCH ?)")
-        params.append(match)
+        fts = "SELECT rowid AS id FROM claims_fts WHERE claims_fts MATCH ?"
+        sets.append((3, fts, [match], f"c.id IN ({fts})", [match]))
         explanation.append(("text", match))
-    sql = "FROM claims c LEFT JOIN refs r ON r.id = c.ref_id"
+    params: list[Any] = []
+    sql = (
+        "FROM claims c LEFT JOIN refs r ON r.id = c.ref_id"
+        " LEFT JOIN ref_authors a0 ON a0.ref_id = c.ref_id AND a0.position = 0"
+    )
+    if sets:
+        sets.sort(key=lambda item: item[0])
+        rank, driver, driver_params, check, check_params = sets.pop(0)
+        if rank == 1:  # a pathway driver holds one part per axis: still check every part
+            sets.append((rank, driver, driver_params, check, check_params))
+        # CROSS JOIN keeps this order: the driver's candidates first, then their claim rows
+        sql = (
+            f"FROM (SELECT DISTINCT id FROM ({driver})) AS pick CROSS JOIN claims c"
+            + sql[len("FROM claims c") :]
+        )
+        params += driver_params
+        where.insert(0, ("c.id = pick.id", []))
+    for _, _, _, check, check_params in sets:
+        where.append((check, check_params))
     if where:
-        sql += " WHERE " + " AND ".join(where)
+        sql += " WHERE " + " AND ".join(clause for clause, _ in where)
+        for _, clause_params in where:
+            params += clause_params
     return Compiled(sql, params, explanation)
 
 
@@ -321,16 +383,41 @@ def fts_query(words: Sequence[str]) -> str:
     return " ".join(terms)
 
 
+# Each list comes back joined by the unit separator from a correlated subquery: one SQL
+# statement per query, each list an index lookup on (claim_id, position).
+_LISTS_SQL = (
+    "(SELECT group_concat(name, char(31)) FROM (SELECT name FROM claim_cargos WHERE claim_id = c.id"
+    " ORDER BY position)) AS cargo_names,"
+    " (SELECT group_concat(wording, char(31)) FROM (SELECT DISTINCT wording FROM claim_cargos"
+    " WHERE claim_id = c.id ORDER BY position)) AS cargo_wordings,"
+    " (SELECT group_concat(effect, char(31)) FROM (SELECT effect FROM claim_effects WHERE claim_id = c.id"
+    " ORDER BY position)) AS effect_list,"
+    " (SELECT group_concat(pathway, char(31)) FROM (SELECT pathway FROM claim_pathways WHERE claim_id = c.id"
+    " ORDER BY position)) AS pathway_list,"
+    " (SELECT group_concat(term, char(31)) FROM (SELECT term FROM claim_engineering WHERE claim_id = c.id"
+    " ORDER BY position)) AS engineering_list,"
+    " (SELECT group_concat(label, char(31)) FROM (SELECT label FROM ref_updates WHERE ref_id = c.ref_id"
+    " ORDER BY type)) AS flag_list"
+)
+
+
+_CLAIM_FIELDS = (
+    "section", "source", "source_wording", "cargo_type", "species", "model", "injury", "route", "dose",
+    "outcome", "note", "added_by", "added_at",
+)  # fmt: skip
+
+
 def fetch_claims(
     conn: sqlite3.Connection, compiled: Compiled, sort: str = "ref", limit: int | None = None
 ) -> list[dict[str, Any]]:
     order = SORT_KEYS.get(sort)
     if order is None:
         raise UsageError(f"--sort must be one of {', '.join(SORT_KEYS)}, not {sort!r}")
+    columns = ", ".join(f"c.{name}" for name in _CLAIM_FIELDS)
     sql = (
-        "SELECT c.*, r.number AS ref_number, r.year AS ref_year, r.doi AS ref_doi, r.url AS ref_url,"
-        " (SELECT family FROM ref_authors a WHERE a.ref_id = r.id ORDER BY position LIMIT 1)"
-        " AS first_author " + compiled.sql + f" ORDER BY {order}"
+        f"SELECT c.id, r.number, r.year, r.doi, a0.family, {columns}, {_LISTS_SQL} "
+        + compiled.sql
+        + f" ORDER BY {order}"
     )
     params = list(compiled.params)
     if limit is not None:
@@ -338,78 +425,46 @@ def fetch_claims(
             raise UsageError("--limit must be at least 1")
         sql += " LIMIT ?"
         params.append(limit)
-    rows = conn.execute(sql, params).fetchall()
-    return attach_lists(conn, rows)
+    cursor = conn.execute(sql, params)
+    cursor.row_factory = None  # plain tuples: much cheaper than sqlite3.Row on big results
+    return [_claim_dict(row) for row in cursor]
 
 
-def attach_lists(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> list[dict[str, Any]]:
-    """Claim rows with their lists (cargo, effects, pathways, engineering) filled in."""
-    claims: dict[int, dict[str, Any]] = {}
-    for row in rows:
-        first = row["first_author"]
-        year = row["ref_year"]
-        claims[row["id"]] = {
-            "id": row["id"],
-            "ref": row["ref_number"],
-            "study": f"{first} {year}" if first and year else (first or ""),
-            "year": year,
-            "doi": row["ref_doi"],
-            "section": row["section"],
-            "source": row["source"],
-            "source_wording": row["source_wording"],
-            "cargo": [],
-            "cargo_wording": [],
-            "cargo_type": row["cargo_type"],
-            "engineering": [],
-            "pathways": [],
-            "effects": [],
-            "species": row["species"],
-            "model": row["model"],
-            "injury": row["injury"],
-            "route": row["route"],
-            "dose": row["dose"],
-            "outcome": row["outcome"],
-            "note": row["note"],
-            "added_by": row["added_by"],
-            "added_at": row["added_at"],
-        }
-    flags: dict[int, list[str]] = {}
-    ref_numbers = sorted({c["ref"] for c in claims.values() if c["ref"] is not None})
-    for start in range(0, len(ref_numbers), 900):
-        chunk = ref_numbers[start : start + 900]
-        for number, label in conn.execute(
-            "SELECT r.number, u.label FROM ref_updates u JOIN refs r ON r.id = u.ref_id"
-            f" WHERE r.number IN ({','.join('?' * len(chunk))}) ORDER BY u.type",
-            chunk,
-        ):
-            flags.setdefault(number, []).append(label)
-    for claim in claims.values():
-        claim["flags"] = flags.get(claim["ref"], [])
-    ids = list(claims)
-    for start in range(0, len(ids), 900):
-        chunk = ids[start : start + 900]
-        marks = ",".join("?" * len(chunk))
-        for claim_id, wording, name in conn.execute(
-            f"SELECT claim_id, wording, name FROM claim_cargos WHERE claim_id IN ({marks})"
-            " ORDER BY claim_id, position",
-            chunk,
-        ):
-            claim = claims[claim_id]
-            claim["cargo"].append(name)
-            if not claim["cargo_wording"] or claim["cargo_wording"][-1] != wording:
-                claim["cargo_wording"].append(wording)
-        for table, column, key in (
-            ("claim_effects", "effect", "effects"),
-            ("claim_pathways", "pathway", "pathways"),
-            ("claim_engineering", "term", "engineering"),
-        ):
-            for claim_id, value in conn.execute(
-                f"SELECT claim_id, {column} FROM {table} WHERE claim_id IN ({marks})"  # fixed names
-                " ORDER BY claim_id, position",
-                chunk,
-            ):
-                claims[claim_id][key].append(value)
-    return list(claims.values())
+def _split(text: str | None) -> list[str]:
+    # group_concat with the unit separator (claim text never holds control characters)
+    return text.split("\x1f") if text else []
+
+
+def _claim_dict(row: tuple[Any, ...]) -> dict[str, Any]:
+    claim_id, number, year, doi, first = row[:5]
+    claim = dict(zip(_CLAIM_FIELDS, row[5:18], strict=True))
+    cargo, wording, effects, pathways, engineering, flags = (_split(v) for v in row[18:24])
+    return {
+        "id": claim_id,
+        "ref": number,
+        "study": f"{first} {year}" if first and year else (first or ""),
+        "year": year,
+        "doi": doi,
+        "section": claim["section"],
+        "source": claim["source"],
+        "source_wording": claim["source_wording"],
+        "cargo_type": claim["cargo_type"],
+        "cargo": cargo,
+        "cargo_wording": wording,
+        "engineering": engineering,
+        "pathways": pathways,
+        "effects": effects,
+        "species": claim["species"],
+        "model": claim["model"],
+        "injury": claim["injury"],
+        "route": claim["route"],
+        "dose": claim["dose"],
+        "outcome": claim["outcome"],
+        "note": claim["note"],
+        "added_by": claim["added_by"],
+        "added_at": claim["added_at"],
+        "flags": flags,
+    }
 
 
 def model_label(claim: dict[str, Any]) -> str:

@@ -129,6 +129,14 @@ def workspace_lock(ws: Workspace, timeout: float = LOCK_TIMEOUT) -> Iterator[Non
                         f"another exocli is writing this workspace ({path}); try again"
                     ) from exc
                 time.sleep(0.02)
+        _remove_stale_temporaries(ws)
         yield
     finally:
         os.close(handle)  # closing releases the lock
+
+
+def _remove_stale_temporaries(ws: Workspace) -> None:
+    """Temporary files a killed writer left behind (safe: we hold the only write lock)."""
+    for folder in (ws.db_dir, ws.refs_dir):
+        for path in folder.glob(".*.tmp"):
+            path.unlink(missing_ok=True)
