@@ -454,3 +454,12 @@ def test_classify_errors() -> None:
     assert classify(json.JSONDecodeError("x", "{", 0))[0] == "bad_body"
     assert classify(RequestError(500, "boom"))[0] == "server"
     assert classify(RuntimeError("wrapped"))[0] == "error"
+
+
+def test_record_with_missing_fields_is_reported_not_crashed(ws: Path, crossref: FakeCrossref) -> None:
+    ref = BY_NUMBER[12]
+    crossref.set_work(ref.doi or "", {"DOI": ref.doi, "type": "journal-article"})
+    result = run("resolve", "12")
+    assert result.exit_code == 0, result.output
+    assert "mismatch: title: the Crossref record has none" in result.stdout
+    assert refs_json()[12]["check"] == "mismatch"

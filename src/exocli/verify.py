@@ -121,7 +121,9 @@ def verify(ref: ParsedReference, message: Mapping[str, Any]) -> Verdict:
     similarity = max((title_similarity(ref.title or ref.raw, t) for t in record_titles(message)), default=0.0)
     differences = []
     record_title = (record_titles(message) or ["(no title)"])[0]
-    if similarity < TITLE_OTHER_PAPER:
+    if not record_titles(message):
+        differences.append("title: the Crossref record has none, so the paper cannot be confirmed")
+    elif similarity < TITLE_OTHER_PAPER:
         differences.append(f"title: the DOI's record is another paper ({record_title!r})")
     elif similarity < TITLE_SAME:
         differences.append(f"title: {similarity:.2f} similar ({record_title!r})")
