@@ -411,7 +411,8 @@ def test_table_marks_missing_cargo_and_doi(cli: Invoke, workspace: Path) -> None
     out = cli("query", "--ref", "32", "--ref", "47").stdout
     assert "  [32] (no DOI)\n" in out
     assert "  [47] 10.1177/09603271211003311\n" in out
-    assert "│ -" in out  # claim 15 names no cargo
+    row = next(line for line in out.splitlines() if line.startswith("47 "))
+    assert row.split()[4] == "-"  # claim 15 names no cargo
 
 
 def test_columns(cli: Invoke, workspace: Path) -> None:
@@ -556,8 +557,9 @@ def test_stats_table(cli: Invoke, workspace: Path) -> None:
     result = cli("stats")
     assert result.exit_code == 0
     assert "Claims per source x effect" in result.stdout
-    row = next(line for line in result.stdout.splitlines() if line.startswith("│ UCMSC "))
-    cells = [cell.strip() for cell in row.split("│")[1:-1]]
+    # a pipe gets the plain table: aligned columns split by two spaces
+    row = next(line for line in result.stdout.splitlines() if line.startswith("UCMSC "))
+    cells = row.split()
     ucmsc = [c for c in shipped_claims() if c["source"] == "UCMSC"]
     counts = [sum(effect in c["effects"] for c in ucmsc) for effect in effect_codes()]
     # empty cells are marked with a dot on a table
@@ -622,3 +624,22 @@ def test_stats_plot_draws_the_matrix(cli: Invoke, workspace: Path, tmp_path: Pat
         assert data.startswith(b"\x89PNG")
     else:
         assert b"<svg" in data and b"UCMSC" in data and b"anti-inflammatory" in data
+
+
+def test_terminal_gets_the_rich_table(cli: Invoke, workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a terminal the table is drawn by rich (boxes); in a pipe it is plain text."""
+    import io
+
+    from exocli.render import write_rows
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    screen = Terminal()
+    write_rows(("ref", "cargo"), [{"ref": 44, "cargo": "miR-146a-5p"}], "table", stream=screen)
+    assert "┃" in screen.getvalue() and "miR-146a-5p" in screen.getvalue()
+    pipe = io.StringIO()
+    write_rows(("ref", "cargo"), [{"ref": 44, "cargo": "miR-146a-5p"}], "table", stream=pipe)
+    assert pipe.getvalue() == "ref  cargo\n---  -----------\n44   miR-146a-5p\n"

@@ -77,9 +77,13 @@ class RateLimiter:
 
     _lock = threading.Lock()  # one lock for all limiters, so a start can hold several at once
 
+    # A start is counted when the slot is handed out, a few ms before the request reaches
+    # the server; the margin keeps the server's own count within the limit too.
+    MARGIN = 0.05
+
     def __init__(self, rate: float, window: float = 1.0) -> None:
         self.capacity = max(1, int(rate))
-        self.window = window * self.capacity / rate
+        self.window = (window + self.MARGIN) * self.capacity / rate
         self._starts: deque[float] = deque()
 
     def _wait_needed(self, now: float) -> float:

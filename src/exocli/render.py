@@ -85,6 +85,8 @@ def write_rows(
         out.write(buffer.getvalue())
     elif fmt == "markdown":
         out.write(markdown_table(labels, [[cell_text(r.get(c)) for c in columns] for r in rows]))
+    elif not out.isatty():
+        out.write(plain_table(labels, [[cell_text(r.get(c)) for c in columns] for r in rows], title))
     else:
         from rich.table import Table
 
@@ -95,6 +97,24 @@ def write_rows(
         for row in rows:
             table.add_row(*[cell_text(row.get(c)) for c in columns])
         make_console(out).print(table)
+
+
+def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]], title: str | None = None) -> str:
+    """The table for pipes and files: aligned columns, no box drawing, no escape codes.
+
+    rich draws for a terminal; for hundreds of rows going into a pipe it costs far more
+    than the query (about 0.6 ms a row), and a pipe has no width to fit anyway.
+    """
+    cells = [[" ".join(cell.split()) for cell in row] for row in rows]
+    widths = [len(header) for header in headers]
+    for row in cells:
+        for index, cell in enumerate(row):
+            widths[index] = max(widths[index], len(cell))
+    lines = [title] if title else []
+    lines.append("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    return "\n".join(lines) + "\n"
 
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
