@@ -643,3 +643,26 @@ def test_terminal_gets_the_rich_table(cli: Invoke, workspace: Path, monkeypatch:
     pipe = io.StringIO()
     write_rows(("ref", "cargo"), [{"ref": 44, "cargo": "miR-146a-5p"}], "table", stream=pipe)
     assert pipe.getvalue() == "ref  cargo\n---  -----------\n44   miR-146a-5p\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "effect", "cargo"),
+    [
+        ("MSC", "anti-inflammatory", "miR-146a"),
+        ("BMSC", "anti-inflammatory", "miR-216a-5p"),
+        ("stem-cell", "anti-apoptosis", "miR-21"),
+        ("iPSC", "anti-pyroptosis", "let-7b"),
+        ("ADSC", "anti-inflammatory", "circ-Wdfy3"),
+    ],
+)
+def test_source_effect_cargo_through_the_facet_index(
+    cli: Invoke, workspace: Path, source: str, effect: str, cargo: str
+) -> None:
+    """The facet index drives these queries; the answer equals each filter applied alone."""
+    combined = ids(query(cli, "--source", source, "--effect", effect, "--cargo", cargo))
+    alone = (
+        ids(query(cli, "--source", source))
+        & ids(query(cli, "--effect", effect))
+        & ids(query(cli, "--cargo", cargo))
+    )
+    assert combined == alone and combined

@@ -165,6 +165,18 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "indexes": {},
         "unique": [],
     },
+    # 007_claim_facets (WITHOUT ROWID: its primary key is the table)
+    "claim_facets": {
+        "columns": [
+            ("source", "TEXT", True, 1),
+            ("effect", "TEXT", True, 2),
+            ("family", "TEXT", True, 3),
+            ("claim_id", "INTEGER", True, 4),
+        ],
+        "foreign_keys": [("claim_id", "claims", "id", "CASCADE")],
+        "indexes": {"claim_facets_claim": (("claim_id",), False)},
+        "unique": [],
+    },
     # 004_crossref
     "crossref_works": {
         "columns": [
@@ -365,6 +377,7 @@ def test_migrations_are_recorded(migrated: sqlite3.Connection) -> None:
         "004_crossref",
         "005_external_change_triggers",
         "006_citation_keys",
+        "007_claim_facets",
     )
     assert list(MIGRATION_NAMES) == sorted(MIGRATION_NAMES)
 

@@ -21,6 +21,7 @@ MIGRATION_NAMES = (
     "004_crossref",
     "005_external_change_triggers",
     "006_citation_keys",
+    "007_claim_facets",
 )
 BUSY_TIMEOUT_MS = 10_000
 

@@ -203,6 +203,24 @@ def _citation_keys(db: Database) -> None:
     )
 
 
+@migrations(name="007_claim_facets")
+def _claim_facets(db: Database) -> None:
+    # One row per (source, effect, cargo family) of a claim: "UCMSC x anti-inflammatory x
+    # miR-216a" is then a single index range instead of thousands of candidate checks.
+    db.execute(
+        """
+        CREATE TABLE claim_facets (
+            source TEXT NOT NULL,
+            effect TEXT NOT NULL,
+            family TEXT NOT NULL,
+            claim_id INTEGER NOT NULL REFERENCES claims (id) ON DELETE CASCADE,
+            PRIMARY KEY (source, effect, family, claim_id)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("CREATE INDEX claim_facets_claim ON claim_facets (claim_id)")
+
+
 def apply(db: Database) -> None:
     registered = tuple(m.name for m in migrations._migrations)
     if registered != MIGRATION_NAMES:  # pragma: no cover - a developer error

@@ -179,6 +179,8 @@ def compile_filters(conn: sqlite3.Connection, filters: Filters, vocabs: Vocabs) 
     is checked on those candidates by primary-key lookups.
     """
     where: list[tuple[str, list[Any]]] = []  # checks on the claim (and its reference) row
+    source_codes: list[str] = []
+    effect_codes: list[str] = []
     sets: list[tuple[int, str, list[Any], str, list[Any]]] = []  # (rank, driver, params, check, params)
     explanation: list[tuple[str, str]] = []
 
@@ -193,6 +195,7 @@ def compile_filters(conn: sqlite3.Connection, filters: Filters, vocabs: Vocabs) 
                 raise _unknown(vocabs.sources, "--source", value)
             codes += [c for c in vocabs.sources.descendants(code) if c not in codes]
         where.append((f"c.source IN ({marks(codes)})", codes))
+        source_codes = codes
         explanation.append(("source", " OR ".join(codes)))
     if filters.cargo_types:
         types = [_require(vocabs.cargo_types, "--cargo-type", v) for v in filters.cargo_types]
@@ -200,6 +203,7 @@ def compile_filters(conn: sqlite3.Connection, filters: Filters, vocabs: Vocabs) 
         explanation.append(("cargo type", " OR ".join(types)))
     if filters.effects:
         effects = [_require(vocabs.effects, "--effect", v) for v in filters.effects]
+        effect_codes = effects
         sets.append(
             (
                 4,
@@ -211,6 +215,7 @@ def compile_filters(conn: sqlite3.Connection, filters: Filters, vocabs: Vocabs) 
             )
         )
         explanation.append(("effect", " OR ".join(effects)))
+    families: list[str] = []  # of the cargo filter, for the facet index
     if filters.cargos:
         clauses: list[str] = []
         cargo_params: list[Any] = []
@@ -220,6 +225,7 @@ def compile_filters(conn: sqlite3.Connection, filters: Filters, vocabs: Vocabs) 
             if mirna is not None:
                 clauses.append(_mirna_clause(mirna, cargo_params))
                 described.append(f"{mirna.name} (family {mirna.family}, compatible forms)")
+                families.append(mirna.family)
                 continue
             key = term_key(value)
             if not conn.execute("SELECT 1 FROM claim_cargos WHERE key = ? LIMIT 1", (key,)).fetchone():
@@ -231,6 +237,7 @@ def compile_filters(conn: sqlite3.Connection, filters: Filters, vocabs: Vocabs) 
                 raise UsageError(f"--cargo: unknown cargo {value!r}{hint}")
             clauses.append("g.key = ?")
             cargo_params.append(key)
+            families.append(key)
             described.append(value)
         any_cargo = " OR ".join(clauses)
         sets.append(
@@ -314,6 +321,19 @@ def compile_filters(conn: sqlite3.Connection, filters: Filters, vocabs: Vocabs) 
         fts = "SELECT rowid AS id FROM claims_fts WHERE claims_fts MATCH ?"
         sets.append((3, fts, [match], f"c.id IN ({fts})", [match]))
         explanation.append(("text", match))
+    if source_codes and effect_codes and families:
+        # source x effect x cargo family: one range of the facet index gives the candidates
+        facet_params = [*source_codes, *effect_codes, *families]
+        sets.append(
+            (
+                -1,
+                f"SELECT claim_id AS id FROM claim_facets WHERE source IN ({marks(source_codes)})"
+                f" AND effect IN ({marks(effect_codes)}) AND family IN ({marks(families)})",
+                facet_params,
+                "1",
+                [],
+            )
+        )
     params: list[Any] = []
     sql = (
         "FROM claims c LEFT JOIN refs r ON r.id = c.ref_id"

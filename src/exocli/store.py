@@ -19,6 +19,7 @@ from exocli.vocab import Vocabulary, load_vocabulary_file
 from exocli.workspace import Workspace
 
 DATA_TABLES = (
+    "claim_facets",
     "ref_updates",
     "ref_candidates",
     "ref_resolution",
@@ -211,6 +212,7 @@ def write_claims(
 ) -> None:
     """Insert claims and their link rows (the caller owns the transaction)."""
     claim_rows, cargo_rows, effect_rows, pathway_rows, part_rows, engineering_rows = ([], [], [], [], [], [])
+    facet_rows: list[tuple[str, str, str, int]] = []
     for c in claims:
         claim_rows.append(
             (
@@ -239,6 +241,8 @@ def write_claims(
         pathway_rows += [(c.id, i, p) for i, p in enumerate(c.pathways)]
         part_rows += [(c.id, p.key, p.part) for p in c.pathway_parts(pathways)]
         engineering_rows += [(c.id, i, t) for i, t in enumerate(c.engineering)]
+        families = {g.family or g.key for g in c.cargo}
+        facet_rows += [(c.source, e, f, c.id) for e in c.effects for f in families]
     conn.executemany(
         "INSERT INTO claims (id, ref_id, section, source, source_wording, cargo_type, species,"
         " model, injury, route, dose, outcome, note, added_by, added_at)"
@@ -258,6 +262,10 @@ def write_claims(
     conn.executemany(
         "INSERT INTO claim_engineering (claim_id, position, term) VALUES (?, ?, ?)",
         engineering_rows,
+    )
+    conn.executemany(
+        "INSERT OR IGNORE INTO claim_facets (source, effect, family, claim_id) VALUES (?, ?, ?, ?)",
+        facet_rows,
     )
     titles = {ref_id: title or "" for ref_id, title in conn.execute("SELECT id, title FROM refs")}
     conn.executemany(
