@@ -30,9 +30,15 @@ def resolve(
     ] = False,
 ) -> None:
     """Check references against Crossref: verify DOIs, find missing ones, flag retractions."""
+    import importlib
+    import threading
+
     from exocli import crossref
     from exocli.store import read_references
 
+    if not offline:
+        # habanero (and httpx2) take a while to import: load them while the workspace loads
+        threading.Thread(target=importlib.import_module, args=("habanero",), daemon=True).start()
     ws = workspace()
     database().close()  # the reference list must load before any request is sent
     references, _ = read_references(ws)
@@ -53,8 +59,8 @@ def resolve(
         message(
             f"Resolved {len(tasks)} ({counts}); {summary.requests} requests to {settings.base_url} ({settings.pool} pool)"
         )
-    conn = database()
     if all_refs:
+        conn = database()
         from exocli.references import list_references
 
         rows = [
