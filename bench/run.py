@@ -51,6 +51,7 @@ SELECTIVE_ARGS = ["--source", "UCMSC", "--effect", "anti-inflammatory", "--cargo
 FLOOR_CODE = "import typer, rich.table"
 SECTIONS = ("latency", "scale", "import", "resolve", "export")
 STARTED = time.monotonic()
+STARTED_AT = datetime.now(UTC).replace(microsecond=0).isoformat()
 
 # Crossref's polite pool (exocli.crossref.LIMITS, since December 2025).
 POLITE_SINGLE_RATE = 10.0
@@ -153,15 +154,43 @@ def child_env(**extra: str | None) -> dict[str, str]:
     return env
 
 
+# Peak RSS of a child is measured through this small launcher: a process started straight from
+# the (large) benchmark process inherits its memory high-water mark at exec (Linux keeps the old
+# mm's peak in ru_maxrss), so the launcher, small itself, forks the measured command and reports
+# that command's own ru_maxrss and wall time.
+LAUNCHER = (
+    "import os, sys, time\n"
+    "t = time.perf_counter()\n"
+    "pid = os.fork()\n"
+    "if pid == 0:\n"
+    "    try:\n"
+    "        os.execvp(sys.argv[2], sys.argv[2:])\n"
+    "    finally:\n"
+    "        os._exit(127)\n"
+    "_, status, usage = os.wait4(pid, 0)\n"
+    "wall = time.perf_counter() - t\n"
+    "with open(sys.argv[1], 'w') as out:\n"
+    "    out.write(f'{usage.ru_maxrss} {wall}')\n"
+    "sys.exit(os.waitstatus_to_exitcode(status))\n"
+)
+
+
 def run_child(
     argv: Sequence[str],
     env: dict[str, str] | None = None,
     timeout: float | None = None,
     capture: bool = False,
     cwd: Path | None = None,
+    rss: bool = False,
 ) -> Child:
-    """Run one process; wall time around it and its own peak RSS (os.wait4), stdout to /dev/null."""
-    with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as out:
+    """Run one process, stdout to /dev/null (or captured); its wall time and, with rss, its peak RSS."""
+    with (
+        tempfile.TemporaryFile() as err,
+        tempfile.TemporaryFile() as out,
+        tempfile.NamedTemporaryFile() as usage_file,
+    ):
+        if rss:
+            argv = [PYTHON, "-S", "-E", "-c", LAUNCHER, usage_file.name, *argv]
         started = time.perf_counter()
         proc = subprocess.Popen(
             list(argv),
@@ -170,6 +199,7 @@ def run_child(
             stderr=err,
             env=env if env is not None else child_env(),
             cwd=cwd,
+            start_new_session=timeout is not None,
         )
         timed_out = threading.Event()
         timer = None
@@ -178,7 +208,7 @@ def run_child(
             def kill() -> None:
                 timed_out.set()
                 with contextlib.suppress(ProcessLookupError):
-                    os.kill(proc.pid, signal.SIGKILL)
+                    os.killpg(proc.pid, signal.SIGKILL)  # the launcher and what it started
 
             timer = threading.Timer(timeout, kill)
             timer.daemon = True
@@ -188,12 +218,19 @@ def run_child(
         if timer is not None:
             timer.cancel()
         proc.returncode = os.waitstatus_to_exitcode(status)
+        maxrss_kb: float = usage.ru_maxrss
+        if rss:
+            measured = Path(usage_file.name).read_text().split()
+            if len(measured) == 2:
+                maxrss_kb, wall = float(measured[0]), float(measured[1])
+            else:
+                maxrss_kb = float("nan")
         err.seek(0)
         out.seek(0)
         return Child(
             proc.returncode,
             wall,
-            usage.ru_maxrss / 1024,
+            maxrss_kb / 1024,
             out.read().decode("utf-8", "replace"),
             err.read().decode("utf-8", "replace"),
             timed_out.is_set(),
@@ -202,7 +239,7 @@ def run_child(
 
 def worker(*args: str, timeout: float | None = None) -> dict[str, Any]:
     """bench/inproc.py in its own process; its JSON result (with the process's wall and peak RSS)."""
-    child = run_child([PYTHON, str(BENCH / "inproc.py"), *args], timeout=timeout, capture=True)
+    child = run_child([PYTHON, str(BENCH / "inproc.py"), *args], timeout=timeout, capture=True, rss=True)
     if child.returncode != 0 or not child.stdout.strip():
         tail = child.stderr.strip().splitlines()[-5:]
         raise RuntimeError(
@@ -330,7 +367,7 @@ def bench_scale(ctx: Context) -> None:
                 note=(
                     f"{n / build['build_s']:,.0f} claims/s; parse+validate {build['parse_validate_s']:.1f} s,"
                     f" SQL write {build['write_s']:.1f} s; claims.toml {build['claims_toml_mb']:.0f} MB,"
-                    f" DB {build['db_mb']:.0f} MB, peak RSS {build['peak_rss_mb']:,.0f} MB"
+                    f" DB {build['db_mb']:.0f} MB, peak RSS {build['process_maxrss_mb']:,.0f} MB"
                 ),
                 extra=build,
             )
@@ -445,7 +482,12 @@ def bench_import(ctx: Context) -> None:
                 DETAILS.setdefault("raw_insert", {})[tag] = raw
             log(f"import {tag}: exocli import ({variant})")
             child = exocli(
-                ws, "import", str(csv_path), env=child_env(**env_extra), timeout=ctx.timeout(n, 7200)
+                ws,
+                "import",
+                str(csv_path),
+                env=child_env(**env_extra),
+                timeout=ctx.timeout(n, 7200),
+                rss=True,
             )
             if child.returncode != 0:
                 add(
@@ -633,11 +675,11 @@ def bench_export(ctx: Context) -> None:
     generate.generate(ws, 200, n_refs, ctx.seed)
     out = ctx.workdir / "export.bib"
     log(f"export: BibTeX for {n_refs:,} references (first run builds the database)")
-    cold = exocli(ws, "export", "bib", "--all", "-o", str(out), timeout=1800)
+    cold = exocli(ws, "export", "bib", "--all", "-o", str(out), timeout=1800, rss=True)
     if cold.returncode != 0:
         raise RuntimeError(f"export failed: {cold.stderr[-300:]}")
     runs = 2 if ctx.quick else 5
-    warm = [exocli(ws, "export", "bib", "--all", "-o", str(out), timeout=1800) for _ in range(runs)]
+    warm = [exocli(ws, "export", "bib", "--all", "-o", str(out), timeout=1800, rss=True) for _ in range(runs)]
     wall = statistics.median(c.wall_s for c in warm)
     peak = max(c.maxrss_mb for c in warm)
     reference = worker("bibwrite", str(out), timeout=1800)
@@ -672,9 +714,9 @@ def bench_export(ctx: Context) -> None:
             f"export bib --all, {label(n_refs)} refs: peak RSS",
             peak,
             "MB",
-            reference["peak_rss_mb"],
+            reference["process_maxrss_mb"],
             "bibtexparser parse+write",
-            peak / reference["peak_rss_mb"],
+            peak / reference["process_maxrss_mb"],
             "",
             "info",
             note=f"first run (with the build) {cold.maxrss_mb:,.0f} MB",
@@ -792,6 +834,36 @@ def print_table(figures: Sequence[Figure]) -> None:
     sys.stdout.flush()
 
 
+def markdown_table(path: Path) -> str:
+    """A results JSON as the Markdown table BENCHMARKS.md shows (`run.py --markdown FILE`)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    lines = [
+        "| section | figure | value | reference | ratio | target | status | notes |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for f in data["figures"]:
+        reference = ""
+        if f["reference"] is not None:
+            reference = fmt_value(f["reference"], f["unit"]) + (
+                f" ({f['reference_label']})" if f["reference_label"] else ""
+            )
+        ratio = f["ratio"]
+        ratio_text = "" if ratio is None else (f"{ratio:.2f}x" if ratio >= 0.1 else f"{ratio:.2g}x")
+        status = f["status"].upper() if f["status"] in ("pass", "fail", "error") else f["status"]
+        cells = [
+            f["section"],
+            f["name"],
+            fmt_value(f["value"], f["unit"]),
+            reference,
+            ratio_text,
+            f["target"],
+            status,
+            f["note"],
+        ]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     global KEEP
     parser = argparse.ArgumentParser(
@@ -809,7 +881,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="where to generate workspaces (default: a tmp folder)")
     parser.add_argument("--keep", action="store_true", help="keep the generated workspaces")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
+    parser.add_argument(
+        "--markdown", type=Path, metavar="JSON", help="print a results file as Markdown, run nothing"
+    )
     args = parser.parse_args(argv)
+    if args.markdown:
+        sys.stdout.write(markdown_table(args.markdown))
+        return 0
     KEEP = args.keep
 
     if args.sizes:
@@ -873,7 +951,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     result = {
         "schema": 1,
-        "started_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "started_at": STARTED_AT,
+        "finished_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "command": " ".join([Path(sys.executable).name, "bench/run.py", *(argv or sys.argv[1:])]),
         "options": {
             "full": args.full,
