@@ -73,9 +73,16 @@ def _char(ch: str, unicode: bool) -> str:
     return "?"  # no LaTeX command for it: never let it break pdflatex
 
 
+_PLAIN = re.compile(r"[ -~]*")  # printable ASCII
+_SPECIAL = re.compile(r"[\\{}&%$#_~^]")
+
+
 def escape(text: str, unicode: bool = False) -> str:
     """Text safe in a BibTeX field or LaTeX paragraph (braces balanced, no active specials)."""
-    clean = unicodedata.normalize("NFC", " ".join(text.split()))
+    clean = " ".join(text.split())
+    if _PLAIN.fullmatch(clean) and not _SPECIAL.search(clean):
+        return clean  # most words of most titles: nothing to do
+    clean = unicodedata.normalize("NFC", clean)
     return "".join(_char(ch, unicode) for ch in clean)
 
 
