@@ -141,7 +141,7 @@ def init_workspace(root: Path, name: str | None = None) -> Workspace:
             "# exocli evidence claims: one [[claim]] per finding of one cited study.\n",
             encoding="utf-8",
         )
-        (root / ".gitignore").write_text("db/*.sqlite\ndb/*.sqlite-*\n", encoding="utf-8")
+        (root / ".gitignore").write_text("db/*.sqlite\ndb/*.sqlite-*\ndb/.write.lock\n", encoding="utf-8")
         (root / CONFIG_NAME).write_text(
             "# exocli workspace\n[workspace]\n"
             f"name = {_toml_string(title)}\n"
