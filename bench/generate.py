@@ -27,6 +27,7 @@ from random import Random
 from typing import Any
 
 from exocli.fields import CLAIM_KEYS, LIST_KEYS
+from exocli.query import CLAIM_COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]
 VOCAB_DIR = REPO / "db" / "vocab"
@@ -740,71 +741,28 @@ def _cargo_names(wordings: Sequence[str]) -> list[str]:
     return [c.name for w in wordings for c in make_cargo(w)]
 
 
-def csv_rows(n_claims: int, n_refs: int, seed: int) -> Iterator[list[str]]:
-    """The claims as `exocli query --format csv` rows (exocli.query.CLAIM_COLUMNS order)."""
+def csv_rows(n_claims: int, n_refs: int, seed: int) -> Iterator[dict[str, str]]:
+    """The claims as `exocli query --format csv` rows, keyed by exocli.query.CLAIM_COLUMNS."""
     refs = {r.number: r for r in generate_references(n_refs, seed)}
     for claim in iter_claims(n_claims, n_refs, seed):
         ref = refs.get(claim["ref"]) if claim["ref"] is not None else None
-        yield [
-            str(claim["id"]),
-            "" if ref is None else str(ref.number),
-            "" if ref is None else f"{ref.first_author} {ref.year}",
-            "" if ref is None else str(ref.year),
-            (ref.doi or "") if ref is not None else "",
-            claim["section"],
-            claim["source"],
-            claim["source_wording"],
-            "; ".join(_cargo_names(claim["cargo"])),
-            "; ".join(claim["cargo"]),
-            claim["cargo_type"],
-            "; ".join(claim["engineering"]),
-            "; ".join(claim["pathways"]),
-            "; ".join(claim["effects"]),
-            claim["species"],
-            claim["model"],
-            claim["injury"],
-            claim["route"],
-            claim["dose"],
-            claim["outcome"],
-            claim["note"],
-            claim["added_by"],
-            claim["added_at"],
-        ]
-
-
-CSV_COLUMNS = (
-    "id",
-    "ref",
-    "study",
-    "year",
-    "doi",
-    "section",
-    "source",
-    "source_wording",
-    "cargo",
-    "cargo_wording",
-    "cargo_type",
-    "engineering",
-    "pathways",
-    "effects",
-    "species",
-    "model",
-    "injury",
-    "route",
-    "dose",
-    "outcome",
-    "note",
-    "added_by",
-    "added_at",
-)
+        row = {key: "; ".join(value) if key in LIST_KEYS else str(value) for key, value in claim.items()}
+        row["ref"] = "" if ref is None else str(ref.number)
+        row["study"] = "" if ref is None else f"{ref.first_author} {ref.year}"
+        row["year"] = "" if ref is None else str(ref.year)
+        row["doi"] = (ref.doi or "") if ref is not None else ""
+        row["cargo"] = "; ".join(_cargo_names(claim["cargo"]))
+        row["cargo_wording"] = "; ".join(claim["cargo"])
+        row["flags"] = ""
+        yield row
 
 
 def write_claims_csv(path: Path, n_claims: int, n_refs: int, seed: int) -> int:
     """The same claims as generate() writes, as a CSV in the `exocli query --format csv` layout."""
     count = 0
     with Path(path).open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
+        writer = csv.DictWriter(handle, fieldnames=CLAIM_COLUMNS, lineterminator="\n")
+        writer.writeheader()
         for row in csv_rows(n_claims, n_refs, seed):
             writer.writerow(row)
             count += 1

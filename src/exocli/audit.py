@@ -551,10 +551,6 @@ def _json_list(text: str | None) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _numbers(values: Iterable[int | None]) -> str:
-    return ", ".join(str(v) for v in sorted(v for v in values if v is not None))
-
-
 # --------------------------------------------------------------------------- checks
 
 
