@@ -18,11 +18,18 @@ app.add_typer(claims_app, name="claims")
 CLAIM_REQUIRED = ("source", "cargo_type", "effects")
 
 
-def _claim_fields(**options: Any) -> dict[str, Any]:
-    """CLI options -> claim record fields (None = not given)."""
+# Options named in the singular (--effect, --pathway) fill list fields of the claim record.
+_OPTION_FIELDS = {"effect": "effects", "pathway": "pathways"}
+
+
+def _claim_fields(options: dict[str, Any]) -> dict[str, Any]:
+    """A command's parameters -> the claim record fields given (None or [] = not given)."""
+    from exocli.fields import CLAIM_KEYS
+
     fields: dict[str, Any] = {}
-    for key, value in options.items():
-        if value is None or value == []:
+    for name, value in options.items():
+        key = _OPTION_FIELDS.get(name, name)
+        if key in ("id", "added_by", "added_at") or key not in CLAIM_KEYS or value is None or value == []:
             continue
         fields[key] = list(value) if isinstance(value, list | tuple) else value
     return fields
@@ -96,25 +103,10 @@ def add_study(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Never prompt; fail on what is missing.")] = False,
 ) -> None:
     """Add one study's finding: creates (or links) the reference and adds the claim."""
+    parameters = dict(locals())  # the options as given, before any other name exists
     from exocli import curation
 
-    fields = _claim_fields(
-        source=source,
-        cargo=cargo,
-        cargo_type=cargo_type,
-        effects=effect,
-        pathways=pathway,
-        engineering=engineering,
-        species=species,
-        model=model,
-        injury=injury,
-        route=route,
-        dose=dose,
-        outcome=outcome,
-        section=section,
-        source_wording=source_wording,
-        note=note,
-    )
+    fields = _claim_fields(parameters)
     if not cargo and cargo_type is None:
         fields["cargo_type"] = "none"  # no cargo named: the whole exosome is credited
     _prompt_missing(fields, yes)
@@ -195,26 +187,10 @@ def claims_edit(
     ] = None,
 ) -> None:
     """Change fields of one claim (lists given replace the whole list)."""
+    parameters = dict(locals())  # the options as given, before any other name exists
     from exocli import curation
 
-    changes = _claim_fields(
-        ref=ref,
-        source=source,
-        cargo=cargo,
-        cargo_type=cargo_type,
-        effects=effect,
-        pathways=pathway,
-        engineering=engineering,
-        species=species,
-        model=model,
-        injury=injury,
-        route=route,
-        dose=dose,
-        outcome=outcome,
-        section=section,
-        source_wording=source_wording,
-        note=note,
-    )
+    changes = _claim_fields(parameters)
     for name in clear or []:
         if name not in ("cargo", "engineering", "pathways"):
             raise UsageError(f"--clear takes cargo, engineering or pathways, not {name!r}")
