@@ -36,20 +36,34 @@ TextOpt = Annotated[list[str] | None, typer.Option("--text", help="Full-text wor
 ExplainOpt = Annotated[bool, typer.Option("--explain", help="Print the filters the query became (stderr).")]
 
 
+# filter option (parameter name) -> field of exocli.query.Filters
+FILTER_OPTIONS = {
+    "source": "sources",
+    "effect": "effects",
+    "cargo": "cargos",
+    "cargo_type": "cargo_types",
+    "pathway": "pathways",
+    "model": "models",
+    "ref": "refs",
+    "text": "text",
+}
+
+
+def has_filters(parameters: dict[str, Any]) -> bool:
+    return bool(parameters.get("phrase")) or any(parameters.get(name) for name in FILTER_OPTIONS)
+
+
 def matching_claims(
-    conn: Any,
-    phrase: str | None,
-    explain: bool,
-    *,
-    sort: str = "ref",
-    limit: int | None = None,
-    **options: list[Any] | None,
+    conn: Any, parameters: dict[str, Any], *, sort: str = "ref", limit: int | None = None
 ) -> list[dict[str, Any]]:
-    """Claims for a phrase and/or filters; the one path behind query, export and table."""
+    """Claims for a command's phrase and filter options; the one path behind query, export, table."""
     from exocli import query as q
 
     vocabs = q.Vocabs.load(conn)
-    filters = q.Filters(**{name: list(values or []) for name, values in options.items()})
+    phrase, explain = parameters.get("phrase"), bool(parameters.get("explain"))
+    filters = q.Filters(
+        **{field: list(parameters.get(option) or []) for option, field in FILTER_OPTIONS.items()}
+    )
     if phrase:
         parsed = q.parse_phrase(conn, phrase, vocabs)
         if parsed.unknown:

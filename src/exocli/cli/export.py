@@ -17,6 +17,7 @@ from exocli.cli.common import (
     RefOpt,
     SourceOpt,
     TextOpt,
+    has_filters,
     matching_claims,
     write_output,
 )
@@ -50,29 +51,19 @@ def export(
     explain: ExplainOpt = False,
 ) -> None:
     """The references behind matching claims (or --refs, or --all) as BibTeX, CSL-JSON or RIS."""
+    parameters = dict(locals())  # the options as given, before any other name exists
     from exocli import export as ex
 
     if kind not in EXPORT_FORMATS:
         raise UsageError(f"export takes {', '.join(EXPORT_FORMATS)}, not {kind!r}")
     conn = database()
     numbers = ex.parse_ref_list(refs)
-    selected = any((phrase, source, effect, cargo, cargo_type, pathway, model, text))
+    selected = has_filters(parameters)
     if not (selected or numbers or all_refs):
         raise UsageError("say what to export: a phrase or filters, --refs 43,44 or --all")
     claim_refs = None
     if selected:
-        claims = matching_claims(
-            conn,
-            phrase,
-            explain,
-            sources=source,
-            effects=effect,
-            cargos=cargo,
-            cargo_types=cargo_type,
-            pathways=pathway,
-            models=model,
-            text=text,
-        )
+        claims = matching_claims(conn, parameters)
         claim_refs = [c["ref"] for c in claims if c["ref"] is not None]
     chosen = ex.select_references(conn, claim_refs, numbers, all_refs)
     if not chosen:
@@ -114,23 +105,12 @@ def table(
     explain: ExplainOpt = False,
 ) -> None:
     """The review's summary table from the evidence: grouped by source and effect, citing keys."""
+    parameters = dict(locals())  # the options as given, before any other name exists
     from exocli import export as ex
 
     fmt = check_format(fmt, ("markdown", "latex", "csv"))
     conn = database()
-    claims = matching_claims(
-        conn,
-        phrase,
-        explain,
-        sources=source,
-        effects=effect,
-        cargos=cargo,
-        cargo_types=cargo_type,
-        pathways=pathway,
-        models=model,
-        refs=ref,
-        text=text,
-    )
+    claims = matching_claims(conn, parameters)
     if not claims:
         message("No claims match.")
         return

@@ -43,24 +43,11 @@ def query(
     explain: ExplainOpt = False,
 ) -> None:
     """Evidence claims matching a phrase and/or filters (AND across filters, OR within one)."""
+    parameters = dict(locals())  # the options as given, before any other name exists
     from exocli.render import write_claims
 
     fmt = check_format(fmt)
-    claims = matching_claims(
-        database(),
-        phrase,
-        explain,
-        sort=sort,
-        limit=limit,
-        sources=source,
-        effects=effect,
-        cargos=cargo,
-        cargo_types=cargo_type,
-        pathways=pathway,
-        models=model,
-        refs=ref,
-        text=text,
-    )
+    claims = matching_claims(database(), parameters, sort=sort, limit=limit)
     if not claims:
         message("No claims match.")
         return
