@@ -49,6 +49,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from exocli.db import dangling_citations
 from exocli.mirna import MiRNA, parse_mirna, split_mirnas
 from exocli.verify import fold
 from exocli.vocab import Vocabulary, vocabulary_from_db
@@ -565,18 +566,32 @@ def run_checks(conn: sqlite3.Connection) -> Report:
         )
     if not data.claims:
         not_checked.append("no claims: claim checks skipped (add [[claim]] blocks to db/claims.toml)")
-    findings += _integrity(data)
+    findings += _integrity(data, dangling_citations(conn))
     findings += _references(data, not_checked)
     findings += _claims_vs_references(data, not_checked)
     return Report(findings, not_checked)
 
 
-def _integrity(data: _Data) -> list[Finding]:
+def _integrity(data: _Data, dangling: dict[int, int]) -> list[Finding]:
+    from exocli.store import dangling_message
+
     findings: list[Finding] = []
     cited: set[int] = set()
     for claim in data.claims:
         ref = data.refs.get(claim.ref_id) if claim.ref_id is not None else None
-        if ref is None:
+        if claim.id in dangling:
+            message = dangling_message(claim.id, dangling[claim.id])
+            findings.append(
+                Finding(
+                    "error",
+                    "missing_reference",
+                    claim.id,
+                    None,
+                    message.split("; ", 1)[0],
+                    [message.split("; ", 1)[1]],
+                )
+            )
+        elif ref is None:
             findings.append(
                 Finding(
                     "error",

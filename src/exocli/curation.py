@@ -272,7 +272,7 @@ def edit_claim(ws: Workspace, conn: sqlite3.Connection, claim_id: int, changes: 
     if not changes:
         raise UsageError("nothing to change: give at least one --FIELD VALUE")
     with workspace_lock(ws):
-        snapshot = load_snapshot(ws)
+        snapshot = load_snapshot(ws, lenient=True)
         index = _claim_index(snapshot, claim_id)
         entry = claim_entry(snapshot.claims[index])
         entry.update(changes)
@@ -288,7 +288,7 @@ def edit_claim(ws: Workspace, conn: sqlite3.Connection, claim_id: int, changes: 
 
 def remove_claim(ws: Workspace, conn: sqlite3.Connection, claim_id: int) -> Claim:
     with workspace_lock(ws):
-        snapshot = load_snapshot(ws)
+        snapshot = load_snapshot(ws, lenient=True)
         removed = snapshot.claims.pop(_claim_index(snapshot, claim_id))
         _commit(ws, conn, snapshot, _header(ws))
     return removed
@@ -467,7 +467,7 @@ def sync(ws: Workspace, conn: sqlite3.Connection, keep: str) -> str:
         raise UsageError("--keep must be 'text' or 'database'")
     with workspace_lock(ws):
         if keep == "text":
-            rebuild(ws, conn, load_snapshot(ws), discard_external=True)
+            rebuild(ws, conn, load_snapshot(ws, lenient=True), discard_external=True)
             return "kept the text; the database was rebuilt from it"
         snapshot = _snapshot_from_database(ws, conn)
         texts = {
@@ -509,7 +509,7 @@ def rekey(ws: Workspace, conn: sqlite3.Connection, ident: str, new_key: str) -> 
     from exocli.references import get_reference
 
     with workspace_lock(ws):
-        snapshot = load_snapshot(ws)
+        snapshot = load_snapshot(ws, lenient=True)
         target = get_reference(conn, ident)
         ref = next((r for r in snapshot.references if r.number == target.number), None)
         if ref is None:

@@ -8,9 +8,10 @@ them is off does exocli import sqlite-utils and rebuild (see store.py).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from pathlib import Path
 
-from exocli.errors import ConflictError, DatabaseError
+from exocli.errors import ConflictError, DatabaseError, DataError, ExocliError
 from exocli.workspace import Workspace
 
 MIGRATION_SET = "exocli"
@@ -66,7 +67,7 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.DatabaseError as exc:
-        raise corrupt(path, exc) from exc
+        raise database_failure(path, exc) from exc
     return conn
 
 
@@ -74,6 +75,21 @@ def corrupt(path: Path, exc: Exception) -> DatabaseError:
     return DatabaseError(
         f"database {path} cannot be read ({exc}); run `exocli rebuild` to build it again from the text"
     )
+
+
+def database_failure(path: Path, exc: sqlite3.DatabaseError) -> ExocliError:
+    """A full disk or a read-only file is said as such; only real damage asks for a rebuild."""
+    from exocli.textio import DiskFullError
+
+    code = getattr(exc, "sqlite_errorcode", None)
+    text = str(exc)
+    if code == sqlite3.SQLITE_FULL or "disk is full" in text:
+        return DiskFullError(f"disk full: cannot write {path}; nothing was changed")
+    if code == sqlite3.SQLITE_READONLY or "readonly database" in text:
+        return ExocliError(f"{path} is read-only; nothing was changed")
+    if code == sqlite3.SQLITE_CANTOPEN or "unable to open" in text:
+        return DatabaseError(f"cannot open the database {path} ({text})")
+    return corrupt(path, exc)
 
 
 def stat_fingerprint(ws: Workspace) -> str:
@@ -89,16 +105,23 @@ def stat_fingerprint(ws: Workspace) -> str:
     return json.dumps(entries, separators=(",", ":"))
 
 
-def content_fingerprint(ws: Workspace) -> str:
+def content_fingerprint(ws: Workspace, overrides: Mapping[Path, str] | None = None) -> str:
+    """A hash of every source text; `overrides` are new versions not yet in place."""
     import hashlib
 
+    overrides = overrides or {}
     digest = hashlib.sha256()
     for path in ws.source_files():
         digest.update(ws.relative(path).encode() + b"\0")
-        try:
-            digest.update(path.read_bytes())
-        except FileNotFoundError:
-            digest.update(b"<missing>")
+        if path in overrides:
+            digest.update(overrides[path].encode("utf-8"))
+        else:
+            try:
+                digest.update(path.read_bytes())
+            except FileNotFoundError:
+                digest.update(b"<missing>")
+            except IsADirectoryError:
+                digest.update(b"<folder>")
         digest.update(b"\0")
     return digest.hexdigest()
 
@@ -135,35 +158,113 @@ def conflict_error(ws: Workspace, count: int) -> ConflictError:
     )
 
 
-def open_database(ws: Workspace) -> sqlite3.Connection:
-    """A connection to an up-to-date database, building or rebuilding it when needed."""
-    try:
-        ws.db_dir.mkdir(exist_ok=True)
-    except OSError as exc:
-        raise DatabaseError(f"cannot create {ws.db_dir}: {exc.strerror}") from exc
-    conn = connect(ws.db_path)
-    try:
-        if applied_migrations(conn) == MIGRATION_NAMES:
-            stats = stat_fingerprint(ws)
-            if _meta(conn, "stat_fingerprint") == stats:
-                return conn
-            changed_outside = external_changes(conn)
-            if _meta(conn, "content_fingerprint") == content_fingerprint(ws):
-                # Same text, new mtimes (a fresh clone or `touch`): remember the new stats.
-                conn.execute(
-                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('stat_fingerprint', ?)",
-                    (stats,),
-                )
-                return conn
-            if changed_outside:
-                raise conflict_error(ws, changed_outside)
-        from exocli.store import rebuild
+def database_path(ws: Workspace) -> Path:
+    """The workspace's database, or (for a read-only workspace) a private copy in the cache.
 
-        rebuild(ws, conn)
+    The database is only a cache of the text, so a workspace on a read-only mount, or one
+    the user may read but not write, still answers queries from a copy built elsewhere.
+    """
+    import os
+
+    folder = ws.db_dir if ws.db_dir.is_dir() else ws.root
+    if os.access(folder, os.W_OK) and (not ws.db_path.exists() or os.access(ws.db_path, os.W_OK)):
+        return ws.db_path
+    import hashlib
+
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "exocli"
+    digest = hashlib.sha256(str(ws.root).encode()).hexdigest()[:16]
+    return cache / f"{ws.root.name}-{digest}.sqlite"
+
+
+def open_database(ws: Workspace, lenient: bool = False) -> sqlite3.Connection:
+    """A connection to an up-to-date database, building or rebuilding it when needed.
+
+    A rebuild reads the text under the workspace lock, so it never sees a writer's half-done
+    change. `lenient` lets a repair command open a record whose claims cite missing references.
+    """
+    from exocli.textio import pending
+
+    path = database_path(ws)
+    if path.is_dir():
+        raise DatabaseError(f"the database path {path} is a folder; move it away, then run the command again")
+    if pending(ws.root):
+        from exocli.records import workspace_lock
+
+        with workspace_lock(ws):
+            pass  # taking the lock completes the interrupted write
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseError(f"cannot create {path.parent}: {exc.strerror}") from exc
+    conn = connect(path)
+    try:
+        if not _up_to_date(ws, conn):
+            _rebuild_locked(ws, conn, path != ws.db_path, lenient)
+        if not lenient:
+            problems = record_problems(conn)
+            if problems:
+                raise DataError(
+                    problems[0] + ("" if len(problems) == 1 else f" (and {len(problems) - 1} more)")
+                )
         return conn
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise corrupt(ws.db_path, exc) from exc
+        raise database_failure(path, exc) from exc
     except BaseException:
         conn.close()
         raise
+
+
+def _up_to_date(ws: Workspace, conn: sqlite3.Connection) -> bool:
+    if applied_migrations(conn) != MIGRATION_NAMES:
+        return False
+    stats = stat_fingerprint(ws)
+    if _meta(conn, "stat_fingerprint") == stats:
+        return True
+    if _meta(conn, "content_fingerprint") == content_fingerprint(ws):
+        # Same text, new mtimes (a fresh clone or `touch`): remember the new stats.
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('stat_fingerprint', ?)", (stats,))
+        return True
+    changed_outside = external_changes(conn)
+    if changed_outside:
+        raise conflict_error(ws, changed_outside)
+    return False
+
+
+def _rebuild_locked(ws: Workspace, conn: sqlite3.Connection, read_only: bool, lenient: bool) -> None:
+    from contextlib import nullcontext
+
+    from exocli.records import workspace_lock
+    from exocli.store import load_snapshot, rebuild
+
+    # No writer can change a read-only workspace's text, and no lock can be taken there.
+    with nullcontext() if read_only else workspace_lock(ws):
+        if not read_only and _up_to_date(ws, conn):
+            return  # another process has just rebuilt it
+        snapshot = load_snapshot(ws, lenient=True)
+        if snapshot.dangling and not lenient:
+            # The database keeps its last consistent state; only a repair command goes on.
+            # The strict load names the file and line of the first dangling claim.
+            load_snapshot(ws)
+        rebuild(ws, conn, snapshot, read_only=read_only)
+
+
+def dangling_citations(conn: sqlite3.Connection) -> dict[int, int]:
+    """{claim id: missing reference number} as the last build found them (see store.py)."""
+    import json
+
+    value = _meta(conn, "dangling_citations")
+    try:
+        pairs = json.loads(value) if value else []
+        return {int(claim_id): int(ref) for claim_id, ref in pairs}
+    except (ValueError, TypeError):
+        return {}
+
+
+def record_problems(conn: sqlite3.Connection) -> list[str]:
+    dangling = dangling_citations(conn)
+    if not dangling:
+        return []
+    from exocli.store import dangling_message
+
+    return [dangling_message(claim_id, ref) for claim_id, ref in sorted(dangling.items())]

@@ -214,7 +214,7 @@ def read_claims_text(text: str, path: Path) -> dict[str, Any]:
         raise DataError(f"{path}: {exc}") from exc
 
 
-def load_claims(path: Path, vocabs: Vocabularies, ref_numbers: set[int]) -> list[Claim]:
+def load_claims(path: Path, vocabs: Vocabularies, ref_numbers: set[int] | None) -> list[Claim]:
     """Read and validate the whole claims file; the first problem stops it with file:line."""
     if not path.exists():
         return []
@@ -237,7 +237,14 @@ def load_claims(path: Path, vocabs: Vocabularies, ref_numbers: set[int]) -> list
         except DataError as exc:
             field_name = str(exc).split(":", 1)[0].strip("'")
             line = _field_line(lines, start, field_name)
-            raise DataError(f"{path}:{line}: claim {entry.get('id', '?')}: {exc}") from exc
+            hint = ""
+            if field_name == "ref" and "not in the reference list" in str(exc):
+                claim_id = entry.get("id", "ID")
+                hint = (
+                    f"; put the reference back (`exocli refs import`), re-cite the claim"
+                    f" (`exocli claims edit {claim_id} --ref N`) or remove it (`exocli claims remove {claim_id}`)"
+                )
+            raise DataError(f"{path}:{line}: claim {entry.get('id', '?')}: {exc}{hint}") from exc
         if claim.id in seen:
             raise DataError(f"{path}:{start}: claim id {claim.id} repeats (first at line {seen[claim.id]})")
         seen[claim.id] = start

@@ -113,10 +113,20 @@ def format_references(references: Sequence[ParsedReference]) -> str:
 
 @contextmanager
 def workspace_lock(ws: Workspace, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
-    """One writer at a time: read, change and write the text under an exclusive file lock."""
-    ws.db_dir.mkdir(parents=True, exist_ok=True)
+    """One writer at a time: read, change and write the text under an exclusive file lock.
+
+    Holding the lock, an interrupted multi-file write is completed first (textio.recover)
+    and temporaries of writers killed before their commit point are removed.
+    """
+    from exocli.textio import os_error, recover
+
+    check_writable(ws)
     path = ws.db_dir / ".write.lock"
-    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        ws.db_dir.mkdir(parents=True, exist_ok=True)
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise os_error(path, exc, "lock") from exc
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -129,14 +139,22 @@ def workspace_lock(ws: Workspace, timeout: float = LOCK_TIMEOUT) -> Iterator[Non
                         f"another exocli is writing this workspace ({path}); try again"
                     ) from exc
                 time.sleep(0.02)
+        recover(ws.root)
         _remove_stale_temporaries(ws)
         yield
     finally:
         os.close(handle)  # closing releases the lock
 
 
+def check_writable(ws: Workspace) -> None:
+    """Writes on a read-only workspace fail up front, before anything is read or changed."""
+    if not os.access(ws.root, os.W_OK) or (ws.db_dir.exists() and not os.access(ws.db_dir, os.W_OK)):
+        raise ExocliError(f"the workspace {ws.root} is read-only; nothing was changed")
+
+
 def _remove_stale_temporaries(ws: Workspace) -> None:
     """Temporary files a killed writer left behind (safe: we hold the only write lock)."""
-    for folder in (ws.db_dir, ws.refs_dir):
+    folders = {ws.db_dir, ws.refs_dir, ws.references_path.parent, ws.vocab_dir}
+    for folder in folders:
         for path in folder.glob(".*.tmp"):
             path.unlink(missing_ok=True)

@@ -15,7 +15,6 @@ from exocli.refparse import (
     parse_reference_list,
     try_normalize_doi,
 )
-from exocli.textio import atomic_write
 from exocli.workspace import Workspace
 
 REFERENCE_COLUMNS = (
@@ -195,6 +194,7 @@ class ImportResult:
     unchanged: list[int]
     problems: list[str]
     total: int
+    record_problems: list[str] = field(default_factory=list)  # left inconsistent after the import
 
 
 def plan_import(
@@ -256,29 +256,48 @@ def _duplicate_dois(refs: list[ParsedReference], source: str) -> list[str]:
 
 
 def import_references(ws: Workspace, path: Path, replace: bool = False) -> ImportResult:
-    """Parse FILE, merge it into the workspace's list (text first, then the database)."""
+    """Parse FILE and merge it into the workspace's list: text and database together, or neither."""
     from exocli.db import open_database
-    from exocli.store import load_snapshot, read_references, rebuild
+    from exocli.records import workspace_lock
+    from exocli.store import load_snapshot, rebuild
 
+    text = read_input_text(path)
+    conn = open_database(ws, lenient=True)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise DataError(f"{path}: no such file") from exc
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
-    except OSError as exc:
-        raise DataError(f"{path}: cannot be read ({exc.strerror})") from exc
-    existing, _ = read_references(ws)
-    new_text, result = plan_import(existing, text, str(path), replace)
-    # Validate the whole workspace against the new list before anything is written.
-    snapshot = load_snapshot(ws, references_text=new_text)
-    conn = open_database(ws)
-    try:
-        atomic_write(ws.references_path, new_text)
-        rebuild(ws, conn, snapshot)
+        with workspace_lock(ws):
+            current = load_snapshot(ws, lenient=True)
+            new_text, result = plan_import(current.references, text, str(path), replace)
+            # Validate the whole workspace against the new list before anything is written.
+            snapshot = load_snapshot(ws, references_text=new_text, lenient=True)
+            orphaned = sorted(set(snapshot.dangling) - set(current.dangling))
+            if orphaned:
+                # An import never leaves a claim without its paper (an existing problem may stay).
+                ids = ", ".join(f"claim {i}" for i in orphaned[:10]) + (" ..." if len(orphaned) > 10 else "")
+                raise DataError(
+                    f"{ws.relative(ws.claims_path)}: {ids}: reference {snapshot.dangling[orphaned[0]]}"
+                    f" is not in the reference list {path} would leave; nothing was imported"
+                )
+            rebuild(ws, conn, snapshot, texts={ws.references_path: new_text})
+            result.record_problems = snapshot.record_problems
     finally:
         conn.close()
     return result
+
+
+def read_input_text(path: Path) -> str:
+    """A user's input file as text: UTF-8 (a byte-order mark is dropped), else one clear error."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise DataError(f"{path}: no such file") from exc
+    except IsADirectoryError as exc:
+        raise DataError(f"{path}: is a folder, not a file") from exc
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror})") from exc
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
 
 
 def candidates_for(conn: sqlite3.Connection, ref: Reference) -> list[dict[str, Any]]:

@@ -6,12 +6,13 @@ transaction, so bad text leaves the database as it was.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from exocli.citekeys import assign_keys, format_keys, identities, read_keys
-from exocli.db import content_fingerprint, corrupt, stat_fingerprint, tracking_triggers
+from exocli.db import content_fingerprint, database_failure, stat_fingerprint, tracking_triggers
 from exocli.errors import DataError
 from exocli.evidence import Claim, Vocabularies, load_claims
 from exocli.refparse import ParsedReference, parse_reference_list
@@ -45,6 +46,13 @@ class Snapshot:
     vocabs: Vocabularies
     claims: list[Claim]
     keys: dict[str, str] = field(default_factory=dict)  # identity -> citation key
+    # What makes the record inconsistent: {claim id: missing reference number}. Only a
+    # lenient load keeps going past these, so that the record can be repaired.
+    dangling: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def record_problems(self) -> list[str]:
+        return [dangling_message(claim_id, ref) for claim_id, ref in sorted(self.dangling.items())]
 
 
 def load_vocabularies(ws: Workspace) -> Vocabularies:
@@ -72,12 +80,27 @@ def read_references(ws: Workspace, text: str | None = None) -> tuple[list[Parsed
     return parsed.references, parsed.problems
 
 
-def load_snapshot(ws: Workspace, references_text: str | None = None) -> Snapshot:
+def load_snapshot(ws: Workspace, references_text: str | None = None, lenient: bool = False) -> Snapshot:
+    """The whole record, validated. `lenient` lets claims cite missing references (for repairs)."""
     references, problems = read_references(ws, references_text)
     vocabs = load_vocabularies(ws)
     numbers = {ref.number for ref in references if ref.number is not None}
-    claims = load_claims(ws.claims_path, vocabs, numbers)
-    return Snapshot(references, problems, vocabs, claims, read_keys(ws))
+    claims = load_claims(ws.claims_path, vocabs, None if lenient else numbers)
+    return Snapshot(references, problems, vocabs, claims, read_keys(ws), dangling_citations(claims, numbers))
+
+
+def dangling_citations(claims: list[Claim], numbers: set[int]) -> dict[int, int]:
+    """{claim id: the reference number it cites} for claims citing a reference the list lacks."""
+    return {c.id: c.ref for c in claims if c.ref is not None and c.ref not in numbers}
+
+
+def dangling_message(claim_id: int, ref: int) -> str:
+    """What is wrong with a dangling claim, and the three ways to repair it."""
+    return (
+        f"claim {claim_id} cites reference {ref}, which is not in the reference list; put the"
+        f" reference back (`exocli refs import`), re-cite the claim (`exocli claims edit {claim_id}"
+        f" --ref N`) or remove it (`exocli claims remove {claim_id}`)"
+    )
 
 
 def rebuild(
@@ -86,22 +109,28 @@ def rebuild(
     snapshot: Snapshot | None = None,
     texts: dict[Path, str] | None = None,
     discard_external: bool = False,
+    read_only: bool = False,
 ) -> Snapshot:
-    """Migrate, then replace every row with what the text says, in one transaction.
+    """Migrate, then replace every row with what the text says: text and database together.
 
-    `texts` are new versions of text files, written atomically inside the transaction:
-    killed before COMMIT, the database rolls back and is rebuilt from the new text later.
+    `texts` are new versions of text files. They are staged beside their targets while the
+    rows are written, the journal (textio's commit point) is written just before COMMIT,
+    and the renames follow it: a failure anywhere before that changes nothing, a kill after
+    the journal is completed by the next command, and the database follows the text.
     """
     from exocli.db import MIGRATION_NAMES, applied_migrations, conflict_error, external_changes
-    from exocli.textio import atomic_write
+    from exocli.textio import stage
 
     snapshot = snapshot or load_snapshot(ws)
+    numbers = {ref.number for ref in snapshot.references if ref.number is not None}
+    snapshot.dangling = dangling_citations(snapshot.claims, numbers)
     texts = dict(texts or {})
     # Keys are made once: new references get one now, and it is written down with them.
     keys = assign_keys(snapshot.references, snapshot.keys)
-    if keys != read_keys(ws) or (keys and not ws.citekeys_path.exists()):
+    if not read_only and (keys != read_keys(ws) or (keys and not ws.citekeys_path.exists())):
         texts[ws.citekeys_path] = format_keys(keys, snapshot.references)
     snapshot.keys = keys
+    staged = None
     try:
         if applied_migrations(conn) != MIGRATION_NAMES:
             # sqlite-utils (and what it imports) only when the schema has to change
@@ -127,25 +156,66 @@ def rebuild(
             _write_crossref(ws, conn, snapshot.references)
             _write_vocabularies(conn, snapshot.vocabs)
             _write_claims(conn, snapshot.claims, snapshot.vocabs.pathways)
-            for path, text in texts.items():
-                atomic_write(path, text)
+            if texts:
+                staged = stage(ws.root, texts)
             conn.executemany(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                 [
-                    ("stat_fingerprint", stat_fingerprint(ws)),
-                    ("content_fingerprint", content_fingerprint(ws)),
+                    # the stat fingerprint is taken once the files are in place (below)
+                    ("stat_fingerprint", ""),
+                    ("content_fingerprint", content_fingerprint(ws, texts)),
                     ("external_changes", "0"),
+                    ("dangling_citations", json.dumps(sorted(snapshot.dangling.items()))),
                 ],
             )
             for _, sql in triggers:
                 conn.execute(sql)
             conn.execute("DELETE FROM meta WHERE key = 'exocli_writing'")
+            if staged is not None:
+                staged.commit()
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if staged is not None:
+                staged.discard()
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
+        if staged is not None:
+            staged.apply()
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('stat_fingerprint', ?)",
+            (stat_fingerprint(ws),),
+        )
     except sqlite3.DatabaseError as exc:
-        raise corrupt(Path(ws.db_path), exc) from exc
+        raise database_failure(Path(ws.db_path), exc) from exc
+    return snapshot
+
+
+def rebuild_database(ws: Workspace) -> Snapshot:
+    """`exocli rebuild`: a new database from the text alone, under the workspace lock."""
+    from contextlib import nullcontext
+
+    from exocli.db import connect, database_path
+    from exocli.errors import DatabaseError
+    from exocli.records import workspace_lock
+
+    path = database_path(ws)
+    if path.is_dir():
+        raise DatabaseError(f"the database path {path} is a folder; move it away, then rebuild")
+    read_only = path != ws.db_path
+    with nullcontext() if read_only else workspace_lock(ws):
+        snapshot = load_snapshot(ws)  # strict: an inconsistent record keeps the last database
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        except OSError as exc:
+            raise DatabaseError(f"cannot replace the database {path}: {exc.strerror}") from exc
+        conn = connect(path)
+        try:
+            rebuild(ws, conn, snapshot, read_only=read_only)
+        finally:
+            conn.close()
     return snapshot
 
 

@@ -1,35 +1,200 @@
-"""Writing the curated text: atomically, so a crash never leaves half a file."""
+"""Writing the curated text: atomically, so a crash never leaves half a file or half a change.
+
+One file: a temporary file beside it, flushed, then renamed over it.
+
+Several files (a claim and the reference it cites): every new version is first written
+to a temporary file beside its target; then a journal naming the renames is written
+(the commit point); then the renames are done and the journal removed. A writer killed
+before the journal exists leaves only temporaries (removed by the next writer); killed
+after, the next command completes the renames from the journal (`recover`). Either way
+no reader ever sees the files half changed.
+"""
 
 from __future__ import annotations
 
+import errno
+import json
 import os
 import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from exocli.errors import ExocliError
 
+JOURNAL_NAME = ".write.journal"
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write to a temporary file beside `path`, flush it to disk, then rename it over `path`."""
+
+class DiskFullError(ExocliError):
+    """No space left: nothing was changed."""
+
+
+def os_error(path: Path, exc: OSError, action: str = "write") -> ExocliError:
+    """One line for a failed file operation; a full disk and a read-only place say so."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFullError(f"disk full: cannot {action} {path}; nothing was changed")
+    if exc.errno == errno.EROFS:
+        return ExocliError(f"cannot {action} {path}: the file system is read-only; nothing was changed")
+    return ExocliError(f"cannot {action} {path}: {exc.strerror or exc}")
+
+
+def _write_temporary(path: Path, text: str) -> Path:
+    """`text` in a new flushed temporary file beside `path`, with `path`'s permissions."""
     directory = path.parent
     try:
         directory.mkdir(parents=True, exist_ok=True)
         handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
-        raise ExocliError(f"cannot write {path}: {exc.strerror}") from exc
+        raise os_error(path, exc) from exc
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
-        if path.exists():
-            os.chmod(temp_name, path.stat().st_mode & 0o777)
-        else:
-            os.chmod(temp_name, 0o644)
-        os.replace(temp_name, path)
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+        os.chmod(temp_name, mode)
     except OSError as exc:
         Path(temp_name).unlink(missing_ok=True)
-        raise ExocliError(f"cannot write {path}: {exc.strerror}") from exc
+        raise os_error(path, exc) from exc
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
+    return Path(temp_name)
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make renames in `directory` durable (best effort: not every file system allows it)."""
+    try:
+        handle = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write to a temporary file beside `path`, flush it to disk, then rename it over `path`."""
+    temp = _write_temporary(path, text)
+    try:
+        os.replace(temp, path)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise os_error(path, exc) from exc
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    _sync_directory(path.parent)
+
+
+@dataclass
+class StagedWrite:
+    """New versions of several files, written beside their targets but not yet in place."""
+
+    root: Path
+    moves: list[tuple[Path, Path]] = field(default_factory=list)  # (temporary, target)
+    committed: bool = False
+
+    @property
+    def journal(self) -> Path:
+        return journal_path(self.root)
+
+    def commit(self) -> None:
+        """The commit point: once the journal is on disk the change will be completed."""
+        entries = [[_relative(self.root, temp), _relative(self.root, target)] for temp, target in self.moves]
+        atomic_write(self.journal, json.dumps({"moves": entries}, ensure_ascii=False) + "\n")
+        self.committed = True
+
+    def apply(self) -> None:
+        """Rename every temporary over its target, then drop the journal."""
+        _apply_moves(self.root, self.moves)
+        self.journal.unlink(missing_ok=True)
+        _sync_directory(self.journal.parent)
+
+    def discard(self) -> None:
+        """Undo a write that did not reach its commit point (or whose database write failed)."""
+        if self.committed:
+            self.journal.unlink(missing_ok=True)
+            self.committed = False
+        for temp, _ in self.moves:
+            temp.unlink(missing_ok=True)
+
+
+def journal_path(root: Path) -> Path:
+    return root / "db" / JOURNAL_NAME
+
+
+def stage(root: Path, texts: Mapping[Path, str]) -> StagedWrite:
+    """Write every new version to its temporary file; on any failure none is left behind."""
+    staged = StagedWrite(root)
+    try:
+        for target, text in texts.items():
+            staged.moves.append((_write_temporary(target, text), target))
+    except BaseException:
+        staged.discard()
+        raise
+    return staged
+
+
+def write_files(root: Path, texts: Mapping[Path, str]) -> None:
+    """All of `texts` or none of them (the caller holds the workspace lock)."""
+    if len(texts) == 1:
+        ((path, text),) = texts.items()
+        atomic_write(path, text)
+        return
+    staged = stage(root, texts)
+    try:
+        staged.commit()
+    except BaseException:
+        staged.discard()
+        raise
+    staged.apply()
+
+
+def pending(root: Path) -> bool:
+    return journal_path(root).exists()
+
+
+def recover(root: Path) -> list[Path]:
+    """Complete a multi-file write that reached its commit point; the files it put in place."""
+    journal = journal_path(root)
+    try:
+        data = json.loads(journal.read_text(encoding="utf-8"))
+        moves = [(root / temp, root / target) for temp, target in data["moves"]]
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ExocliError(
+            f"{journal}: an interrupted write left a journal that cannot be read ({exc});"
+            " compare the text with `git status`, then delete the journal"
+        ) from exc
+    done = [target for temp, target in moves if temp.exists()]
+    _apply_moves(root, moves)
+    journal.unlink(missing_ok=True)
+    _sync_directory(journal.parent)
+    return done
+
+
+def _apply_moves(root: Path, moves: list[tuple[Path, Path]]) -> None:
+    for temp, target in moves:
+        if not temp.exists():
+            continue  # renamed before an interruption
+        try:
+            os.replace(temp, target)
+        except OSError as exc:
+            raise ExocliError(
+                f"cannot put {target} in place ({exc.strerror}); the change is kept in {temp}"
+                " and the next exocli command completes it"
+            ) from exc
+    for directory in {target.parent for _, target in moves}:
+        _sync_directory(directory)
+
+
+def _relative(root: Path, path: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)

@@ -38,8 +38,7 @@ class Workspace:
 
     @property
     def references_path(self) -> Path:
-        rel = str(self.config.get("workspace", {}).get("references", DEFAULT_REFERENCES))
-        return self.root / rel
+        return self.root / str(self.config["workspace"]["references"])  # checked by check_config
 
     @property
     def citekeys_path(self) -> Path:
@@ -92,11 +91,55 @@ def load_config(root: Path) -> dict[str, Any]:
     path = root / CONFIG_NAME
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            config = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise WorkspaceError(f"{path}: not a valid exocli.toml ({exc})") from exc
+    except RecursionError as exc:
+        raise WorkspaceError(f"{path}: not a valid exocli.toml (nested too deeply)") from exc
     except OSError as exc:
         raise WorkspaceError(f"{path}: cannot be read ({exc.strerror})") from exc
+    check_config(root, path, config)
+    return config
+
+
+def check_config(root: Path, path: Path, config: dict[str, Any]) -> None:
+    """A setting that is there but wrong is an error, never a silent fall-back to a default."""
+    section = config.get("workspace")
+    if not isinstance(section, dict):
+        raise WorkspaceError(
+            f'{path}: no [workspace] table; it needs at least references = "{DEFAULT_REFERENCES}"'
+        )
+    references = section.get("references")
+    where = _where(path, "references")
+    if references is None:
+        raise WorkspaceError(f'{path}: [workspace] has no references = "..." (the reference list\'s path)')
+    if not isinstance(references, str) or not references.strip():
+        raise WorkspaceError(
+            f"{where}: references must be the reference list's path as text, not {references!r}"
+        )
+    target = (root / references).resolve()
+    if target != root.resolve() and root.resolve() not in target.parents:
+        raise WorkspaceError(f"{where}: references = {references!r} points outside the workspace")
+    if references.endswith(("/", "\\")) or target.is_dir():
+        raise WorkspaceError(f"{where}: references = {references!r} is a folder; name the list's file")
+    name = section.get("name")
+    if name is not None and not isinstance(name, str):
+        raise WorkspaceError(f"{_where(path, 'name')}: name must be text, not {name!r}")
+
+
+def _line_of(path: Path, key: str) -> int | None:
+    try:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.strip().startswith(key) and line.strip()[len(key) :].lstrip().startswith("="):
+                return number
+    except (OSError, UnicodeDecodeError):
+        pass
+    return None
+
+
+def _where(path: Path, key: str) -> str:
+    line = _line_of(path, key)
+    return f"{path}:{line}" if line else str(path)
 
 
 def open_workspace(root: Path) -> Workspace:

@@ -132,12 +132,16 @@ def workspace() -> Workspace:
     return find_workspace(State.home)
 
 
-def database() -> Any:
-    from exocli.db import external_changes, open_database
+def database(lenient: bool = False) -> Any:
+    """The workspace's database. `lenient`: a repair command, which works on an inconsistent record."""
+    from exocli.db import external_changes, open_database, record_problems
 
     ws = workspace()
-    conn = open_database(ws)
+    conn = open_database(ws, lenient=lenient)
     State.connections.append(conn)
+    if lenient:
+        for problem in record_problems(conn):
+            message(f"Warning: {problem}")
     changed = external_changes(conn)
     if changed:
         message(

@@ -26,21 +26,16 @@ def init(
 @app.command(cls=ExocliCommand)
 def rebuild() -> None:
     """Build the database again from the workspace's text."""
-    from exocli.db import connect
-    from exocli.store import load_snapshot
-    from exocli.store import rebuild as rebuild_store
+    from exocli.db import database_path
+    from exocli.store import rebuild_database
 
     ws = workspace()
-    snapshot = load_snapshot(ws)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{ws.db_path}{suffix}").unlink(missing_ok=True)
-    conn = connect(ws.db_path)
-    try:
-        rebuild_store(ws, conn, snapshot)
-    finally:
-        conn.close()
+    snapshot = rebuild_database(ws)
+    for problem in snapshot.record_problems:
+        message(f"Warning: {problem}")
     message(
-        f"Rebuilt {ws.relative(ws.db_path)}: {len(snapshot.references)} references, {len(snapshot.claims)} claims"
+        f"Rebuilt {ws.relative(database_path(ws))}: {len(snapshot.references)} references,"
+        f" {len(snapshot.claims)} claims"
     )
 
 

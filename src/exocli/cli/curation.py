@@ -195,7 +195,7 @@ def claims_edit(
         if name not in ("cargo", "engineering", "pathways"):
             raise UsageError(f"--clear takes cargo, engineering or pathways, not {name!r}")
         changes[name] = []
-    claim = curation.edit_claim(workspace(), database(), claim_id, changes)
+    claim = curation.edit_claim(workspace(), database(lenient=True), claim_id, changes)
     message(f"Edited claim {claim.id}: {', '.join(sorted(changes))}")
 
 
@@ -208,7 +208,7 @@ def claims_remove(
     from exocli import curation
 
     ws = workspace()
-    conn = database()
+    conn = database(lenient=True)
     claim = curation.get_claim(ws, claim_id)
     if not yes:
         if not sys.stdin.isatty():

@@ -22,7 +22,7 @@ def refs_import(
     from exocli.references import import_references
 
     result = import_references(workspace(), file, replace=replace)
-    for problem in result.problems:
+    for problem in result.problems + result.record_problems:
         message(f"Warning: {problem}")
     message(
         f"Imported {result.total} references from {file}: {len(result.added)} new, "
@@ -37,7 +37,7 @@ def refs_list(fmt: FormatOption = "table") -> None:
     from exocli.references import list_references
 
     fmt = check_format(fmt)
-    conn = database()
+    conn = database(lenient=True)
     refs = list_references(conn)
     rows = [
         {
@@ -110,7 +110,7 @@ def refs_show(
     from exocli.render import show_reference
 
     fmt = check_format(fmt, ("text", "json"))
-    conn = database()
+    conn = database(lenient=True)
     ref = get_reference(conn, ident)
     compiled = query.compile_filters(
         conn, query.Filters(refs=[ref.number] if ref.number else []), query.Vocabs.load(conn)
@@ -127,5 +127,5 @@ def refs_rekey(
     """Change one reference's citation key (the only way a key ever changes)."""
     from exocli import curation
 
-    old, new = curation.rekey(workspace(), database(), ident, new_key)
+    old, new = curation.rekey(workspace(), database(lenient=True), ident, new_key)
     message(f"Reference key {old} is now {new}")
