@@ -29,6 +29,7 @@ from exocli.store import Snapshot, load_snapshot, rebuild
 from exocli.verify import fold
 from exocli.workspace import Workspace
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 EDITABLE_KEYS = tuple(k for k in CLAIM_KEYS if k not in ("id", "added_by", "added_at"))
 # Columns of `query --format csv|json` that are derived, not curated: ignored on import.
 DERIVED_COLUMNS = ("study", "year", "doi", "cargo", "flags")
@@ -219,7 +220,12 @@ def add_study(
                     )
             if ref is None:
                 number = max((r.number or 0 for r in references), default=0) + 1
-                ref = parse_reference(vancouver(metadata, doi), number)
+                text = vancouver(metadata, doi)
+                if _CONTROL.search(text):
+                    # Crossref data (or a --title) with control characters: never into the record
+                    warnings.append("control characters in the study's details were replaced by spaces")
+                    text = " ".join(_CONTROL.sub(" ", text).split())
+                ref = parse_reference(text, number)
                 if ref.kind != "article":
                     warnings.append(f"reference {number} kept unparsed: {ref.problem}")
                 references.append(ref)
@@ -302,7 +308,7 @@ def _claim_index(snapshot: Snapshot, claim_id: int) -> int:
 
 
 def get_claim(ws: Workspace, claim_id: int) -> Claim:
-    snapshot = load_snapshot(ws)
+    snapshot = load_snapshot(ws, lenient=True)
     return snapshot.claims[_claim_index(snapshot, claim_id)]
 
 
@@ -336,6 +342,8 @@ def read_table(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise DataError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+        except RecursionError as exc:
+            raise DataError(f"{path}: JSON nested too deeply to be a table of claims") from exc
         if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
             raise DataError(
                 f"{path}: expected a JSON list of claim objects (as `query --format json` writes)"
@@ -403,6 +411,7 @@ def import_claims(ws: Workspace, conn: sqlite3.Connection, path: Path) -> Import
         next_id = max(by_id, default=0) + 1
         problems: list[str] = []
         result = ImportResult([], [], [])
+        first_row: dict[int, int] = {}  # claim id -> the row that gave it first
         for line, row in rows:
             if is_csv is False:
                 _columns_check(path, list(row.keys()))
@@ -413,6 +422,10 @@ def import_claims(ws: Workspace, conn: sqlite3.Connection, path: Path) -> Import
                     raise DataError(f"id: must be a whole number, got {claim_id!r}")
                 if claim_id is None:
                     claim_id, next_id = next_id, next_id + 1
+                elif claim_id in first_row:
+                    # two rows for one claim: which one is meant cannot be guessed
+                    raise DataError(f"id {claim_id} is also given by row {first_row[claim_id]}")
+                first_row[claim_id] = line
                 entry["id"] = claim_id
                 if claim_id in by_id:
                     merged = claim_entry(snapshot.claims[by_id[claim_id]])

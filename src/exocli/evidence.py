@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from exocli.errors import DataError
-from exocli.fields import CLAIM_KEYS, LIST_KEYS, MODEL_SYSTEMS, NOT_STATED, REQUIRED_KEYS
+from exocli.fields import CLAIM_KEYS, LIST_KEYS, MAX_INTEGER, MODEL_SYSTEMS, NOT_STATED, REQUIRED_KEYS
 from exocli.mirna import parse_mirna, split_mirnas
 from exocli.vocab import Vocabulary, term_key
 
@@ -115,11 +115,11 @@ def validate_claim(entry: Mapping[str, Any], vocabs: Vocabularies, ref_numbers: 
         if key not in entry:
             raise DataError(f"missing field {key!r}")
     claim_id = entry["id"]
-    if not isinstance(claim_id, int) or isinstance(claim_id, bool) or claim_id < 1:
-        raise DataError(f"id: must be a positive whole number, got {claim_id!r}")
+    if not isinstance(claim_id, int) or isinstance(claim_id, bool) or not 1 <= claim_id <= MAX_INTEGER:
+        raise DataError(f"id: must be a positive whole number (at most {MAX_INTEGER}), got {claim_id!r}")
     ref = entry.get("ref")
     if ref is not None:
-        if not isinstance(ref, int) or isinstance(ref, bool):
+        if not isinstance(ref, int) or isinstance(ref, bool) or not 1 <= ref <= MAX_INTEGER:
             raise DataError(f"ref: must be a reference number, got {ref!r}")
         if ref_numbers is not None and ref not in ref_numbers:
             raise DataError(f"ref: reference {ref} is not in the reference list")
@@ -204,7 +204,7 @@ def read_claims_text(text: str, path: Path) -> dict[str, Any]:
         document = "[" + ",".join(blocks) + "]"
         try:
             claims = json.loads(document)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             claims = None
         if isinstance(claims, list):
             return {"claim": claims}
@@ -212,6 +212,8 @@ def read_claims_text(text: str, path: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise DataError(f"{path}: {exc}") from exc
+    except RecursionError as exc:
+        raise DataError(f"{path}: nested too deeply to be a claims file") from exc
 
 
 def load_claims(path: Path, vocabs: Vocabularies, ref_numbers: set[int] | None) -> list[Claim]:

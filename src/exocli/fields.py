@@ -26,3 +26,5 @@ CLAIM_KEYS = (
 )
 REQUIRED_KEYS = ("id", "source", "cargo_type", "effects")
 LIST_KEYS = ("cargo", "engineering", "pathways", "effects")
+# SQLite's largest integer: no id, number or limit beyond it can exist.
+MAX_INTEGER = 2**63 - 1

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from exocli.errors import UsageError
-from exocli.fields import CLAIM_KEYS
+from exocli.fields import CLAIM_KEYS, MAX_INTEGER
 from exocli.mirna import MiRNA, parse_mirna
 from exocli.vocab import Vocabulary, term_key, vocabulary_from_db
 
@@ -304,7 +304,8 @@ def compile_filters(conn: sqlite3.Connection, filters: Filters, vocabs: Vocabs) 
         where.append(("(" + " OR ".join(model_clauses) + ")", model_params))
         explanation.append(("model", " OR ".join(described)))
     if filters.refs:
-        numbers = list(filters.refs)
+        # a number past SQLite's range matches nothing (and cannot be bound as a parameter)
+        numbers = [n for n in filters.refs if -MAX_INTEGER <= n <= MAX_INTEGER] or [0]
         sets.append(
             (
                 2,
@@ -444,7 +445,7 @@ def fetch_claims(
         if limit < 1:
             raise UsageError("--limit must be at least 1")
         sql += " LIMIT ?"
-        params.append(limit)
+        params.append(min(limit, MAX_INTEGER))  # a limit past every row is no limit
     cursor = conn.execute(sql, params)
     cursor.row_factory = None  # plain tuples: much cheaper than sqlite3.Row on big results
     return [_claim_dict(row) for row in cursor]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from exocli.errors import DataError, NotFoundError
+from exocli.fields import MAX_INTEGER
 from exocli.refparse import (
     Author,
     ParsedReference,
@@ -174,7 +175,9 @@ def get_reference(conn: sqlite3.Connection, ident: str) -> Reference:
     """A reference by review number, DOI (any form) or citation key."""
     text = ident.strip()
     rows: list[sqlite3.Row] = []
-    if text.isdigit():
+    if text.isdigit() and len(text) > 19:
+        rows = []  # past SQLite's integers: no such reference
+    elif text.isdigit() and int(text) <= MAX_INTEGER:
         rows = conn.execute(_SELECT + " WHERE number = ?", (int(text),)).fetchall()
     else:
         doi = try_normalize_doi(text)

@@ -113,7 +113,11 @@ _PUBLICATION = re.compile(
     r"(?:;\s*(?P<volume>[^:;()\s]+)?\s*(?:\((?P<issue>[^)]*)\))?)?"
     r"(?::\s*(?P<pages>[^\s]+?))?\.?\s*$"
 )
-_NUMBERED = re.compile(r"^\s*\[?(?P<number>\d{1,5})[.)\]]?\s+(?P<rest>\S.*)$")
+# "1. ", "1) " or "[1] ": the mark after the number is required, so that a wrapped line
+# that happens to start with a figure ("2 rat models ...") stays part of its entry.
+_NUMBERED = re.compile(r"^\s*(?:\[(?P<bracketed>\d{1,19})\]|(?P<number>\d{1,19})[.)])\s+(?P<rest>\S.*)$")
+MAX_NUMBER = 2**63 - 1  # SQLite's largest integer
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def format_given(initials: str) -> str:
@@ -219,12 +223,22 @@ def parse_reference_list(text: str, source: str = "<input>") -> ReferenceList:
     """
     entries: list[tuple[int, int, list[str]]] = []  # (number, line, pieces)
     problems: list[str] = []
-    for line_no, line in enumerate(text.splitlines(), start=1):
+    for line_no, line in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
+        if _CONTROL.search(line):
+            # Copies from PDFs carry form feeds and the like: never into the record.
+            problems.append(f"{source}:{line_no}: control characters replaced by spaces")
+            line = _CONTROL.sub(" ", line)
+        line = line.replace("\t", " ")
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         numbered = _NUMBERED.match(line)
         if numbered:
-            entries.append((int(numbered.group("number")), line_no, [numbered.group("rest")]))
+            number = int(numbered.group("number") or numbered.group("bracketed"))
+            if number < 1 or number > MAX_NUMBER:
+                raise ValueError(
+                    f"{source}:{line_no}: reference number {number} is out of range (1 to {MAX_NUMBER})"
+                )
+            entries.append((number, line_no, [numbered.group("rest")]))
         elif entries:
             entries[-1][2].append(line.strip())
         else:

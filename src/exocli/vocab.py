@@ -114,22 +114,36 @@ def load_vocabulary_file(name: str, path: Path) -> Vocabulary:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise DataError(f"{path}: {exc}") from exc
+    except RecursionError as exc:
+        raise DataError(f"{path}: nested too deeply to be a vocabulary") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot be read ({exc})") from exc
     header_lines = [n for n, line in enumerate(text.splitlines(), 1) if line.strip() == "[[term]]"]
     terms: list[Term] = []
     seen: dict[str, str] = {}
-    for position, entry in enumerate(data.get("term", [])):
+    code_lines: dict[str, int] = {}
+    entries = data.get("term", [])
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+        raise DataError(f"{path}: 'term' must be an array of tables ([[term]])")
+    for position, entry in enumerate(entries):
         line = header_lines[position] if position < len(header_lines) else 0
         where = f"{path}:{line}"
         code, label = entry.get("code"), entry.get("label")
         if not isinstance(code, str) or not code.strip():
             raise DataError(f"{where}: term without a code")
+        if code in code_lines:
+            raise DataError(f"{where}: code {code!r} repeats (first at line {code_lines[code]})")
+        code_lines[code] = line
         if not isinstance(label, str) or not label.strip():
             raise DataError(f"{where}: term {code!r} has no label")
         synonyms = entry.get("synonyms", [])
         if not isinstance(synonyms, list) or not all(isinstance(s, str) for s in synonyms):
             raise DataError(f"{where}: synonyms of {code!r} must be a list of strings")
+        if any(_CONTROL.search(text) for text in (code, label, *synonyms)):
+            raise DataError(f"{where}: term {code!r} holds a control character")
+        parent_value = entry.get("parent")
+        if parent_value is not None and not isinstance(parent_value, str):
+            raise DataError(f"{where}: parent of {code!r} must be a code, not {parent_value!r}")
         for spelling in (code, label, *synonyms):
             key = term_key(spelling)
             if key in seen and seen[key] != code:
@@ -143,7 +157,20 @@ def load_vocabulary_file(name: str, path: Path) -> Vocabulary:
         if term.parent is not None and term.parent not in codes:
             line = header_lines[position] if position < len(header_lines) else 0
             raise DataError(f"{path}:{line}: parent {term.parent!r} of {term.code!r} is not a term")
+    parents = {term.code: term.parent for term in terms}
+    for term in terms:
+        chain = [term.code]
+        parent = term.parent
+        while parent is not None:
+            if parent in chain:
+                cycle = " -> ".join([*chain[chain.index(parent) :], parent])
+                raise DataError(f"{path}:{code_lines[term.code]}: parents form a cycle: {cycle}")
+            chain.append(parent)
+            parent = parents.get(parent)
     return Vocabulary.from_terms(name, terms)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def vocabulary_from_db(conn: sqlite3.Connection, name: str) -> Vocabulary:

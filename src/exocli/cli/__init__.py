@@ -154,7 +154,30 @@ def database(lenient: bool = False) -> Any:
 def main() -> None:
     """Console-script entry point."""
     try:
-        app()
+        try:
+            app()
+        finally:
+            # Output is buffered: a full disk or a closed pipe may only show when it is flushed.
+            sys.stdout.flush()
     except KeyboardInterrupt:
         sys.stderr.write("Interrupted\n")
         sys.exit(130)
+    except OSError as exc:
+        _output_failed(exc)
+
+
+def _output_failed(exc: OSError) -> None:
+    """A reader that went away (`| head`) is normal: stay silent. Anything else is one line."""
+    import errno
+    import os
+
+    try:  # nothing more may reach the broken stream, not even at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    if exc.errno == errno.EPIPE:
+        sys.exit(1)
+    reason = "disk full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))
+    sys.stderr.write(f"Error: cannot write the output: {reason}\n")
+    sys.exit(1)
