@@ -132,14 +132,15 @@ def workspace() -> Workspace:
     return find_workspace(State.home)
 
 
-def database(lenient: bool = False) -> Any:
-    """The workspace's database. `lenient`: a repair command, which works on an inconsistent record."""
+def database(lenient: bool = False, warn: bool = True) -> Any:
+    """The workspace's database. `lenient`: a repair command, which works on an inconsistent record
+    (and warns about it, unless the command reports it itself)."""
     from exocli.db import external_changes, open_database, record_problems
 
     ws = workspace()
     conn = open_database(ws, lenient=lenient)
     State.connections.append(conn)
-    if lenient:
+    if lenient and warn:
         for problem in record_problems(conn):
             message(f"Warning: {problem}")
     changed = external_changes(conn)
