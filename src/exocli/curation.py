@@ -25,6 +25,7 @@ from exocli.evidence import Claim, Vocabularies, validate_claim
 from exocli.fields import CLAIM_KEYS, LIST_KEYS, NOT_STATED
 from exocli.records import claim_entry, format_claims, format_references, read_header, workspace_lock
 from exocli.refparse import ParsedReference, doi_key, parse_reference, try_normalize_doi
+from exocli.render import restore_cell
 from exocli.store import Snapshot, load_snapshot, rebuild
 from exocli.verify import fold
 from exocli.workspace import Workspace
@@ -358,7 +359,8 @@ def read_table(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]
         for row in reader:
             if None in row:
                 raise DataError(f"{path}:{reader.line_num}: more cells than columns")
-            rows.append((reader.line_num, {k: (v if v is not None else "") for k, v in row.items()}))
+            # exocli's CSV quotes formula-like cells for spreadsheets; read them back as they were
+            rows.append((reader.line_num, {k: restore_cell(v or "") for k, v in row.items()}))
     except csv.Error as exc:
         raise DataError(f"{path}:{reader.line_num}: {exc}") from exc
     if reader.fieldnames is None:

@@ -410,6 +410,8 @@ def evidence_table(
         import csv
         import io
 
+        from exocli.render import neutralise_cell
+
         buffer = io.StringIO()
         writer = csv.DictWriter(
             buffer,
@@ -417,7 +419,9 @@ def evidence_table(
             lineterminator="\n",
         )
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(
+            {k: neutralise_cell("" if v is None else str(v)) for k, v in row.items()} for row in rows
+        )
         return buffer.getvalue(), cited
     raise UsageError(f"--format must be markdown, latex or csv, not {fmt!r}")
 

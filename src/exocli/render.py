@@ -30,6 +30,23 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
+# A cell a spreadsheet would run as a formula (OWASP "CSV injection"); a leading quote makes
+# it text. Cells already starting with a quote are quoted too, so restore_cell is exact.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(text: str) -> str:
+    """`=SUM(A1)` -> `'=SUM(A1)`: safe to open in a spreadsheet; restore_cell undoes it."""
+    return "'" + text if text.startswith(FORMULA_STARTS) or text.startswith("'") else text
+
+
+def restore_cell(text: str) -> str:
+    """The value neutralise_cell was given (import reads exocli's own CSV back exactly)."""
+    if len(text) > 1 and text[0] == "'" and (text[1] == "'" or text[1:].startswith(FORMULA_STARTS)):
+        return text[1:]
+    return text
+
+
 def make_console(stream: TextIO | None = None) -> Any:
     """A rich console that writes plain text when not on a terminal or when NO_COLOR is set."""
     from rich.console import Console
@@ -81,7 +98,7 @@ def write_rows(
         writer = csv.writer(buffer, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([cell_text(row.get(c)) for c in columns])
+            writer.writerow([neutralise_cell(cell_text(row.get(c))) for c in columns])
         out.write(buffer.getvalue())
     elif fmt == "markdown":
         out.write(markdown_table(labels, [[cell_text(r.get(c)) for c in columns] for r in rows]))
@@ -253,6 +270,8 @@ def _choose_columns(columns: str | None, default: Sequence[str], known: Sequence
     if not columns:
         return list(default)
     chosen = [c.strip() for c in columns.split(",") if c.strip()]
+    if not chosen:
+        raise UsageError(f"--columns: no column named in {columns!r}; choose from {', '.join(known)}")
     wrong = [c for c in chosen if c not in known]
     if wrong:
         raise UsageError(f"--columns: unknown column {wrong[0]!r}; choose from {', '.join(known)}")

@@ -1,6 +1,5 @@
 """Options and helpers shared by query, export and table."""
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -82,10 +81,9 @@ def matching_claims(
 
 
 def write_output(content: str, output: Path | None) -> None:
-    if output is None:
-        sys.stdout.write(content)
-        return
-    from exocli.textio import atomic_write
+    """stdout, or -o FILE as exocli.output allows (never over the workspace's record)."""
+    from exocli.cli import workspace
+    from exocli.output import write_output as write
 
-    atomic_write(output, content)
-    message(f"Wrote {output}")
+    if write(content, output, workspace()):
+        message(f"Wrote {output}")
