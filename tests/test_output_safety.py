@@ -60,6 +60,54 @@ def test_links_to_the_record_are_refused(workspace: Path, cli: Invoke, tmp_path:
     assert claims.read_bytes() == before
 
 
+def test_the_lock_crossref_records_and_a_linked_folder_are_refused(
+    workspace: Path, cli: Invoke, tmp_path: Path
+) -> None:
+    assert cli("query", "--ref", "16").exit_code == 0  # builds the database
+    crossref = workspace / "refs" / "crossref"
+    crossref.mkdir()
+    record = crossref / "16.json"
+    record.write_text("{}\n", encoding="utf-8")
+    lock = workspace / "db" / ".write.lock"
+    lock.touch()
+    linked_db = tmp_path / "elsewhere"
+    linked_db.symlink_to(workspace / "db", target_is_directory=True)
+    for path, why in (
+        (record, "refs/crossref/16.json"),
+        (crossref / "new.json", "refs/crossref/ holds the workspace's Crossref records"),
+        (lock, "db/.write.lock"),
+        (linked_db / "claims.toml", "db/claims.toml"),
+        (linked_db / "exocli.sqlite-wal", "db/exocli.sqlite-wal"),
+    ):
+        result = cli("export", "bib", "--all", "-o", str(path))
+        assert result.exit_code == 1, path
+        [line] = error_lines(result)
+        assert line.startswith(f"Error: -o {path}: ") and why in line, line
+    assert record.read_text(encoding="utf-8") == "{}\n"
+    assert not (crossref / "new.json").exists()
+
+
+def test_the_installed_command_refuses_the_record(workspace: Path, tmp_path: Path) -> None:
+    """The real entry point, as a user runs it: the claims survive `export bib -o db/claims.toml`."""
+    exocli = Path(sys.executable).parent / "exocli"
+    claims = workspace / "db" / "claims.toml"
+    before = claims.read_bytes()
+    result = subprocess.run(
+        [str(exocli), "export", "bib", "--all", "-o", "db/claims.toml"],
+        capture_output=True,
+        text=True,
+        cwd=workspace,
+        env=dict(os.environ, EXOCLI_HOME=str(workspace)),
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "Error: -o db/claims.toml: that is the workspace's own db/claims.toml; write elsewhere"
+    ]
+    assert claims.read_bytes() == before
+
+
 # --- 2: special files, links, read-only files, `-` ------------------------------------------
 
 
@@ -90,8 +138,9 @@ def test_a_fifo_is_written_through(workspace: Path, cli: Invoke, tmp_path: Path)
 
 def test_dev_full_and_dev_stdout(workspace: Path, tmp_path: Path) -> None:
     env = dict(os.environ, EXOCLI_HOME=str(workspace))
+    exocli = str(Path(sys.executable).parent / "exocli")
     full = subprocess.run(
-        [sys.executable, "-m", "exocli", "export", "bib", "--refs", "16", "-o", "/dev/full"],
+        [exocli, "export", "bib", "--refs", "16", "-o", "/dev/full"],
         capture_output=True,
         text=True,
         env=env,
@@ -101,7 +150,7 @@ def test_dev_full_and_dev_stdout(workspace: Path, tmp_path: Path) -> None:
     assert full.returncode == 1
     assert "Error: disk full: cannot write /dev/full" in full.stderr and "Traceback" not in full.stderr
     out = subprocess.run(
-        [sys.executable, "-m", "exocli", "export", "bib", "--refs", "16", "-o", "/dev/stdout"],
+        [exocli, "export", "bib", "--refs", "16", "-o", "/dev/stdout"],
         capture_output=True,
         text=True,
         env=env,

@@ -268,3 +268,15 @@ def record_problems(conn: sqlite3.Connection) -> list[str]:
     from exocli.store import dangling_message
 
     return [dangling_message(claim_id, ref) for claim_id, ref in sorted(dangling.items())]
+
+
+def skipped_files(conn: sqlite3.Connection) -> list[str]:
+    """Stored files the last build could not use (see crossref.read_cache)."""
+    import json
+
+    value = _meta(conn, "skipped_files")
+    try:
+        skipped = json.loads(value) if value else []
+    except ValueError:
+        return []
+    return [str(line) for line in skipped] if isinstance(skipped, list) else []

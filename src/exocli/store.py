@@ -377,7 +377,12 @@ def _write_crossref(ws: Workspace, conn: sqlite3.Connection, references: list[Pa
     from exocli.refparse import doi_key
     from exocli.verify import record_first_author, record_titles, record_year, update_flags, verify
 
-    works, searches = read_cache(ws)
+    skipped: list[str] = []
+    works, searches = read_cache(ws, skipped)
+    conn.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES ('skipped_files', ?)",
+        (json.dumps(skipped, ensure_ascii=False),),
+    )
     conn.executemany(
         "INSERT INTO crossref_works (doi, status, fetched_at, pool, message) VALUES (?, ?, ?, ?, ?)",
         [

@@ -179,8 +179,13 @@ def update_flags(message: Mapping[str, Any]) -> list[dict[str, str]]:
             kind = str(update.get("type", "")).lower().replace("-", "_").replace(" ", "_")
             if kind not in FLAG_TYPES:
                 continue
-            parts = (update.get("updated") or {}).get("date-parts") or [[]]
-            date = "-".join(str(p) for p in parts[0]) if parts and parts[0] else ""
+            if not isinstance(update, Mapping):
+                continue
+            # A stored record may hold shapes Crossref never sends; a date is then left out.
+            updated = update.get("updated")
+            parts = updated.get("date-parts") if isinstance(updated, Mapping) else None
+            first = parts[0] if isinstance(parts, list) and parts else None
+            date = "-".join(str(p) for p in first) if isinstance(first, list) else ""
             flags.append(
                 {
                     "relation": relation,

@@ -135,7 +135,7 @@ def workspace() -> Workspace:
 def database(lenient: bool = False, warn: bool = True) -> Any:
     """The workspace's database. `lenient`: a repair command, which works on an inconsistent record
     (and warns about it, unless the command reports it itself)."""
-    from exocli.db import external_changes, open_database, record_problems
+    from exocli.db import external_changes, open_database, record_problems, skipped_files
 
     ws = workspace()
     conn = open_database(ws, lenient=lenient)
@@ -143,6 +143,8 @@ def database(lenient: bool = False, warn: bool = True) -> Any:
     if lenient and warn:
         for problem in record_problems(conn):
             message(f"Warning: {problem}")
+    for line in skipped_files(conn):
+        message(f"Warning: {line}")
     changed = external_changes(conn)
     if changed:
         message(

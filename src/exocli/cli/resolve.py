@@ -36,19 +36,20 @@ def resolve(
     from exocli import crossref
     from exocli.store import read_references
 
+    ws = workspace()
+    settings = None if offline else crossref.Settings.from_workspace(ws)  # bad settings: before anything
     if not offline:
         # habanero (and httpx2) take a while to import: load them while the workspace loads
         threading.Thread(target=importlib.import_module, args=("habanero",), daemon=True).start()
-    ws = workspace()
     database().close()  # the reference list must load before any request is sent
     references, _ = read_references(ws)
     if offline:
-        missing = crossref.offline_report(ws, references)
+        missing = crossref.offline_report(ws, references, targets or [])
         for line in missing:
             sys.stdout.write(line + "\n")
         message(f"Offline: {len(missing)} references not checked; nothing was sent or changed")
     else:
-        settings = crossref.Settings.from_workspace(ws)
+        assert settings is not None
         tasks, notes = crossref.plan(ws, references, targets or [], refresh)
         for note in notes:
             message(note)
