@@ -195,7 +195,7 @@ def test_import_into_empty_workspace(cli: Invoke, empty_workspace: Path, tmp_pat
         f"Warning: {source}:3: reference 3 kept unparsed (no 'Journal. Year' part): {GARBAGE}"
     ]
     assert result.stderr.splitlines()[-1] == (
-        f"Imported 3 references from {source}: 3 new, 0 replaced, 0 unchanged, 1 kept unparsed"
+        f"Imported 3 references from {source}: 3 new, 0 replaced, 0 moved, 0 unchanged, 1 kept unparsed"
     )
     written = (empty_workspace / "refs" / "references.txt").read_text(encoding="utf-8")
     assert written == SMALL_LIST
@@ -214,7 +214,7 @@ def test_reimport_is_unchanged(cli: Invoke, empty_workspace: Path, tmp_path: Pat
     again = cli("refs", "import", str(source))
     assert again.exit_code == 0
     assert again.stderr.splitlines()[-1] == (
-        f"Imported 3 references from {source}: 0 new, 0 replaced, 3 unchanged, 1 kept unparsed"
+        f"Imported 3 references from {source}: 0 new, 0 replaced, 0 moved, 3 unchanged, 1 kept unparsed"
     )
     assert target.read_bytes() == before
 
@@ -223,7 +223,7 @@ def test_import_merges_new_numbers(cli: Invoke, empty_workspace: Path, tmp_path:
     assert cli("refs", "import", str(write(tmp_path / "a.txt", f"2. {REF_2}\n"))).exit_code == 0
     result = cli("refs", "import", str(write(tmp_path / "b.txt", f"1. {REF_1}\n")))
     assert result.exit_code == 0
-    assert "1 new, 0 replaced, 0 unchanged" in result.stderr
+    assert "1 new, 0 replaced, 0 moved, 0 unchanged" in result.stderr
     text = (empty_workspace / "refs" / "references.txt").read_text(encoding="utf-8")
     assert text == f"1. {REF_1}\n2. {REF_2}\n"
 
@@ -246,7 +246,9 @@ def test_conflicting_number_without_replace_changes_nothing(
 
     replaced = cli("refs", "import", "--replace", str(other))
     assert replaced.exit_code == 0
-    assert "0 new, 1 replaced, 0 unchanged" in replaced.stderr
+    # another paper under number 2: a new reference, and the old three are dropped (no claims cite them)
+    assert "1 new, 0 replaced, 0 moved, 0 unchanged" in replaced.stderr
+    assert "Dropped (cited by no claim): 1, 2, 3" in replaced.stderr
     assert (
         target.read_text(encoding="utf-8")
         == "2. Lin M. A different study. Stem Cell Res Ther. 2025;16:182.\n"
@@ -266,7 +268,7 @@ def test_duplicate_doi_under_another_number_is_a_warning(
         f"Warning: {source}: reference 5 repeats the DOI of reference 1 (10.1016/s1474-4422(18)30444-7)"
         in result.stderr.splitlines()
     )
-    assert "1 new, 0 replaced, 0 unchanged" in result.stderr
+    assert "1 new, 0 replaced, 0 moved, 0 unchanged" in result.stderr
     assert [r["number"] for r in stdout_json(cli("refs", "list", "-f", "json"))] == [1, 5]
     assert cli("refs", "show", "5").exit_code == 0
 
@@ -330,8 +332,8 @@ def test_replace_that_drops_a_cited_reference_is_refused(
     lines = result.stderr.splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("Error: ")
-    assert "db/claims.toml:" in lines[0]
-    assert "claim 1" in lines[0] and "reference 16 is not in the reference list" in lines[0]
+    assert f"{two}: reference 16 (Soleimani 2024) is cited by claim 1" in lines[0]
+    assert "nothing was imported" in lines[0]
     assert review.read_bytes() == before
     assert db_count(workspace, "refs") == 96
     assert db_count(workspace, "claims") == 55
@@ -341,7 +343,7 @@ def test_replace_that_drops_a_cited_reference_is_refused(
 def test_import_of_the_review_into_empty_workspace(cli: Invoke, empty_workspace: Path) -> None:
     result = cli("refs", "import", str(SHIPPED_REFERENCES))
     assert result.exit_code == 0
-    assert "96 new, 0 replaced, 0 unchanged, 0 kept unparsed" in result.stderr
+    assert "96 new, 0 replaced, 0 moved, 0 unchanged, 0 kept unparsed" in result.stderr
     assert "Warning" not in result.stderr
     refs = stdout_json(cli("refs", "list", "-f", "json"))
     assert len(refs) == 96 and sum(1 for r in refs if r["doi"]) == 89
@@ -371,3 +373,50 @@ def test_replace_with_duplicate_dois_warns_and_keeps_the_workspace_usable(
         "First title",
         "Second title",
     ]
+
+
+def _claim_papers(cli: Invoke) -> dict[int, str]:
+    """claim id -> the DOI (else the title) of the paper it cites, as exocli reports it."""
+    claims = stdout_json(cli("query", "--format", "json", "--sort", "id"))
+    refs = {r["number"]: r for r in stdout_json(cli("refs", "list", "-f", "json"))}
+    return {c["id"]: refs[c["ref"]]["doi"] or refs[c["ref"]]["title"] for c in claims if c["ref"] is not None}
+
+
+def test_a_renumbered_list_keeps_every_claim_on_its_paper(
+    cli: Invoke, workspace: Path, tmp_path: Path
+) -> None:
+    before = _claim_papers(cli)
+    lines = (workspace / "refs" / "review.txt").read_text(encoding="utf-8").splitlines()
+    bodies = [line.split(". ", 1)[1] for line in lines]
+    inserted = "Newman A, Old B. A study inserted at three. Exp Neurol. 2026;300:1-9. doi:10.5555/inserted.3"
+    bodies.insert(2, inserted)
+    renumbered = write(tmp_path / "renumbered.txt", "".join(f"{n}. {b}\n" for n, b in enumerate(bodies, 1)))
+    result = cli("refs", "import", "--replace", str(renumbered))
+    assert result.exit_code == 0, result.output
+    assert "1 new, 0 replaced, 94 moved, 2 unchanged" in result.stderr
+    assert "Moved: reference 3 is now 4 (its claims moved with it)" in result.stderr
+    assert _claim_papers(cli) == before  # every claim on the same paper, by DOI
+    claims = (workspace / "db" / "claims.toml").read_text(encoding="utf-8")
+    assert "ref = 17\n" in claims and "ref = 18\n" in claims  # claim 2 followed Xia 2020 from 17 to 18
+    assert cli("rebuild").exit_code == 0
+    assert _claim_papers(cli) == before
+
+
+def test_an_entry_matching_two_cited_references_is_refused(
+    cli: Invoke, workspace: Path, tmp_path: Path
+) -> None:
+    review = workspace / "refs" / "review.txt"
+    refs = {r["number"]: r for r in stdout_json(cli("refs", "list", "-f", "json"))}
+    # the workspace's list gives references 16 and 17 one DOI (a copying slip); both are cited
+    review.write_text(
+        review.read_text(encoding="utf-8").replace(refs[17]["doi"], refs[16]["doi"]), encoding="utf-8"
+    )
+    original = review.read_text(encoding="utf-8")
+    assert cli("query", "--ref", "16").exit_code == 0
+    again = write(tmp_path / "again.txt", original)
+    result = cli("refs", "import", "--replace", str(again))
+    assert result.exit_code == 1
+    [line] = error_lines(result)
+    assert f"{again}:16: entry 16 matches references 16 and 17, cited by claims 1, 2, 20" in line
+    assert "nothing was imported" in line
+    assert review.read_text(encoding="utf-8") == original

@@ -23,7 +23,7 @@ from typing import Any
 from exocli.errors import DataError, NotFoundError, UsageError
 from exocli.evidence import Claim, Vocabularies, validate_claim
 from exocli.fields import CLAIM_KEYS, LIST_KEYS, NOT_STATED
-from exocli.records import claim_entry, format_claims, format_references, read_header, workspace_lock
+from exocli.records import claim_entry, claims_header, format_claims, format_references, workspace_lock
 from exocli.refparse import ParsedReference, doi_key, parse_reference, try_normalize_doi
 from exocli.render import restore_cell
 from exocli.store import Snapshot, load_snapshot, rebuild
@@ -89,13 +89,6 @@ def _commit(ws: Workspace, conn: sqlite3.Connection, snapshot: Snapshot, header:
         ws.references_path: format_references(snapshot.references),
     }
     rebuild(ws, conn, snapshot, texts=texts)
-
-
-def _header(ws: Workspace) -> str:
-    try:
-        return read_header(ws.claims_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return read_header("")
 
 
 @dataclass
@@ -240,7 +233,7 @@ def add_study(
         _check_not_duplicate(claim, snapshot.claims)
         snapshot.claims.append(claim)
         snapshot.references = references
-        _commit(ws, conn, snapshot, _header(ws))
+        _commit(ws, conn, snapshot, claims_header(ws))
     return AddResult(claim, ref.number, new_reference, warnings)
 
 
@@ -289,7 +282,7 @@ def edit_claim(ws: Workspace, conn: sqlite3.Connection, claim_id: int, changes: 
             raise DataError(f"claim {claim_id}: {exc}") from exc
         _check_not_duplicate(claim, snapshot.claims)
         snapshot.claims[index] = claim
-        _commit(ws, conn, snapshot, _header(ws))
+        _commit(ws, conn, snapshot, claims_header(ws))
     return claim
 
 
@@ -297,7 +290,7 @@ def remove_claim(ws: Workspace, conn: sqlite3.Connection, claim_id: int) -> Clai
     with workspace_lock(ws):
         snapshot = load_snapshot(ws, lenient=True)
         removed = snapshot.claims.pop(_claim_index(snapshot, claim_id))
-        _commit(ws, conn, snapshot, _header(ws))
+        _commit(ws, conn, snapshot, claims_header(ws))
     return removed
 
 
@@ -469,7 +462,7 @@ def import_claims(ws: Workspace, conn: sqlite3.Connection, path: Path) -> Import
             )
             raise DataError(f"{path}: {len(problems)} bad rows, nothing imported: {listing}")
         if result.added or result.updated:
-            _commit(ws, conn, snapshot, _header(ws))
+            _commit(ws, conn, snapshot, claims_header(ws))
     return result
 
 
@@ -486,7 +479,7 @@ def sync(ws: Workspace, conn: sqlite3.Connection, keep: str) -> str:
             return "kept the text; the database was rebuilt from it"
         snapshot = _snapshot_from_database(ws, conn)
         texts = {
-            ws.claims_path: format_claims(snapshot.claims, _header(ws)),
+            ws.claims_path: format_claims(snapshot.claims, claims_header(ws)),
             ws.references_path: format_references(snapshot.references),
         }
         rebuild(ws, conn, snapshot, texts=texts, discard_external=True)

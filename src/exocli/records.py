@@ -106,6 +106,14 @@ def read_header(text: str) -> str:
     return "\n".join(lines) + "\n" if lines else DEFAULT_HEADER
 
 
+def claims_header(ws: Workspace) -> str:
+    """The workspace's claims-file header, to keep when the file is rewritten."""
+    try:
+        return read_header(ws.claims_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return read_header("")
+
+
 def format_references(references: Sequence[ParsedReference]) -> str:
     ordered = sorted(references, key=lambda r: r.number or 0)
     return "".join(f"{ref.number}. {ref.raw}\n" for ref in ordered)

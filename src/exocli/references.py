@@ -12,6 +12,7 @@ from exocli.fields import MAX_INTEGER
 from exocli.refparse import (
     Author,
     ParsedReference,
+    ReferenceList,
     doi_key,
     parse_reference_list,
     try_normalize_doi,
@@ -198,12 +199,22 @@ class ImportResult:
     problems: list[str]
     total: int
     record_problems: list[str] = field(default_factory=list)  # left inconsistent after the import
+    moved: list[tuple[int, int]] = field(default_factory=list)  # (old number, new number), --replace
+    dropped: list[int] = field(default_factory=list)  # old numbers not in the new list, --replace
+    renumber: dict[int, int] = field(default_factory=dict)  # old -> new for every matched reference
+    # (old numbers, why): entries that cannot be told apart; an error only where claims cite them
+    ambiguous: list[tuple[list[int], str]] = field(default_factory=list)
 
 
 def plan_import(
     existing: list[ParsedReference], text: str, source: str, replace: bool
 ) -> tuple[str, ImportResult]:
-    """Merge a numbered list into the workspace's list; return the new text and what changed."""
+    """Merge a numbered list into the workspace's list; return the new text and what changed.
+
+    Merging goes by number. `replace` takes the new list whole, and first matches each entry
+    to the paper it already is (DOI, else title + first author + year), so that a renumbered
+    list moves every claim along with its paper (see ImportResult.renumber).
+    """
     try:
         parsed = parse_reference_list(text, source)
     except ValueError as exc:
@@ -215,20 +226,29 @@ def plan_import(
             f"{source}: does not look like a reference list ({unparsed} of {len(incoming)} entries"
             " do not parse as references)"
         )
-    current = {} if replace else {ref.number: ref for ref in existing if ref.number is not None}
-    before = {ref.number: ref for ref in existing if ref.number is not None}
-    added: list[int] = []
-    replaced: list[int] = []
-    unchanged: list[int] = []
+    if replace:
+        result = _plan_replace(existing, parsed, source)
+        merged = sorted(incoming, key=lambda ref: ref.number or 0)
+    else:
+        result, merged = _plan_merge(existing, incoming, source)
+    new_text = "".join(f"{ref.number}. {ref.raw}\n" for ref in merged)
+    # A repeated DOI is kept (each copy gets its own key); `exocli check` reports it.
+    result.problems = parsed.problems + _duplicate_dois(merged, source)
+    return new_text, result
+
+
+def _plan_merge(
+    existing: list[ParsedReference], incoming: list[ParsedReference], source: str
+) -> tuple[ImportResult, list[ParsedReference]]:
+    current = {ref.number: ref for ref in existing if ref.number is not None}
+    result = ImportResult([], [], [], [], len(incoming))
     for ref in incoming:
         assert ref.number is not None
         old = current.get(ref.number)
         if old is None:
-            (replaced if ref.number in before and before[ref.number].raw != ref.raw else added).append(
-                ref.number
-            )
+            result.added.append(ref.number)
         elif old.raw == ref.raw:
-            unchanged.append(ref.number)
+            result.unchanged.append(ref.number)
             continue
         else:
             raise DataError(
@@ -236,12 +256,64 @@ def plan_import(
                 " use --replace to replace the whole list"
             )
         current[ref.number] = ref
-    merged = sorted(current.values(), key=lambda ref: ref.number or 0)
-    new_text = "".join(f"{ref.number}. {ref.raw}\n" for ref in merged)
-    # A repeated DOI is kept (each copy gets its own key); `exocli check` reports it.
-    problems = parsed.problems + _duplicate_dois(merged, source)
-    result = ImportResult(added, replaced, unchanged, problems, len(incoming))
-    return new_text, result
+    result.renumber = {n: n for n in current}
+    return result, sorted(current.values(), key=lambda ref: ref.number or 0)
+
+
+def study_keys(ref: ParsedReference) -> list[tuple[str, ...]]:
+    """What makes two entries the same paper: the DOI, else title + first author + year."""
+    from exocli.verify import fold
+
+    if ref.doi:
+        return [("doi", doi_key(ref.doi))]
+    if ref.title and ref.first_author and ref.year:
+        return [("title", fold(ref.title), fold(ref.first_author), str(ref.year))]
+    return [("text", " ".join(ref.raw.split()).casefold())]
+
+
+def _plan_replace(existing: list[ParsedReference], parsed: ReferenceList, source: str) -> ImportResult:
+    index: dict[tuple[str, ...], list[ParsedReference]] = {}
+    for ref in existing:
+        for key in study_keys(ref):
+            index.setdefault(key, []).append(ref)
+    result = ImportResult([], [], [], [], len(parsed.references))
+    claimed: dict[int, int] = {}  # old number -> the new entry's number that matched it
+    for ref in parsed.references:
+        assert ref.number is not None
+        where = f"{source}:{parsed.lines.get(ref.number, 0)}"
+        matches = sorted({old.number for key in study_keys(ref) for old in index.get(key, [])} - {None})
+        if len(matches) > 1:
+            # which paper the entry is cannot be told; it matters only if claims cite one of them
+            result.ambiguous.append(
+                (matches, f"{where}: entry {ref.number} matches references {' and '.join(map(str, matches))}")
+            )
+        if not matches:
+            result.added.append(ref.number)
+            continue
+        old_number = matches[0]
+        old = next(r for r in existing if r.number == old_number)
+        if old_number in claimed:
+            result.ambiguous.append(
+                (
+                    [old_number],
+                    f"{where}: entries {claimed[old_number]} and {ref.number} are both reference"
+                    f" {old_number} ({old.first_author} {old.year})",
+                )
+            )
+            result.added.append(ref.number)
+            continue
+        claimed[old_number] = ref.number
+        result.renumber[old_number] = ref.number
+        if old_number != ref.number:
+            result.moved.append((old_number, ref.number))
+        if old.raw != ref.raw:
+            result.replaced.append(ref.number)
+        elif old_number == ref.number:
+            result.unchanged.append(ref.number)
+    result.dropped = sorted(
+        ref.number for ref in existing if ref.number is not None and ref.number not in claimed
+    )
+    return result
 
 
 def _duplicate_dois(refs: list[ParsedReference], source: str) -> list[str]:
@@ -261,7 +333,7 @@ def _duplicate_dois(refs: list[ParsedReference], source: str) -> list[str]:
 def import_references(ws: Workspace, path: Path, replace: bool = False) -> ImportResult:
     """Parse FILE and merge it into the workspace's list: text and database together, or neither."""
     from exocli.db import open_database
-    from exocli.records import workspace_lock
+    from exocli.records import claims_header, format_claims, workspace_lock
     from exocli.store import load_snapshot, rebuild
 
     text = read_input_text(path)
@@ -272,6 +344,10 @@ def import_references(ws: Workspace, path: Path, replace: bool = False) -> Impor
             new_text, result = plan_import(current.references, text, str(path), replace)
             # Validate the whole workspace against the new list before anything is written.
             snapshot = load_snapshot(ws, references_text=new_text, lenient=True)
+            texts = {ws.references_path: new_text}
+            if replace:
+                _follow_renumbering(ws, current, snapshot, result, path)
+                texts[ws.claims_path] = format_claims(snapshot.claims, claims_header(ws))
             orphaned = sorted(set(snapshot.dangling) - set(current.dangling))
             if orphaned:
                 # An import never leaves a claim without its paper (an existing problem may stay).
@@ -280,11 +356,45 @@ def import_references(ws: Workspace, path: Path, replace: bool = False) -> Impor
                     f"{ws.relative(ws.claims_path)}: {ids}: reference {snapshot.dangling[orphaned[0]]}"
                     f" is not in the reference list {path} would leave; nothing was imported"
                 )
-            rebuild(ws, conn, snapshot, texts={ws.references_path: new_text})
+            rebuild(ws, conn, snapshot, texts=texts)
             result.record_problems = snapshot.record_problems
     finally:
         conn.close()
     return result
+
+
+def _follow_renumbering(ws: Workspace, current: Any, snapshot: Any, result: ImportResult, path: Path) -> None:
+    """Every claim keeps its paper under the new numbers; a cited paper may not be dropped."""
+    from exocli.store import dangling_citations
+
+    cited: dict[int, list[int]] = {}
+    for claim in current.claims:
+        if claim.ref is not None:
+            cited.setdefault(claim.ref, []).append(claim.id)
+    for numbers, why in result.ambiguous:
+        claims = sorted(i for n in numbers for i in cited.get(n, []))
+        if claims:
+            raise DataError(
+                f"{why}, cited by claim{'s' if len(claims) > 1 else ''} {', '.join(map(str, claims))}:"
+                " which paper they cite cannot be told; nothing was imported"
+            )
+    lost = [number for number in result.dropped if number in cited]
+    if lost:
+        old = {ref.number: ref for ref in current.references}
+        details = "; ".join(
+            f"reference {n} ({old[n].first_author} {old[n].year}) is cited by claim"
+            f"{'s' if len(cited[n]) > 1 else ''} {', '.join(map(str, cited[n]))}"
+            for n in lost[:5]
+        )
+        raise DataError(
+            f"{path}: {details}, and is not in the new list; remove or re-cite those claims first"
+            " (`exocli claims remove ID`, `exocli claims edit ID --ref N`); nothing was imported"
+        )
+    for claim in snapshot.claims:
+        if claim.ref is not None and claim.ref in result.renumber:
+            claim.ref = result.renumber[claim.ref]
+    numbers = {ref.number for ref in snapshot.references if ref.number is not None}
+    snapshot.dangling = dangling_citations(snapshot.claims, numbers)
 
 
 def read_input_text(path: Path) -> str:

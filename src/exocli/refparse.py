@@ -213,6 +213,7 @@ def _authors_end(head: str) -> int | None:
 class ReferenceList:
     references: list[ParsedReference]
     problems: list[str]
+    lines: dict[int, int] = field(default_factory=dict)  # reference number -> line it starts on
 
 
 def parse_reference_list(text: str, source: str = "<input>") -> ReferenceList:
@@ -259,4 +260,4 @@ def parse_reference_list(text: str, source: str = "<input>") -> ReferenceList:
                 f"{source}:{line_no}: reference {number} kept unparsed ({parsed.problem}): {parsed.raw[:80]}"
             )
         references.append(parsed)
-    return ReferenceList(references, problems)
+    return ReferenceList(references, problems, seen)

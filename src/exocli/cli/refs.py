@@ -24,9 +24,13 @@ def refs_import(
     result = import_references(workspace(), file, replace=replace)
     for problem in result.problems + result.record_problems:
         message(f"Warning: {problem}")
+    for old, new in result.moved:
+        message(f"Moved: reference {old} is now {new} (its claims moved with it)")
+    if result.dropped:
+        message(f"Dropped (cited by no claim): {', '.join(map(str, result.dropped))}")
     message(
         f"Imported {result.total} references from {file}: {len(result.added)} new, "
-        f"{len(result.replaced)} replaced, {len(result.unchanged)} unchanged, "
+        f"{len(result.replaced)} replaced, {len(result.moved)} moved, {len(result.unchanged)} unchanged, "
         f"{sum('kept unparsed' in p for p in result.problems)} kept unparsed"
     )
 
