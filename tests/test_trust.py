@@ -584,3 +584,28 @@ def test_sqlite_file_is_left_alone_by_a_failed_write(workspace: Path, cli: Invok
     conn = sqlite3.connect(workspace / "db" / "exocli.sqlite")
     assert conn.execute("SELECT count(*), sum(length(note)) FROM claims").fetchone() == before
     conn.close()
+
+
+def test_control_characters_in_a_crossref_record_never_reach_an_export(workspace: Path, cli: Invoke) -> None:
+    from exocli.crossref import work_path
+    from exocli.workspace import open_workspace
+
+    ref = stdout_json(cli("refs", "show", "16", "-f", "json"))
+    message = {
+        "DOI": ref["doi"],
+        "type": "journal-article",
+        "title": [ref["title"].replace(" ", " \x07", 1) + "\x00"],
+        "author": [{"family": a["family"] + "\x1b", "given": a["given"]} for a in ref["authors"]],
+        "container-title": [ref["journal"]],
+        "issued": {"date-parts": [[ref["year"]]]},
+    }
+    path = work_path(open_workspace(workspace), ref["doi"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"doi": ref["doi"], "status": "ok", "fetched_at": "2026-12-01T00:00:00Z", "message": message}
+    path.write_text(json.dumps(record), encoding="utf-8")
+    assert stdout_json(cli("refs", "show", "16", "-f", "json"))["check"] == "ok"
+    for kind in ("bib", "csl-json", "ris"):
+        exported = cli("export", kind, "--refs", "16")
+        assert exported.exit_code == 0, exported.output
+        assert "1 from Crossref records" in exported.stderr
+        assert not any(ord(ch) < 32 and ch not in "\n\t" for ch in exported.stdout), kind

@@ -124,10 +124,22 @@ def records(conn: sqlite3.Connection, refs: Sequence[Reference]) -> list[Record]
     out = []
     for ref in refs:
         record = _from_crossref(ref, messages[ref.id]) if ref.id in messages else _from_list(ref)
+        _without_control_characters(record)
         for flag in ref.flags:
             record.notes.append(_flag_note(flag))
         out.append(record)
     return out
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _without_control_characters(record: Record) -> None:
+    """A Crossref record may carry control characters; no export does (they break every format)."""
+    for name, value in vars(record).items():
+        if isinstance(value, str) and _CONTROL.search(value):
+            setattr(record, name, " ".join(_CONTROL.sub(" ", value).split()))
+    record.authors = [(_CONTROL.sub(" ", f).strip(), _CONTROL.sub(" ", g).strip()) for f, g in record.authors]
 
 
 def _flag_note(flag: str) -> str:
@@ -213,6 +225,8 @@ def parse_ref_list(text: str | None) -> list[int]:
         piece = piece.strip()
         if re.fullmatch(r"\d+-\d+", piece):
             low, high = (int(p) for p in piece.split("-"))
+            if high - low > 100_000:  # a slip (1-99999999): never a list that fills the memory
+                raise UsageError(f"--refs: the range {piece!r} spans more than 100000 references")
             numbers += list(range(low, high + 1))
         elif piece.isdigit():
             numbers.append(int(piece))

@@ -281,7 +281,9 @@ def _plan_replace(existing: list[ParsedReference], parsed: ReferenceList, source
     for ref in parsed.references:
         assert ref.number is not None
         where = f"{source}:{parsed.lines.get(ref.number, 0)}"
-        matches = sorted({old.number for key in study_keys(ref) for old in index.get(key, [])} - {None})
+        matches = sorted(
+            {old.number for key in study_keys(ref) for old in index.get(key, []) if old.number is not None}
+        )
         if len(matches) > 1:
             # which paper the entry is cannot be told; it matters only if claims cite one of them
             result.ambiguous.append(
@@ -393,8 +395,8 @@ def _follow_renumbering(ws: Workspace, current: Any, snapshot: Any, result: Impo
     for claim in snapshot.claims:
         if claim.ref is not None and claim.ref in result.renumber:
             claim.ref = result.renumber[claim.ref]
-    numbers = {ref.number for ref in snapshot.references if ref.number is not None}
-    snapshot.dangling = dangling_citations(snapshot.claims, numbers)
+    listed = {ref.number for ref in snapshot.references if ref.number is not None}
+    snapshot.dangling = dangling_citations(snapshot.claims, listed)
 
 
 def read_input_text(path: Path) -> str:
