@@ -18,12 +18,13 @@ from exocli.workspace import Workspace
 
 def record_files(ws: Workspace) -> list[Path]:
     """Every file that is the workspace's record, or that exocli keeps beside it."""
+    from exocli.records import LOCK_NAME
     from exocli.textio import journal_path
 
     files = list(ws.source_files())
     files += [ws.db_path] + [Path(f"{ws.db_path}-{suffix}") for suffix in ("wal", "shm", "journal")]
     # the write lock (records.workspace_lock) and the multi-file write journal
-    files += [ws.db_dir / ".write.lock", journal_path(ws.root)]
+    files += [ws.db_dir / LOCK_NAME, journal_path(ws.root)]
     return files
 
 

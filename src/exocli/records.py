@@ -21,6 +21,7 @@ from exocli.workspace import Workspace
 
 DEFAULT_HEADER = "# exocli evidence claims: one [[claim]] per finding of one cited study.\n"
 LOCK_TIMEOUT = 60.0
+LOCK_NAME = ".write.lock"  # in db/: held by every writer (and by a rebuild)
 
 
 _TOML_ESCAPES = {
@@ -129,7 +130,7 @@ def workspace_lock(ws: Workspace, timeout: float = LOCK_TIMEOUT) -> Iterator[Non
     from exocli.textio import os_error, recover
 
     check_writable(ws)
-    path = ws.db_dir / ".write.lock"
+    path = ws.db_dir / LOCK_NAME
     try:
         ws.db_dir.mkdir(parents=True, exist_ok=True)
         handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
