@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import os
 import platform
 import shutil
@@ -530,16 +529,23 @@ def bench_import(ctx: Context) -> None:
 def polite_bound(requests: int, rate: float, concurrency: int, latency: float) -> float:
     """The least time `requests` requests of `latency` seconds take within the limits.
 
-    At most `rate` starts in any 1 s window: request k (0-based) starts no earlier than
-    floor(k / rate) s, so the last one ends at (ceil(N / rate) - 1) s + latency at the soonest.
-    At most `concurrency` at once: ceil(N / concurrency) rounds of `latency` seconds.
-    The bound is the larger of the two (it refines max(N / rate, N * latency / concurrency)).
+    At most `rate` starts in any half-open 1 s window [t, t + 1), and at most `concurrency`
+    in flight: each request starts at the soonest both allow, that is 1 s after the start
+    `rate` places earlier and when the request `concurrency` places earlier has ended.
+    Starting each as soon as allowed is optimal, so the last end is the bound.
     """
     if requests == 0:
         return 0.0
-    by_rate = (math.ceil(requests / rate) - 1) * 1.0 + latency
-    by_concurrency = math.ceil(requests / concurrency) * latency
-    return max(by_rate, by_concurrency)
+    per_window = max(1, int(rate))
+    starts: list[float] = []
+    for k in range(requests):
+        start = 0.0
+        if k >= per_window:
+            start = max(start, starts[k - per_window] + 1.0)
+        if k >= concurrency:
+            start = max(start, starts[k - concurrency] + latency)
+        starts.append(start)
+    return starts[-1] + latency
 
 
 def bench_resolve(ctx: Context) -> None:
@@ -580,7 +586,10 @@ def bench_resolve(ctx: Context) -> None:
     }
     ok_lines = sum(1 for line in first.stdout.splitlines() if line.endswith(": ok"))
     n_doi = doi_stats["work"]["requests"]
-    bound = polite_bound(len(with_doi), POLITE_SINGLE_RATE, POLITE_CONCURRENCY, latency)
+    # The floor: the request schedule the limits allow, plus what the same command costs when
+    # it has nothing to send (start-up, the reference list, the summary).
+    schedule = polite_bound(len(with_doi), POLITE_SINGLE_RATE, POLITE_CONCURRENCY, latency)
+    bound = schedule + third.wall_s
     ratio = first.wall_s / bound
     add(
         Figure(
@@ -589,13 +598,14 @@ def bench_resolve(ctx: Context) -> None:
             first.wall_s,
             "s",
             bound,
-            "polite bound",
+            "polite bound + fixed",
             ratio,
             "<= 1.15x",
             check(ratio <= 1.15 and first.returncode == 0),
             note=(
                 f"{n_doi} requests, {ok_lines} ok; max {doi_stats['work']['max_per_1s']} started in any 1 s,"
                 f" max {doi_stats['max_concurrency']} at once; request span {doi_stats['all']['span_s']:.2f} s"
+                f" (schedule floor {schedule:.2f} s, fixed {third.wall_s:.2f} s)"
                 + (f"; exit {first.returncode}" if first.returncode else "")
             ),
             extra=DETAILS["resolve"]["doi_run"],
@@ -613,7 +623,7 @@ def bench_resolve(ctx: Context) -> None:
                 "count",
                 target=f"<= {limit:g} (polite limit)",
                 status=check(stats["max_per_1s"] <= limit),
-                note=f"{stats['requests']} requests; client counts a start when it hands out the slot",
+                note=f"{stats['requests']} requests; the client counts a request as its headers are sent",
             )
         )
     add(
@@ -628,9 +638,12 @@ def bench_resolve(ctx: Context) -> None:
             ),
         )
     )
-    list_bound = max(
-        polite_bound(len(without_doi), POLITE_LIST_RATE, POLITE_CONCURRENCY, latency),
-        polite_bound(len(without_doi), POLITE_SINGLE_RATE, POLITE_CONCURRENCY, latency),
+    list_bound = (
+        max(
+            polite_bound(len(without_doi), POLITE_LIST_RATE, POLITE_CONCURRENCY, latency),
+            polite_bound(len(without_doi), POLITE_SINGLE_RATE, POLITE_CONCURRENCY, latency),
+        )
+        + third.wall_s
     )
     add(
         Figure(
@@ -639,7 +652,7 @@ def bench_resolve(ctx: Context) -> None:
             second.wall_s,
             "s",
             list_bound,
-            "polite bound",
+            "polite bound + fixed",
             second.wall_s / list_bound if list_bound else None,
             "",
             "info",

@@ -6,6 +6,7 @@ habanero and httpx2 really run; the server answers with bodies shaped like Cross
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -450,7 +451,7 @@ def test_rate_limiter_window() -> None:
     assert max_in_window(stamps, 1.0) <= 3
     assert stamps[-1] - stamps[0] >= 2.0 - 0.01
     # evenly spaced, never a burst
-    gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
     assert min(gaps) >= 1 / 3 - 0.005
     combined = (RateLimiter(10), RateLimiter(2))
     stamps = []

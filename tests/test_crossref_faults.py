@@ -12,22 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_crossref import (  # noqa: F401 (fixtures)
-    BY_NUMBER,
-    WITH_DOI,
-    FakeCrossref,
-    crossref,
-    envelope,
-    refs_json,
-    run,
-    threaded_server,
-    work_message,
-    ws,
-)
 from werkzeug import Response
 
+import test_crossref as base
 from exocli.crossref import work_path
 from exocli.workspace import Workspace
+from test_crossref import BY_NUMBER, WITH_DOI, FakeCrossref, envelope, refs_json, run, work_message
+
+# the loopback Crossref stand-in and the workspace copy, shared with test_crossref.py
+threaded_server = base.threaded_server
+crossref = base.crossref
+ws = base.ws
 
 
 def stored(home: Path) -> list[str]:
@@ -151,7 +146,7 @@ def test_invalid_setting_is_one_clear_error(
 ) -> None:
     monkeypatch.setenv(name, value)
     result = run("resolve", "1")
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and name in lines[0]
     assert crossref.log == [] and stored(ws) == []

@@ -1,6 +1,6 @@
 """Each Crossref request counted as it leaves, and ended at a deadline.
 
-habanero sends its requests with `httpx2.get`. exocli gives habanero a view of httpx2 whose
+habanero sends its requests with `httpx2.get` (in two modules). exocli gives habanero a view of httpx2 whose
 `get` does two things through httpx's trace hook:
 
 - the rate limiter is passed the moment the request headers are sent, not when exocli
@@ -104,7 +104,10 @@ class HttpxView:
 def install() -> None:
     """Route habanero's requests through the gate (idempotent)."""
     import habanero.request
+    import habanero.request_class
     import httpx2
 
-    if not isinstance(habanero.request.httpx2, HttpxView):
-        habanero.request.httpx2 = HttpxView(httpx2)
+    # single records go through habanero.request, list queries through request_class
+    for module in (habanero.request, habanero.request_class):
+        if not isinstance(module.httpx2, HttpxView):
+            module.httpx2 = HttpxView(httpx2)

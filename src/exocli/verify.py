@@ -175,11 +175,12 @@ def update_flags(message: Mapping[str, Any]) -> list[dict[str, str]]:
     """Retractions, corrections and expressions of concern, from updated-by and update-to."""
     flags = []
     for relation in ("updated-by", "update-to"):
-        for update in message.get(relation) or []:
+        updates = message.get(relation)
+        for update in updates if isinstance(updates, list) else []:
+            if not isinstance(update, Mapping):
+                continue
             kind = str(update.get("type", "")).lower().replace("-", "_").replace(" ", "_")
             if kind not in FLAG_TYPES:
-                continue
-            if not isinstance(update, Mapping):
                 continue
             # A stored record may hold shapes Crossref never sends; a date is then left out.
             updated = update.get("updated")
