@@ -579,37 +579,18 @@ def _integrity(data: _Data, dangling: dict[int, int]) -> list[Finding]:
     cited: set[int] = set()
     for claim in data.claims:
         ref = data.refs.get(claim.ref_id) if claim.ref_id is not None else None
-        if claim.id in dangling:
-            message = dangling_message(claim.id, dangling[claim.id])
-            findings.append(
-                Finding(
-                    "error",
-                    "missing_reference",
-                    claim.id,
-                    None,
-                    message.split("; ", 1)[0],
-                    [message.split("; ", 1)[1]],
-                )
-            )
-        elif ref is None:
-            findings.append(
-                Finding(
-                    "error",
-                    "missing_reference",
-                    claim.id,
-                    None,
-                    "claim cites no reference in the list"
-                    if claim.ref_id is None
-                    else "claim cites a reference that is not in the list",
-                    [
-                        f"claim {claim.id}: ref_id {claim.ref_id}"
-                        if claim.ref_id
-                        else f"claim {claim.id}: no ref"
-                    ],
-                )
-            )
-        else:
+        if ref is not None:
             cited.add(ref.id)
+            continue
+        if claim.id in dangling:  # the text cites a number the list lacks (a hand edit)
+            what, repair = dangling_message(claim.id, dangling[claim.id]).split("; ", 1)
+            evidence = [repair]
+        elif claim.ref_id is None:
+            what, evidence = "claim cites no reference in the list", [f"claim {claim.id}: no ref"]
+        else:
+            what = "claim cites a reference that is not in the list"
+            evidence = [f"claim {claim.id}: ref_id {claim.ref_id}"]
+        findings.append(Finding("error", "missing_reference", claim.id, None, what, evidence))
     if data.claims:
         for ref in data.refs.values():
             if ref.id not in cited:
