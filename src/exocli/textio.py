@@ -15,7 +15,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +39,8 @@ def os_error(path: Path, exc: OSError, action: str = "write") -> ExocliError:
 
 def _write_temporary(path: Path, text: str) -> Path:
     """`text` in a new flushed temporary file beside `path`, with `path`'s permissions."""
+    import tempfile  # only when writing: every command checks for a journal through this module
+
     directory = path.parent
     try:
         directory.mkdir(parents=True, exist_ok=True)
