@@ -36,11 +36,13 @@ EDITABLE_KEYS = tuple(k for k in CLAIM_KEYS if k not in ("id", "added_by", "adde
 DERIVED_COLUMNS = ("study", "year", "doi", "cargo", "flags")
 
 
-@functools.cache
 def current_user() -> str:
     """Who is curating: EXOCLI_USER, else git's user.name, else the login name."""
-    if os.environ.get("EXOCLI_USER"):
-        return os.environ["EXOCLI_USER"]
+    return os.environ.get("EXOCLI_USER") or _login_user()
+
+
+@functools.cache  # one git lookup per process; EXOCLI_USER is read every time
+def _login_user() -> str:
     try:
         name = subprocess.run(
             ["git", "config", "user.name"], capture_output=True, text=True, timeout=2, check=False
