@@ -249,16 +249,25 @@ def _rebuild_locked(ws: Workspace, conn: sqlite3.Connection, read_only: bool, le
         rebuild(ws, conn, snapshot, read_only=read_only)
 
 
-def dangling_citations(conn: sqlite3.Connection) -> dict[int, int]:
-    """{claim id: missing reference number} as the last build found them (see store.py)."""
+def _meta_list(conn: sqlite3.Connection, key: str) -> list[object]:
+    """A JSON list kept in `meta` by the last build ([] when absent or unreadable)."""
     import json
 
-    value = _meta(conn, "dangling_citations")
+    value = _meta(conn, key)
     try:
-        pairs = json.loads(value) if value else []
-        return {int(claim_id): int(ref) for claim_id, ref in pairs}
-    except (ValueError, TypeError):
-        return {}
+        data = json.loads(value) if value else []
+    except ValueError:
+        return []
+    return data if isinstance(data, list) else []
+
+
+def dangling_citations(conn: sqlite3.Connection) -> dict[int, int]:
+    """{claim id: missing reference number} as the last build found them (see store.py)."""
+    dangling: dict[int, int] = {}
+    for pair in _meta_list(conn, "dangling_citations"):
+        if isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, int) for x in pair):
+            dangling[pair[0]] = pair[1]
+    return dangling
 
 
 def record_problems(conn: sqlite3.Connection) -> list[str]:
@@ -272,11 +281,4 @@ def record_problems(conn: sqlite3.Connection) -> list[str]:
 
 def skipped_files(conn: sqlite3.Connection) -> list[str]:
     """Stored files the last build could not use (see crossref.read_cache)."""
-    import json
-
-    value = _meta(conn, "skipped_files")
-    try:
-        skipped = json.loads(value) if value else []
-    except ValueError:
-        return []
-    return [str(line) for line in skipped] if isinstance(skipped, list) else []
+    return [str(line) for line in _meta_list(conn, "skipped_files")]
