@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 
-from exocli.errors import ConflictError, DatabaseError, DataError, ExocliError
+from exocli.errors import ConflictError, DatabaseError, DataError, DiskFullError, ExocliError
 from exocli.workspace import Workspace
 
 MIGRATION_SET = "exocli"
@@ -79,8 +79,6 @@ def corrupt(path: Path, exc: Exception) -> DatabaseError:
 
 def database_failure(path: Path, exc: sqlite3.DatabaseError) -> ExocliError:
     """A full disk or a read-only file is said as such; only real damage asks for a rebuild."""
-    from exocli.textio import DiskFullError
-
     code = getattr(exc, "sqlite_errorcode", None)
     text = str(exc)
     if code == sqlite3.SQLITE_FULL or "disk is full" in text:

@@ -31,3 +31,7 @@ class DatabaseError(ExocliError):
 
 class ConflictError(ExocliError):
     """The database and the text disagree and exocli will not pick a side by itself."""
+
+
+class DiskFullError(ExocliError):
+    """No space left on the device: nothing was changed."""

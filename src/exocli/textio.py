@@ -19,13 +19,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from exocli.errors import ExocliError
+from exocli.errors import DiskFullError, ExocliError
 
 JOURNAL_NAME = ".write.journal"
-
-
-class DiskFullError(ExocliError):
-    """No space left: nothing was changed."""
 
 
 def os_error(path: Path, exc: OSError, action: str = "write") -> ExocliError:
@@ -138,21 +134,6 @@ def stage(root: Path, texts: Mapping[Path, str]) -> StagedWrite:
         staged.discard()
         raise
     return staged
-
-
-def write_files(root: Path, texts: Mapping[Path, str]) -> None:
-    """All of `texts` or none of them (the caller holds the workspace lock)."""
-    if len(texts) == 1:
-        ((path, text),) = texts.items()
-        atomic_write(path, text)
-        return
-    staged = stage(root, texts)
-    try:
-        staged.commit()
-    except BaseException:
-        staged.discard()
-        raise
-    staged.apply()
 
 
 def pending(root: Path) -> bool:
