@@ -49,7 +49,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from exocli.db import dangling_citations
 from exocli.mirna import MiRNA, parse_mirna, split_mirnas
 from exocli.verify import fold
 from exocli.vocab import Vocabulary, vocabulary_from_db
@@ -566,15 +565,13 @@ def run_checks(conn: sqlite3.Connection) -> Report:
         )
     if not data.claims:
         not_checked.append("no claims: claim checks skipped (add [[claim]] blocks to db/claims.toml)")
-    findings += _integrity(data, dangling_citations(conn))
+    findings += _integrity(data)
     findings += _references(data, not_checked)
     findings += _claims_vs_references(data, not_checked)
     return Report(findings, not_checked)
 
 
-def _integrity(data: _Data, dangling: dict[int, int]) -> list[Finding]:
-    from exocli.store import dangling_message
-
+def _integrity(data: _Data) -> list[Finding]:
     findings: list[Finding] = []
     cited: set[int] = set()
     for claim in data.claims:
@@ -582,10 +579,7 @@ def _integrity(data: _Data, dangling: dict[int, int]) -> list[Finding]:
         if ref is not None:
             cited.add(ref.id)
             continue
-        if claim.id in dangling:  # the text cites a number the list lacks (a hand edit)
-            what, repair = dangling_message(claim.id, dangling[claim.id]).split("; ", 1)
-            evidence = [repair]
-        elif claim.ref_id is None:
+        if claim.ref_id is None:
             what, evidence = "claim cites no reference in the list", [f"claim {claim.id}: no ref"]
         else:
             what = "claim cites a reference that is not in the list"

@@ -437,10 +437,11 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
 
 
 def read_cache(
-    ws: Workspace, problems: list[str] | None = None
+    ws: Workspace, problems: list[str] | None = None, paths: list[Path] | None = None
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     """(works by DOI key, searches by raw-reference digest file name) from refs/crossref/.
 
+    `paths` limits it to those files (a write that changes a few studies reads only theirs).
     A file that cannot be used (not JSON, nested too deeply, the wrong shapes) is skipped
     and described in `problems`: one bad answer must never stop the workspace.
     """
@@ -448,10 +449,12 @@ def read_cache(
     searches: dict[str, dict[str, Any]] = {}
     if not ws.crossref_dir.is_dir():
         return works, searches
-    for path in sorted(ws.crossref_dir.glob("*.json")):
+    for path in sorted(ws.crossref_dir.glob("*.json")) if paths is None else paths:
         problem = None
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            continue  # nothing stored for it yet
         except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
             data, problem = None, f"not readable JSON ({type(exc).__name__})"
         if problem is None:

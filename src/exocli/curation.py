@@ -1,7 +1,8 @@
 """Curation: adding studies, editing and removing claims, importing tables, syncing sides.
 
-Every write holds the workspace lock, re-reads the text (the record), validates the
-whole result, then rewrites text and database together (store.rebuild with `texts`).
+Every write holds the workspace lock, reads the studies it changes from their files (the
+record), validates the result, then writes those files and their rows together
+(store.write_change). Nothing else of the record is read or written.
 """
 
 from __future__ import annotations
@@ -11,10 +12,9 @@ import functools
 import io
 import json
 import os
-import re
 import sqlite3
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -22,15 +22,22 @@ from typing import Any
 
 from exocli.errors import DataError, NotFoundError, UsageError
 from exocli.evidence import Claim, Vocabularies, validate_claim
-from exocli.fields import CLAIM_KEYS, LIST_KEYS, NOT_STATED
-from exocli.records import claim_entry, claims_header, format_claims, format_references, workspace_lock
-from exocli.refparse import ParsedReference, doi_key, parse_reference, try_normalize_doi
+from exocli.fields import CLAIM_KEYS, LIST_KEYS, MAX_INTEGER, NOT_STATED
+from exocli.records import claim_entry, workspace_lock
+from exocli.reference_edits import (
+    MetadataFetcher,
+    StudyMetadata,
+    find_study,
+    metadata_from_crossref,
+    reference_from_metadata,
+    taken_keys,
+)
+from exocli.refparse import try_normalize_doi
 from exocli.render import restore_cell
-from exocli.store import Snapshot, load_snapshot, rebuild
-from exocli.verify import fold
+from exocli.store import Change, Snapshot, load_snapshot, load_vocabularies, rebuild, write_change
+from exocli.studies import Study, format_order, format_study, new_claim_id, new_key, read_order, read_study
 from exocli.workspace import Workspace
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 EDITABLE_KEYS = tuple(k for k in CLAIM_KEYS if k not in ("id", "added_by", "added_at"))
 # Columns of `query --format csv|json` that are derived, not curated: ignored on import.
 DERIVED_COLUMNS = ("study", "year", "doi", "cargo", "flags")
@@ -77,6 +84,7 @@ def claim_signature(claim: Claim) -> tuple[Any, ...]:
 
 
 def _check_not_duplicate(claim: Claim, others: Sequence[Claim]) -> None:
+    """Only claims of one study can say the same thing (the signature holds the study)."""
     signature = claim_signature(claim)
     for other in others:
         if other.id != claim.id and claim_signature(other) == signature:
@@ -85,80 +93,32 @@ def _check_not_duplicate(claim: Claim, others: Sequence[Claim]) -> None:
             )
 
 
-def _commit(ws: Workspace, conn: sqlite3.Connection, snapshot: Snapshot, header: str) -> None:
-    texts = {
-        ws.claims_path: format_claims(snapshot.claims, header),
-        ws.references_path: format_references(snapshot.references),
-    }
-    rebuild(ws, conn, snapshot, texts=texts)
+def _claim_ids(conn: sqlite3.Connection) -> set[int]:
+    return {row[0] for row in conn.execute("SELECT id FROM claims")}
 
 
-@dataclass
-class StudyMetadata:
-    title: str
-    authors: list[tuple[str, str]]  # (family, given)
-    year: int | None
-    journal: str | None
-    volume: str | None = None
-    issue: str | None = None
-    pages: str | None = None
+class _TakenIds:
+    """`in` asks the database (a write needs one new id, not every id in memory)."""
+
+    def __init__(self, conn: sqlite3.Connection, also: set[int] | None = None) -> None:
+        self.conn, self.also = conn, also or set()
+
+    def __contains__(self, claim_id: object) -> bool:
+        if claim_id in self.also:
+            return True
+        return self.conn.execute("SELECT 1 FROM claims WHERE id = ?", (claim_id,)).fetchone() is not None
 
 
-def metadata_from_crossref(message: Mapping[str, Any]) -> StudyMetadata:
-    from exocli.verify import record_titles, record_year
-
-    title = re.sub(r"<[^>]+>", "", (record_titles(message) or [""])[0]).strip()
-    authors = [
-        (str(a.get("family") or a.get("name") or "").strip(), str(a.get("given") or "").strip())
-        for a in message.get("author") or []
-        if a.get("family") or a.get("name")
-    ]
-    journals = message.get("short-container-title") or message.get("container-title") or []
-    return StudyMetadata(
-        title=title,
-        authors=authors,
-        year=record_year(message),
-        journal=str(journals[0]) if journals else None,
-        volume=message.get("volume"),
-        issue=message.get("issue"),
-        pages=message.get("page"),
-    )
-
-
-def _initials(given: str) -> str:
-    """'George A' -> 'GA'; 'Yu-Lin' -> 'Y-L'; 'J.H.' -> 'JH'."""
-    parts = [p for p in re.split(r"[\s.]+", given) if p]
-    out = ""
-    for part in parts:
-        pieces = [p for p in part.split("-") if p]
-        if len(pieces) > 1 and not out:
-            return pieces[0][0].upper() + "-" + "".join(p[0].upper() for p in pieces[1:])[:2]
-        out += "".join(p[0].upper() for p in pieces if p[0].isalpha())
-    return out[:4]
-
-
-def vancouver(meta: StudyMetadata, doi: str | None) -> str:
-    """A Vancouver / NLM reference string that exocli's parser reads back field for field."""
-    names = []
-    for family, given in meta.authors[:6]:
-        family = re.sub(r"[.,;:()\[\]0-9]", "", family).strip()
-        initials = _initials(given)
-        if family:
-            names.append(f"{family} {initials}" if initials else f"{family} X")
-    authors = ", ".join(names) + (", et al" if len(meta.authors) > 6 else "")
-    title = meta.title.strip().rstrip(".")
-    journal = re.sub(r"\.", "", meta.journal or "Unknown journal").strip()
-    text = f"{authors}. {title}. {journal}. {meta.year or ''}"
-    if meta.volume:
-        text += f";{meta.volume}"
-        if meta.issue:
-            text += f"({meta.issue})"
-        if meta.pages:
-            text += f":{meta.pages}"
-    text += "."
-    if doi:
-        text += f" https://doi.org/{doi}."
-    return text
+def _study_of_claim(conn: sqlite3.Connection, claim_id: int) -> tuple[str, int]:
+    row = None
+    if 1 <= claim_id <= MAX_INTEGER:
+        row = conn.execute(
+            "SELECT r.citekey, r.number FROM claims c JOIN refs r ON r.id = c.ref_id WHERE c.id = ?",
+            (claim_id,),
+        ).fetchone()
+    if row is None:
+        raise NotFoundError(f"no claim {claim_id} in this workspace")
+    return row[0], row[1]
 
 
 @dataclass
@@ -166,10 +126,8 @@ class AddResult:
     claim: Claim
     ref_number: int
     new_reference: bool
+    key: str = ""
     warnings: list[str] = field(default_factory=list)
-
-
-MetadataFetcher = Callable[[str], "Mapping[str, Any] | None"]
 
 
 def add_study(
@@ -187,125 +145,154 @@ def add_study(
         doi = try_normalize_doi(doi_text)
         if doi is None:
             raise UsageError(f"--doi: not a DOI: {doi_text!r}")
+    if metadata is None and doi is None:
+        raise UsageError("give --doi, or --title, --author, --year and --journal")
     with workspace_lock(ws):
-        snapshot = load_snapshot(ws)
-        references = list(snapshot.references)
-        ref = _find_reference(references, doi, metadata)
-        new_reference = ref is None
-        if ref is not None:
-            warnings.append(f"linked to existing reference {ref.number} ({ref.first_author} {ref.year})")
+        vocabs = load_vocabularies(ws)
+        found = find_study(conn, doi, metadata)
+        files: dict[Path, str] = {}
+        if found is None and metadata is None:
+            assert doi is not None
+            if fetch is None:
+                raise UsageError(
+                    f"{doi} is not in this workspace; offline, give --title, --author, --year and --journal"
+                )
+            message, path, stored = fetch(doi)
+            files[path] = stored
+            if message is None:
+                raise DataError(
+                    f"{doi} is not in Crossref; give --title, --author, --year and --journal to add it"
+                )
+            metadata = metadata_from_crossref(message)
+            found = find_study(conn, None, metadata)
+            if found is not None:
+                warnings.append(f"linked to existing reference {found[1]}: same title, first author and year")
+        elif found is not None:
+            warnings.append(f"linked to existing reference {found[1]} ({found[0]})")
+        order = None
+        if found is not None:
+            key, number = found
+            current = read_study(ws, key, number, vocabs)
+            before: Study | None = current
+            study = Study(key, current.reference, list(current.claims))
         else:
-            if metadata is None:
-                if doi is None:
-                    raise UsageError("give --doi, or --title, --author, --year and --journal")
-                if fetch is None:
-                    raise UsageError(
-                        f"{doi} is not in this workspace; offline, give --title, --author, --year and --journal"
-                    )
-                message = fetch(doi)
-                if message is None:
-                    raise DataError(
-                        f"{doi} is not in Crossref; give --title, --author, --year and --journal to add it"
-                    )
-                metadata = metadata_from_crossref(message)
-                ref = _find_reference(references, None, metadata)
-                if ref is not None:
-                    new_reference = False
-                    warnings.append(
-                        f"linked to existing reference {ref.number}: same title, first author and year"
-                    )
-            if ref is None:
-                number = max((r.number or 0 for r in references), default=0) + 1
-                text = vancouver(metadata, doi)
-                if _CONTROL.search(text):
-                    # Crossref data (or a --title) with control characters: never into the record
-                    warnings.append("control characters in the study's details were replaced by spaces")
-                    text = " ".join(_CONTROL.sub(" ", text).split())
-                ref = parse_reference(text, number)
-                if ref.kind != "article":
-                    warnings.append(f"reference {number} kept unparsed: {ref.problem}")
-                references.append(ref)
-        assert ref.number is not None
-        entry = {key: value for key, value in fields.items() if value is not None}
-        entry["id"] = max((c.id for c in snapshot.claims), default=0) + 1
-        entry["ref"] = ref.number
+            assert metadata is not None
+            keys = read_order(ws).keys
+            number = len(keys) + 1
+            ref = reference_from_metadata(metadata, doi, number, warnings)
+            key = new_key(ref, taken_keys(conn))
+            before, study = None, Study(key, ref)
+            order = [*keys, key]
+        entry = {name: value for name, value in fields.items() if value is not None}
+        entry["id"] = new_claim_id(_TakenIds(conn))
         entry.setdefault("added_by", current_user())
         entry.setdefault("added_at", date.today().isoformat())
-        claim = _validated(entry, snapshot.vocabs, references)
-        _check_not_duplicate(claim, snapshot.claims)
-        snapshot.claims.append(claim)
-        snapshot.references = references
-        _commit(ws, conn, snapshot, claims_header(ws))
-    return AddResult(claim, ref.number, new_reference, warnings)
+        claim = _validated(entry, vocabs, number)
+        _check_not_duplicate(claim, study.claims)
+        study.claims.append(claim)
+        write_change(
+            ws,
+            conn,
+            Change(studies={key: study}, before={key: before}, order=order, files=files),
+            vocabs.pathways,
+        )
+    return AddResult(claim, number, found is None, key, warnings)
 
 
-def _validated(
-    entry: Mapping[str, Any], vocabs: Vocabularies, references: Sequence[ParsedReference] | set[int]
-) -> Claim:
-    numbers = (
-        references if isinstance(references, set) else {r.number for r in references if r.number is not None}
-    )
+def _validated(entry: Mapping[str, Any], vocabs: Vocabularies, number: int | None) -> Claim:
     complete = {key: entry[key] for key in CLAIM_KEYS if key in entry}
     for key in LIST_KEYS:
         complete.setdefault(key, [])
-    return validate_claim(complete, vocabs, numbers)
+    complete["ref"] = number
+    return validate_claim(complete, vocabs, None)
 
 
-def _find_reference(
-    references: Sequence[ParsedReference], doi: str | None, metadata: StudyMetadata | None
-) -> ParsedReference | None:
-    """The same study: same DOI, or same normalised title + first author + year."""
-    if doi:
-        for ref in references:
-            if ref.doi and doi_key(ref.doi) == doi_key(doi):
-                return ref
-    if metadata and metadata.authors and metadata.title:
-        key = (fold(metadata.title), fold(metadata.authors[0][0]), metadata.year)
-        for ref in references:
-            if (fold(ref.title or ""), fold(ref.first_author or ""), ref.year) == key:
-                return ref
-    return None
+@dataclass
+class ClaimEdit:
+    before: Claim
+    after: Claim
+    changes: list[tuple[str, str, str]]  # (field, old, new) as text
 
 
-def edit_claim(ws: Workspace, conn: sqlite3.Connection, claim_id: int, changes: Mapping[str, Any]) -> Claim:
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return "; ".join(map(str, value)) if value else "(none)"
+    return "(none)" if value is None or value == "" else str(value)
+
+
+def edit_claim(
+    ws: Workspace, conn: sqlite3.Connection, claim_id: int, changes: Mapping[str, Any]
+) -> ClaimEdit:
+    """Change fields of one claim; `ref` (a number, DOI or key) moves it to another study."""
+    from exocli.reference_edits import study_of
+
     unknown = [key for key in changes if key not in EDITABLE_KEYS]
     if unknown:
         raise UsageError(f"cannot edit {unknown[0]!r}; editable fields: {', '.join(EDITABLE_KEYS)}")
     if not changes:
         raise UsageError("nothing to change: give at least one --FIELD VALUE")
     with workspace_lock(ws):
-        snapshot = load_snapshot(ws, lenient=True)
-        index = _claim_index(snapshot, claim_id)
-        entry = claim_entry(snapshot.claims[index])
-        entry.update(changes)
+        vocabs = load_vocabularies(ws)
+        key, number = _study_of_claim(conn, claim_id)
+        before = read_study(ws, key, number, vocabs)
+        index = _claim_index(before, claim_id)
+        old = before.claims[index]
+        target_key, target_number = key, number
+        if changes.get("ref") is not None:
+            target_key, target_number = study_of(conn, str(changes["ref"]))
+        entry = claim_entry(old)
+        entry.update({name: value for name, value in changes.items() if name != "ref"})
         try:
-            claim = _validated(entry, snapshot.vocabs, snapshot.references)
+            claim = _validated(entry, vocabs, target_number)
         except DataError as exc:
             raise DataError(f"claim {claim_id}: {exc}") from exc
-        _check_not_duplicate(claim, snapshot.claims)
-        snapshot.claims[index] = claim
-        _commit(ws, conn, snapshot, claims_header(ws))
-    return claim
+        study = Study(key, before.reference, list(before.claims))
+        studies: dict[str, Study | None] = {key: study}
+        befores: dict[str, Study | None] = {key: before}
+        if target_key == key:
+            study.claims[index] = claim
+            _check_not_duplicate(claim, study.claims)
+        else:
+            del study.claims[index]
+            target_before = read_study(ws, target_key, target_number, vocabs)
+            target = Study(target_key, target_before.reference, [*target_before.claims, claim])
+            _check_not_duplicate(claim, target.claims)
+            studies[target_key], befores[target_key] = target, target_before
+        old_entry, new_entry = claim_entry(old), claim_entry(claim)
+        shown = [
+            (name, _shown(old_entry.get(name)), _shown(new_entry.get(name)))
+            for name in CLAIM_KEYS
+            if old_entry.get(name) != new_entry.get(name)
+        ]
+        if not shown:
+            raise DataError(f"claim {claim_id} already has those values; nothing was changed")
+        write_change(ws, conn, Change(studies=studies, before=befores), vocabs.pathways)
+    return ClaimEdit(old, claim, shown)
 
 
 def remove_claim(ws: Workspace, conn: sqlite3.Connection, claim_id: int) -> Claim:
     with workspace_lock(ws):
-        snapshot = load_snapshot(ws, lenient=True)
-        removed = snapshot.claims.pop(_claim_index(snapshot, claim_id))
-        _commit(ws, conn, snapshot, claims_header(ws))
+        vocabs = load_vocabularies(ws)
+        key, number = _study_of_claim(conn, claim_id)
+        before = read_study(ws, key, number, vocabs)
+        study = Study(key, before.reference, list(before.claims))
+        removed = study.claims.pop(_claim_index(study, claim_id))
+        write_change(ws, conn, Change(studies={key: study}, before={key: before}), vocabs.pathways)
     return removed
 
 
-def _claim_index(snapshot: Snapshot, claim_id: int) -> int:
-    for index, claim in enumerate(snapshot.claims):
+def _claim_index(study: Study, claim_id: int) -> int:
+    for index, claim in enumerate(study.claims):
         if claim.id == claim_id:
             return index
     raise NotFoundError(f"no claim {claim_id} in this workspace")
 
 
-def get_claim(ws: Workspace, claim_id: int) -> Claim:
-    snapshot = load_snapshot(ws, lenient=True)
-    return snapshot.claims[_claim_index(snapshot, claim_id)]
+def get_claim(ws: Workspace, conn: sqlite3.Connection, claim_id: int) -> tuple[Claim, Study]:
+    """One claim as its study file holds it, and the study."""
+    key, number = _study_of_claim(conn, claim_id)
+    study = read_study(ws, key, number, load_vocabularies(ws))
+    return study.claims[_claim_index(study, claim_id)], study
 
 
 # --- import ---------------------------------------------------------------------------------
@@ -395,20 +382,34 @@ def _row_entry(row: Mapping[str, Any], is_csv: bool) -> dict[str, Any]:
 
 
 def import_claims(ws: Workspace, conn: sqlite3.Connection, path: Path) -> ImportResult:
-    """Validate every row, then apply all of them in one transaction (or none)."""
+    """Validate every row, then apply all of them in one write (or none)."""
     columns, rows = read_table(path)
     _columns_check(path, columns)
     if not rows:
         raise DataError(f"{path}: no rows")
     is_csv = path.suffix.lower() != ".json"
     with workspace_lock(ws):
-        snapshot = load_snapshot(ws)
-        by_id = {claim.id: index for index, claim in enumerate(snapshot.claims)}
-        numbers = {r.number for r in snapshot.references if r.number is not None}
-        next_id = max(by_id, default=0) + 1
+        vocabs = load_vocabularies(ws)
+        keys_by_number = dict(
+            conn.execute("SELECT number, citekey FROM refs WHERE number IS NOT NULL").fetchall()
+        )
+        study_of_id = dict(
+            conn.execute("SELECT c.id, r.citekey FROM claims c JOIN refs r ON r.id = c.ref_id").fetchall()
+        )
+        numbers = {key: number for number, key in keys_by_number.items()}
+        befores: dict[str, Study] = {}
+        studies: dict[str, Study] = {}
+
+        def study(key: str) -> Study:
+            if key not in studies:
+                befores[key] = read_study(ws, key, numbers[key], vocabs)
+                studies[key] = Study(key, befores[key].reference, list(befores[key].claims))
+            return studies[key]
+
         problems: list[str] = []
         result = ImportResult([], [], [])
         first_row: dict[int, int] = {}  # claim id -> the row that gave it first
+        new_ids: set[int] = set()
         for line, row in rows:
             if is_csv is False:
                 _columns_check(path, list(row.keys()))
@@ -417,54 +418,76 @@ def import_claims(ws: Workspace, conn: sqlite3.Connection, path: Path) -> Import
                 claim_id = entry.get("id")
                 if claim_id is not None and (not isinstance(claim_id, int) or isinstance(claim_id, bool)):
                     raise DataError(f"id: must be a whole number, got {claim_id!r}")
-                if claim_id is None:
-                    claim_id, next_id = next_id, next_id + 1
-                elif claim_id in first_row:
+                if claim_id is not None and claim_id in first_row:
                     # two rows for one claim: which one is meant cannot be guessed
                     raise DataError(f"id {claim_id} is also given by row {first_row[claim_id]}")
+                ref = entry.get("ref")
+                if ref in ("", None):
+                    if claim_id is None or claim_id not in study_of_id:
+                        raise DataError("ref: a new claim needs the number of the reference it cites")
+                    target = study_of_id[claim_id]
+                elif not isinstance(ref, int) or isinstance(ref, bool) or ref not in keys_by_number:
+                    raise DataError(f"ref: reference {ref} is not in the reference list")
+                else:
+                    target = keys_by_number[ref]
+                if claim_id is None:
+                    claim_id = new_claim_id(_TakenIds(conn, new_ids))
+                    new_ids.add(claim_id)
                 first_row[claim_id] = line
                 entry["id"] = claim_id
-                if claim_id in by_id:
-                    merged = claim_entry(snapshot.claims[by_id[claim_id]])
+                home = study_of_id.get(claim_id)
+                old = None
+                if home is not None:
+                    old = study(home).claims[_claim_index(study(home), claim_id)]
+                    merged = claim_entry(old)
                     merged.update({k: v for k, v in entry.items() if k in CLAIM_KEYS})
                     entry = merged
                 else:
                     entry.setdefault("added_by", current_user())
                     entry.setdefault("added_at", date.today().isoformat())
-                if entry.get("ref") in ("", None):
-                    entry.pop("ref", None)
                 for key in ("species", "model", "injury", "route", "dose", "outcome"):
                     if entry.get(key) in ("", None):
                         entry[key] = NOT_STATED
-                claim = _validated(entry, snapshot.vocabs, numbers)
+                claim = _validated(entry, vocabs, numbers[target])
             except DataError as exc:
                 problems.append(f"row {line}: {exc}")
                 continue
-            if claim.id in by_id:
-                old = snapshot.claims[by_id[claim.id]]
+            if old is not None and home is not None:
                 if claim_entry(old) == claim_entry(claim):
                     result.unchanged.append(claim.id)
                     continue
-                snapshot.claims[by_id[claim.id]] = claim
+                holder = study(home)
+                if home == target:
+                    holder.claims[_claim_index(holder, claim.id)] = claim
+                else:
+                    del holder.claims[_claim_index(holder, claim.id)]
+                    study(target).claims.append(claim)
+                    study_of_id[claim.id] = target
                 result.updated.append(claim.id)
             else:
-                by_id[claim.id] = len(snapshot.claims)
-                snapshot.claims.append(claim)
+                study(target).claims.append(claim)
+                study_of_id[claim.id] = target
                 result.added.append(claim.id)
-        seen: dict[tuple[Any, ...], int] = {}
         changed = set(result.added) | set(result.updated)
-        for claim in snapshot.claims:
-            signature = claim_signature(claim)
-            if signature in seen and claim.id in changed:
-                problems.append(f"claim {claim.id}: repeats claim {seen[signature]}")
-            seen.setdefault(signature, claim.id)
+        for item in studies.values():
+            seen: dict[tuple[Any, ...], int] = {}
+            for claim in item.claims:
+                signature = claim_signature(claim)
+                if signature in seen and claim.id in changed:
+                    problems.append(f"claim {claim.id}: repeats claim {seen[signature]}")
+                seen.setdefault(signature, claim.id)
         if problems:
             listing = "; ".join(problems[:20]) + (
                 f"; and {len(problems) - 20} more" if len(problems) > 20 else ""
             )
             raise DataError(f"{path}: {len(problems)} bad rows, nothing imported: {listing}")
         if result.added or result.updated:
-            _commit(ws, conn, snapshot, claims_header(ws))
+            write_change(
+                ws,
+                conn,
+                Change(studies=dict(studies), before=dict(befores)),
+                vocabs.pathways,
+            )
     return result
 
 
@@ -477,56 +500,78 @@ def sync(ws: Workspace, conn: sqlite3.Connection, keep: str) -> str:
         raise UsageError("--keep must be 'text' or 'database'")
     with workspace_lock(ws):
         if keep == "text":
-            rebuild(ws, conn, load_snapshot(ws, lenient=True), discard_external=True)
+            rebuild(ws, conn, load_snapshot(ws), discard_external=True)
             return "kept the text; the database was rebuilt from it"
         snapshot = _snapshot_from_database(ws, conn)
-        texts = {
-            ws.claims_path: format_claims(snapshot.claims, claims_header(ws)),
-            ws.references_path: format_references(snapshot.references),
-        }
+        texts: dict[Path, str | None] = {ws.study_path(s.key): format_study(s) for s in snapshot.studies}
+        for path in ws.study_files():
+            texts.setdefault(path, None)  # a study the database no longer has
+        order: list[str | None] = []
+        for item in snapshot.studies:
+            assert item.number is not None
+            order += [None] * (item.number - 1 - len(order)) + [item.key]
+        texts[ws.order_path] = format_order(order)
         rebuild(ws, conn, snapshot, texts=texts, discard_external=True)
         return "kept the database; the text was rewritten from it"
 
 
 def _snapshot_from_database(ws: Workspace, conn: sqlite3.Connection) -> Snapshot:
     from exocli import query
-    from exocli.store import load_vocabularies
+    from exocli.references import list_references
+    from exocli.refparse import ParsedReference
 
-    references = [
-        parse_reference(raw, number)
-        for number, raw in conn.execute(
-            "SELECT number, raw FROM refs WHERE number IS NOT NULL ORDER BY number"
-        )
-    ]
     vocabs = load_vocabularies(ws)
+    studies: dict[int, Study] = {}
+    for ref in list_references(conn):
+        if ref.number is None or ref.citekey is None:
+            continue
+        parsed = ParsedReference(
+            raw=ref.raw,
+            number=ref.number,
+            kind=ref.kind,
+            authors=list(ref.authors),
+            et_al=ref.et_al,
+            title=ref.title,
+            journal=ref.journal,
+            year=ref.year,
+            volume=ref.volume,
+            issue=ref.issue,
+            pages=ref.pages,
+            doi=ref.doi,
+            url=ref.url,
+            problem=ref.problem,
+        )
+        studies[ref.number] = Study(ref.citekey, parsed)
     compiled = query.compile_filters(conn, query.Filters(), query.Vocabs.load(conn))
-    claims = []
-    for row in query.fetch_claims(conn, compiled, sort="id"):
+    for row in query.fetch_claims(conn, compiled, sort="ref"):
         entry = {key: row.get(key) for key in CLAIM_KEYS}
         entry["cargo"] = row["cargo_wording"]
-        if entry.get("ref") is None:
-            entry.pop("ref")
+        holder = studies.get(row["ref"]) if row.get("ref") is not None else None
+        if holder is None:
+            raise DataError(f"the database's claim {row['id']} cites no reference of its list")
         try:
-            claims.append(_validated(entry, vocabs, references))
+            holder.claims.append(_validated(entry, vocabs, holder.number))
         except DataError as exc:
             raise DataError(f"the database's claim {row['id']} cannot be written as text: {exc}") from exc
-    return Snapshot(references, [], vocabs, claims)
+    return Snapshot([studies[n] for n in sorted(studies)], vocabs)
 
 
-def rekey(ws: Workspace, conn: sqlite3.Connection, ident: str, new_key: str) -> tuple[str, str]:
-    """Give one reference a new citation key (unique, case-insensitively)."""
-    from exocli.citekeys import check_new_key, identities
-    from exocli.references import get_reference
+def rekey(ws: Workspace, conn: sqlite3.Connection, ident: str, new_key_text: str) -> tuple[str, str]:
+    """Give one reference a new citation key: its study file is renamed, its claims go with it."""
+    from exocli.citekeys import check_new_key
+    from exocli.reference_edits import study_of
 
     with workspace_lock(ws):
-        snapshot = load_snapshot(ws, lenient=True)
-        target = get_reference(conn, ident)
-        ref = next((r for r in snapshot.references if r.number == target.number), None)
-        if ref is None:
-            raise NotFoundError(f"no reference {ident!r} in the reference list")
-        ref_identity = identities(snapshot.references)[ref.number]
-        old = snapshot.keys.get(ref_identity) or target.citekey or ""
-        check_new_key(snapshot.keys, ref_identity, new_key)
-        snapshot.keys[ref_identity] = new_key
-        rebuild(ws, conn, snapshot)
-    return old, new_key
+        old_key, number = study_of(conn, ident)
+        check_new_key([k for k in taken_keys(conn) if k != old_key], new_key_text)
+        if new_key_text == old_key:
+            raise DataError(f"reference {number} is already {old_key}; nothing was changed")
+        vocabs = load_vocabularies(ws)
+        before = read_study(ws, old_key, number, vocabs)
+        order = [new_key_text if k == old_key else k for k in read_order(ws).keys]
+        studies: dict[str, Study | None] = {
+            old_key: None,
+            new_key_text: Study(new_key_text, before.reference, before.claims),
+        }
+        write_change(ws, conn, Change(studies=studies, order=order), vocabs.pathways)
+    return old_key, new_key_text

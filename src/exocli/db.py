@@ -1,17 +1,19 @@
 """The SQLite store: connections, and a database that is never older than its text.
 
 Reading commands open the file with plain sqlite3 and check two cheap facts (the
-applied migrations and the size/mtime of every source text file). Only when one of
-them is off does exocli import sqlite-utils and rebuild (see store.py).
+applied migrations, and the size/mtime of every source text file against the table
+source_files). A file whose stats moved is hashed; only when its content differs (an edit
+outside exocli, a pull) does exocli import sqlite-utils and rebuild (see store.py).
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 
-from exocli.errors import ConflictError, DatabaseError, DataError, DiskFullError, ExocliError
+from exocli.errors import ConflictError, DatabaseError, DiskFullError, ExocliError
 from exocli.workspace import Workspace
 
 MIGRATION_SET = "exocli"
@@ -23,6 +25,7 @@ MIGRATION_NAMES = (
     "005_external_change_triggers",
     "006_citation_keys",
     "007_claim_facets",
+    "008_source_files",
 )
 BUSY_TIMEOUT_MS = 10_000
 
@@ -90,38 +93,74 @@ def database_failure(path: Path, exc: sqlite3.DatabaseError) -> ExocliError:
     return corrupt(path, exc)
 
 
-def stat_fingerprint(ws: Workspace) -> str:
-    import json
-
-    entries = []
+def source_stats(ws: Workspace) -> dict[str, tuple[int, int]]:
+    """{path relative to the workspace: (size, mtime_ns)} of every source file there is."""
+    stats: dict[str, tuple[int, int]] = {}
     for path in ws.source_files():
         try:
-            info = path.stat()
-            entries.append([ws.relative(path), info.st_size, info.st_mtime_ns])
-        except FileNotFoundError:
-            entries.append([ws.relative(path), -1, 0])
-    return json.dumps(entries, separators=(",", ":"))
+            info = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        stats[ws.relative(path)] = (info.st_size, info.st_mtime_ns)
+    return stats
 
 
-def content_fingerprint(ws: Workspace, overrides: Mapping[Path, str] | None = None) -> str:
-    """A hash of every source text; `overrides` are new versions not yet in place."""
+def _digest(data: bytes) -> str:
     import hashlib
 
-    overrides = overrides or {}
-    digest = hashlib.sha256()
-    for path in ws.source_files():
-        digest.update(ws.relative(path).encode() + b"\0")
-        if path in overrides:
-            digest.update(overrides[path].encode("utf-8"))
-        else:
+    return hashlib.sha256(data).hexdigest()
+
+
+def record_sources(
+    conn: sqlite3.Connection,
+    ws: Workspace,
+    texts: Mapping[Path, str | None],
+    full: bool = False,
+    stats_only: bool = False,
+) -> None:
+    """Keep source_files up to date with the text the rows were built from.
+
+    Inside the write's transaction (before the files are in place) each written file gets
+    its hash, its stats left unknown (-1); `full` records every file. Once the files are in
+    place, `stats_only` fills in the stats. A process killed in between leaves -1, which the
+    next command settles by hashing (see `_up_to_date`).
+    """
+    if stats_only:
+        rows = [row[0] for row in conn.execute("SELECT path FROM source_files WHERE size < 0")]
+        updates = []
+        for name in rows:
             try:
-                digest.update(path.read_bytes())
-            except FileNotFoundError:
-                digest.update(b"<missing>")
-            except IsADirectoryError:
-                digest.update(b"<folder>")
-        digest.update(b"\0")
-    return digest.hexdigest()
+                info = os.stat(ws.root / name)
+            except OSError:
+                continue
+            updates.append((info.st_size, info.st_mtime_ns, name))
+        conn.executemany("UPDATE source_files SET size = ?, mtime_ns = ? WHERE path = ?", updates)
+        return
+    overrides = {ws.relative(path): text for path, text in texts.items() if ws.is_source(path)}
+    names = set(overrides)
+    if full:
+        names |= set(source_stats(ws))
+    rows_in: list[tuple[str, str]] = []
+    gone: list[tuple[str]] = []
+    for name in sorted(names):
+        text = overrides.get(name, ...)
+        if text is None:
+            gone.append((name,))
+            continue
+        if text is ...:
+            try:
+                data = (ws.root / name).read_bytes()
+            except OSError:
+                gone.append((name,))
+                continue
+        else:
+            assert isinstance(text, str)
+            data = text.encode("utf-8")
+        rows_in.append((name, _digest(data)))
+    conn.executemany("DELETE FROM source_files WHERE path = ?", gone)
+    conn.executemany(
+        "INSERT OR REPLACE INTO source_files (path, size, mtime_ns, sha256) VALUES (?, -1, 0, ?)", rows_in
+    )
 
 
 def applied_migrations(conn: sqlite3.Connection) -> tuple[str, ...]:
@@ -174,11 +213,11 @@ def database_path(ws: Workspace) -> Path:
     return cache / f"{ws.root.name}-{digest}.sqlite"
 
 
-def open_database(ws: Workspace, lenient: bool = False) -> sqlite3.Connection:
+def open_database(ws: Workspace) -> sqlite3.Connection:
     """A connection to an up-to-date database, building or rebuilding it when needed.
 
     A rebuild reads the text under the workspace lock, so it never sees a writer's half-done
-    change. `lenient` lets a repair command open a record whose claims cite missing references.
+    change.
     """
     from exocli.textio import pending
 
@@ -197,13 +236,7 @@ def open_database(ws: Workspace, lenient: bool = False) -> sqlite3.Connection:
     conn = connect(path)
     try:
         if not _up_to_date(ws, conn):
-            _rebuild_locked(ws, conn, path != ws.db_path, lenient)
-        if not lenient:
-            problems = record_problems(conn)
-            if problems:
-                raise DataError(
-                    problems[0] + ("" if len(problems) == 1 else f" (and {len(problems) - 1} more)")
-                )
+            _rebuild_locked(ws, conn, path != ws.db_path)
         return conn
     except sqlite3.DatabaseError as exc:
         conn.close()
@@ -216,12 +249,7 @@ def open_database(ws: Workspace, lenient: bool = False) -> sqlite3.Connection:
 def _up_to_date(ws: Workspace, conn: sqlite3.Connection) -> bool:
     if applied_migrations(conn) != MIGRATION_NAMES:
         return False
-    stats = stat_fingerprint(ws)
-    if _meta(conn, "stat_fingerprint") == stats:
-        return True
-    if _meta(conn, "content_fingerprint") == content_fingerprint(ws):
-        # Same text, new mtimes (a fresh clone or `touch`): remember the new stats.
-        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('stat_fingerprint', ?)", (stats,))
+    if _same_sources(ws, conn):
         return True
     changed_outside = external_changes(conn)
     if changed_outside:
@@ -229,22 +257,38 @@ def _up_to_date(ws: Workspace, conn: sqlite3.Connection) -> bool:
     return False
 
 
-def _rebuild_locked(ws: Workspace, conn: sqlite3.Connection, read_only: bool, lenient: bool) -> None:
+def _same_sources(ws: Workspace, conn: sqlite3.Connection) -> bool:
+    stored = {row[0]: (row[1], row[2], row[3]) for row in conn.execute("SELECT * FROM source_files")}
+    current = source_stats(ws)
+    if stored.keys() != current.keys():
+        return False
+    moved = [name for name, stats in current.items() if stored[name][:2] != stats]
+    for name in moved:
+        try:
+            if _digest((ws.root / name).read_bytes()) != stored[name][2]:
+                return False
+        except OSError:
+            return False
+    if moved:
+        # Same text, new stats (a fresh clone, `touch`, a finished write): remember them.
+        conn.executemany(
+            "UPDATE source_files SET size = ?, mtime_ns = ? WHERE path = ?",
+            [(*current[name], name) for name in moved],
+        )
+    return True
+
+
+def _rebuild_locked(ws: Workspace, conn: sqlite3.Connection, read_only: bool) -> None:
     from contextlib import nullcontext
 
     from exocli.records import workspace_lock
-    from exocli.store import load_snapshot, rebuild
+    from exocli.store import rebuild
 
     # No writer can change a read-only workspace's text, and no lock can be taken there.
     with nullcontext() if read_only else workspace_lock(ws):
         if not read_only and _up_to_date(ws, conn):
             return  # another process has just rebuilt it
-        snapshot = load_snapshot(ws, lenient=True)
-        if snapshot.dangling and not lenient:
-            # The database keeps its last consistent state; only a repair command goes on.
-            # The strict load names the file and line of the first dangling claim.
-            load_snapshot(ws)
-        rebuild(ws, conn, snapshot, read_only=read_only)
+        rebuild(ws, conn, read_only=read_only)
 
 
 def _meta_list(conn: sqlite3.Connection, key: str) -> list[object]:
@@ -257,24 +301,6 @@ def _meta_list(conn: sqlite3.Connection, key: str) -> list[object]:
     except ValueError:
         return []
     return data if isinstance(data, list) else []
-
-
-def dangling_citations(conn: sqlite3.Connection) -> dict[int, int]:
-    """{claim id: missing reference number} as the last build found them (see store.py)."""
-    dangling: dict[int, int] = {}
-    for pair in _meta_list(conn, "dangling_citations"):
-        if isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, int) for x in pair):
-            dangling[pair[0]] = pair[1]
-    return dangling
-
-
-def record_problems(conn: sqlite3.Connection) -> list[str]:
-    dangling = dangling_citations(conn)
-    if not dangling:
-        return []
-    from exocli.store import dangling_message
-
-    return [dangling_message(claim_id, ref) for claim_id, ref in sorted(dangling.items())]
 
 
 def skipped_files(conn: sqlite3.Connection) -> list[str]:

@@ -1,13 +1,10 @@
-"""Evidence claims: the curated record (db/claims.toml) and its validation."""
+"""Evidence claims: what one claim holds, and its validation against the vocabularies."""
 
 from __future__ import annotations
 
-import json
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from exocli.errors import DataError
@@ -169,97 +166,4 @@ def _code(vocab: Vocabulary, key: str, value: Any) -> str:
     return code
 
 
-_KEYS = frozenset(CLAIM_KEYS)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_JSON_STARTS = frozenset('"[-0123456789')
-
-
-def read_claims_text(text: str, path: Path) -> dict[str, Any]:
-    """Parse a claims file: exocli's own layout through json (fast), anything else via tomllib.
-
-    exocli writes `[[claim]]` blocks of `key = value` lines whose values (basic strings,
-    whole numbers, arrays of strings) are also valid JSON; such a file is read as one JSON
-    document. A file edited by hand with other TOML (comments after values, literal strings,
-    multi-line strings, ...) falls back to the full TOML parser, which gives the same result.
-    """
-    blocks: list[str] = []
-    fields: list[str] = []
-    fast = True
-    for line in text.splitlines():
-        if not line or line[0] == "#":
-            continue
-        if line == "[[claim]]":
-            if fields or blocks:
-                blocks.append("{" + ",".join(fields) + "}")
-            fields = []
-            continue
-        key, separator, value = line.partition(" = ")
-        if not separator or key not in _KEYS or not value or value[0] not in _JSON_STARTS:
-            fast = False
-            break
-        fields.append(f'"{key}":{value}')
-    if fast:
-        if fields:
-            blocks.append("{" + ",".join(fields) + "}")
-        document = "[" + ",".join(blocks) + "]"
-        try:
-            claims = json.loads(document)
-        except (json.JSONDecodeError, RecursionError):
-            claims = None
-        if isinstance(claims, list):
-            return {"claim": claims}
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(f"{path}: {exc}") from exc
-    except RecursionError as exc:
-        raise DataError(f"{path}: nested too deeply to be a claims file") from exc
-
-
-def load_claims(path: Path, vocabs: Vocabularies, ref_numbers: set[int] | None) -> list[Claim]:
-    """Read and validate the whole claims file; the first problem stops it with file:line."""
-    if not path.exists():
-        return []
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot be read ({exc})") from exc
-    data = read_claims_text(text, path)
-    entries = data.get("claim", [])
-    if not isinstance(entries, list):
-        raise DataError(f"{path}: 'claim' must be an array of tables ([[claim]])")
-    lines = text.splitlines()
-    headers = [n for n, line in enumerate(lines, 1) if line.strip() == "[[claim]]"]
-    claims: list[Claim] = []
-    seen: dict[int, int] = {}
-    for position, entry in enumerate(entries):
-        start = headers[position] if position < len(headers) else 0
-        try:
-            claim = validate_claim(entry, vocabs, ref_numbers)
-        except DataError as exc:
-            field_name = str(exc).split(":", 1)[0].strip("'")
-            line = _field_line(lines, start, field_name)
-            hint = ""
-            if field_name == "ref" and "not in the reference list" in str(exc):
-                claim_id = entry.get("id", "ID")
-                hint = (
-                    f"; put the reference back (`exocli refs import`), re-cite the claim"
-                    f" (`exocli claims edit {claim_id} --ref N`) or remove it (`exocli claims remove {claim_id}`)"
-                )
-            raise DataError(f"{path}:{line}: claim {entry.get('id', '?')}: {exc}{hint}") from exc
-        if claim.id in seen:
-            raise DataError(f"{path}:{start}: claim id {claim.id} repeats (first at line {seen[claim.id]})")
-        seen[claim.id] = start
-        claims.append(claim)
-    return claims
-
-
-def _field_line(lines: list[str], start: int, field_name: str) -> int:
-    """The line of `field_name = ...` inside the block starting at `start` (else the header)."""
-    for number in range(start, len(lines)):
-        stripped = lines[number].strip()
-        if stripped == "[[claim]]":
-            break
-        if stripped.startswith(f"{field_name} ") or stripped.startswith(f"{field_name}="):
-            return number + 1
-    return start

@@ -221,6 +221,23 @@ def _claim_facets(db: Database) -> None:
     db.execute("CREATE INDEX claim_facets_claim ON claim_facets (claim_id)")
 
 
+@migrations(name="008_source_files")
+def _source_files(db: Database) -> None:
+    # The text each build came from: size and mtime say "unchanged" cheaply; the hash
+    # decides when they moved. A write updates only the rows of the files it wrote.
+    db.executescript(
+        """
+        CREATE TABLE source_files (
+            path TEXT PRIMARY KEY,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            sha256 TEXT NOT NULL
+        ) WITHOUT ROWID;
+        DELETE FROM meta WHERE key IN ('stat_fingerprint', 'content_fingerprint', 'dangling_citations');
+        """
+    )
+
+
 def apply(db: Database) -> None:
     registered = tuple(m.name for m in migrations._migrations)
     if registered != MIGRATION_NAMES:  # pragma: no cover - a developer error

@@ -44,7 +44,7 @@ CLAIM_COLUMNS = (
     *(name for key in CLAIM_KEYS[2:] for name in (("cargo", "cargo_wording") if key == "cargo" else (key,))),
     "flags",
 )
-TABLE_COLUMNS = ("ref", "study", "source", "cargo", "pathways", "effects", "model")
+TABLE_COLUMNS = ("id", "ref", "study", "source", "cargo", "pathways", "effects", "model")
 STOP_WORDS = frozenset(
     [
         "a",

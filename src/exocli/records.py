@@ -1,7 +1,8 @@
-"""The curated text record: writing db/claims.toml and the reference list deterministically.
+"""Writing the curated text deterministically, and the lock every writer holds.
 
-One claim per [[claim]] block, keys always in the same order, blocks in id order: an
-edit changes only the lines it must, so every change is a small, readable diff.
+Values are written as TOML in one fixed way (keys always in the same order, see
+studies.format_study): an edit changes only the lines it must, so every change is a
+small, readable diff.
 """
 
 from __future__ import annotations
@@ -9,17 +10,14 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from exocli.errors import ExocliError
 from exocli.evidence import Claim
-from exocli.fields import CLAIM_KEYS, LIST_KEYS
-from exocli.refparse import ParsedReference
 from exocli.workspace import Workspace
 
-DEFAULT_HEADER = "# exocli evidence claims: one [[claim]] per finding of one cited study.\n"
 LOCK_TIMEOUT = 60.0
 LOCK_NAME = ".write.lock"  # in db/: held by every writer (and by a rebuild)
 
@@ -80,46 +78,6 @@ def claim_entry(claim: Claim) -> dict[str, Any]:
     return entry
 
 
-def format_claims(claims: Sequence[Claim], header: str = DEFAULT_HEADER) -> str:
-    blocks = []
-    for claim in sorted(claims, key=lambda c: c.id):
-        entry = claim_entry(claim)
-        lines = ["[[claim]]"]
-        for key in CLAIM_KEYS:
-            value = entry.get(key)
-            if value is None:
-                continue  # an unassigned claim has no ref
-            if key in LIST_KEYS:
-                value = list(value)
-            lines.append(f"{key} = {toml_value(value)}")
-        blocks.append("\n".join(lines) + "\n")
-    return header.rstrip("\n") + "\n\n" + "\n".join(blocks) if blocks else header
-
-
-def read_header(text: str) -> str:
-    """The comment block at the top of a claims file (kept when the file is rewritten)."""
-    lines = []
-    for line in text.splitlines():
-        if line.startswith("#"):
-            lines.append(line)
-        elif line.strip():
-            break
-    return "\n".join(lines) + "\n" if lines else DEFAULT_HEADER
-
-
-def claims_header(ws: Workspace) -> str:
-    """The workspace's claims-file header, to keep when the file is rewritten."""
-    try:
-        return read_header(ws.claims_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return read_header("")
-
-
-def format_references(references: Sequence[ParsedReference]) -> str:
-    ordered = sorted(references, key=lambda r: r.number or 0)
-    return "".join(f"{ref.number}. {ref.raw}\n" for ref in ordered)
-
-
 @contextmanager
 def workspace_lock(ws: Workspace, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     """One writer at a time: read, change and write the text under an exclusive file lock.
@@ -163,7 +121,15 @@ def check_writable(ws: Workspace) -> None:
 
 def _remove_stale_temporaries(ws: Workspace) -> None:
     """Temporary files a killed writer left behind (safe: we hold the only write lock)."""
-    folders = {ws.db_dir, ws.refs_dir, ws.references_path.parent, ws.vocab_dir}
+    folders = {
+        ws.root,
+        ws.db_dir,
+        ws.refs_dir,
+        ws.order_path.parent,
+        ws.studies_dir,
+        ws.vocab_dir,
+        ws.crossref_dir,
+    }
     for folder in folders:
         for path in folder.glob(".*.tmp"):
             path.unlink(missing_ok=True)

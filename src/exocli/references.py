@@ -1,4 +1,4 @@
-"""The workspace's reference list: reading it from the database and importing new lists."""
+"""The workspace's reference list: reading it from the database and importing whole lists."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from exocli.errors import DataError, NotFoundError
+from exocli.errors import DataError, NotFoundError, UsageError
 from exocli.fields import MAX_INTEGER
 from exocli.refparse import (
     Author,
@@ -198,22 +198,26 @@ class ImportResult:
     unchanged: list[int]
     problems: list[str]
     total: int
-    record_problems: list[str] = field(default_factory=list)  # left inconsistent after the import
-    moved: list[tuple[int, int]] = field(default_factory=list)  # (old number, new number), --replace
-    dropped: list[int] = field(default_factory=list)  # old numbers not in the new list, --replace
-    renumber: dict[int, int] = field(default_factory=dict)  # old -> new for every matched reference
-    # (old numbers, why): entries that cannot be told apart; an error only where claims cite them
-    ambiguous: list[tuple[list[int], str]] = field(default_factory=list)
+    moved: list[tuple[int, int]] = field(default_factory=list)  # (old number, new number)
+    dropped: list[int] = field(default_factory=list)  # old numbers not in the new list (--replace)
+    dropped_claims: dict[int, list[int]] = field(default_factory=dict)  # old number -> claims removed
+
+
+@dataclass
+class ImportPlan:
+    result: ImportResult
+    studies: dict[str, Any]  # key -> the new Study, or None for a dropped one
+    order: list[str | None]
 
 
 def plan_import(
-    existing: list[ParsedReference], text: str, source: str, replace: bool
-) -> tuple[str, ImportResult]:
-    """Merge a numbered list into the workspace's list; return the new text and what changed.
+    existing: list[Any], text: str, source: str, replace: bool, drop_claims: bool = False
+) -> ImportPlan:
+    """What importing a numbered list changes, checked before anything is written.
 
     Merging goes by number. `replace` takes the new list whole, and first matches each entry
-    to the paper it already is (DOI, else title + first author + year), so that a renumbered
-    list moves every claim along with its paper (see ImportResult.renumber).
+    to the study it already is (DOI, else title + first author + year): a renumbered list
+    moves every study, with its claims, to its new number.
     """
     try:
         parsed = parse_reference_list(text, source)
@@ -226,38 +230,45 @@ def plan_import(
             f"{source}: does not look like a reference list ({unparsed} of {len(incoming)} entries"
             " do not parse as references)"
         )
-    if replace:
-        result = _plan_replace(existing, parsed, source)
-        merged = sorted(incoming, key=lambda ref: ref.number or 0)
-    else:
-        result, merged = _plan_merge(existing, incoming, source)
-    new_text = "".join(f"{ref.number}. {ref.raw}\n" for ref in merged)
-    # A repeated DOI is kept (each copy gets its own key); `exocli check` reports it.
-    result.problems = parsed.problems + _duplicate_dois(merged, source)
-    return new_text, result
+    plan = (
+        _plan_replace(existing, parsed, source, drop_claims)
+        if replace
+        else _plan_merge(existing, parsed, source)
+    )
+    # A repeated DOI is kept (each copy is its own study); `exocli check` reports it.
+    plan.result.problems = parsed.problems + _duplicate_dois(incoming, source)
+    return plan
 
 
-def _plan_merge(
-    existing: list[ParsedReference], incoming: list[ParsedReference], source: str
-) -> tuple[ImportResult, list[ParsedReference]]:
-    current = {ref.number: ref for ref in existing if ref.number is not None}
-    result = ImportResult([], [], [], [], len(incoming))
-    for ref in incoming:
+def _plan_merge(existing: list[Any], parsed: ReferenceList, source: str) -> ImportPlan:
+    from exocli.studies import Study, new_key
+
+    by_number = {study.number: study for study in existing}
+    order: list[str | None] = [None] * max(by_number, default=0)
+    for study in existing:
+        order[study.number - 1] = study.key
+    result = ImportResult([], [], [], [], len(parsed.references))
+    taken = [study.key for study in existing]
+    studies: dict[str, Any] = {}
+    for ref in parsed.references:
         assert ref.number is not None
-        old = current.get(ref.number)
+        old = by_number.get(ref.number)
         if old is None:
+            key = new_key(ref, taken)
+            taken.append(key)
+            studies[key] = Study(key, ref)
+            order += [None] * (ref.number - len(order))
+            order[ref.number - 1] = key
             result.added.append(ref.number)
-        elif old.raw == ref.raw:
+        elif old.reference.raw == ref.raw:
             result.unchanged.append(ref.number)
-            continue
         else:
             raise DataError(
-                f"{source}: reference {ref.number} differs from the workspace's reference {ref.number};"
-                " use --replace to replace the whole list"
+                f"{source}:{parsed.lines.get(ref.number, 0)}: reference {ref.number} differs from the"
+                f" workspace's reference {ref.number}; use --replace to replace the whole list"
+                " (`exocli refs edit` changes one reference)"
             )
-        current[ref.number] = ref
-    result.renumber = {n: n for n in current}
-    return result, sorted(current.values(), key=lambda ref: ref.number or 0)
+    return ImportPlan(result, studies, order)
 
 
 def study_keys(ref: ParsedReference) -> list[tuple[str, ...]]:
@@ -271,51 +282,74 @@ def study_keys(ref: ParsedReference) -> list[tuple[str, ...]]:
     return [("text", " ".join(ref.raw.split()).casefold())]
 
 
-def _plan_replace(existing: list[ParsedReference], parsed: ReferenceList, source: str) -> ImportResult:
-    index: dict[tuple[str, ...], list[ParsedReference]] = {}
-    for ref in existing:
-        for key in study_keys(ref):
-            index.setdefault(key, []).append(ref)
+def _plan_replace(existing: list[Any], parsed: ReferenceList, source: str, drop_claims: bool) -> ImportPlan:
+    from exocli.studies import Study, new_key
+
+    index: dict[tuple[str, ...], list[Any]] = {}
+    for study in existing:
+        for ident in study_keys(study.reference):
+            index.setdefault(ident, []).append(study)
     result = ImportResult([], [], [], [], len(parsed.references))
-    claimed: dict[int, int] = {}  # old number -> the new entry's number that matched it
+    claimed: dict[str, int] = {}  # study key -> the number of the new entry that matched it
+    studies: dict[str, Any] = {}
+    taken = [study.key for study in existing]
+    order: list[str | None] = [None] * max((ref.number or 0 for ref in parsed.references), default=0)
     for ref in parsed.references:
         assert ref.number is not None
         where = f"{source}:{parsed.lines.get(ref.number, 0)}"
         matches = sorted(
-            {old.number for key in study_keys(ref) for old in index.get(key, []) if old.number is not None}
+            {s.key: s for ident in study_keys(ref) for s in index.get(ident, [])}.values(), key=lambda s: s.number
         )
         if len(matches) > 1:
-            # which paper the entry is cannot be told; it matters only if claims cite one of them
-            result.ambiguous.append(
-                (matches, f"{where}: entry {ref.number} matches references {' and '.join(map(str, matches))}")
+            numbers = " and ".join(str(s.number) for s in matches)
+            raise DataError(
+                f"{where}: entry {ref.number} matches references {numbers} (same DOI, or same title,"
+                " first author and year): which paper it is cannot be told; nothing was imported"
             )
         if not matches:
+            key = new_key(ref, taken)
+            taken.append(key)
+            studies[key] = Study(key, ref)
+            order[ref.number - 1] = key
             result.added.append(ref.number)
             continue
-        old_number = matches[0]
-        old = next(r for r in existing if r.number == old_number)
-        if old_number in claimed:
-            result.ambiguous.append(
-                (
-                    [old_number],
-                    f"{where}: entries {claimed[old_number]} and {ref.number} are both reference"
-                    f" {old_number} ({old.first_author} {old.year})",
-                )
+        old = matches[0]
+        if old.key in claimed:
+            raise DataError(
+                f"{where}: entries {claimed[old.key]} and {ref.number} are both reference {old.number}"
+                f" ({old.reference.first_author} {old.reference.year}); nothing was imported"
             )
-            result.added.append(ref.number)
-            continue
-        claimed[old_number] = ref.number
-        result.renumber[old_number] = ref.number
-        if old_number != ref.number:
-            result.moved.append((old_number, ref.number))
-        if old.raw != ref.raw:
+        claimed[old.key] = ref.number
+        order[ref.number - 1] = old.key
+        if old.number != ref.number:
+            result.moved.append((old.number, ref.number))
+        if old.reference.raw != ref.raw:
+            for claim in old.claims:
+                claim.ref = ref.number
+            studies[old.key] = Study(old.key, ref, old.claims)
             result.replaced.append(ref.number)
-        elif old_number == ref.number:
+        elif old.number == ref.number:
             result.unchanged.append(ref.number)
-    result.dropped = sorted(
-        ref.number for ref in existing if ref.number is not None and ref.number not in claimed
-    )
-    return result
+    dropped = [study for study in existing if study.key not in claimed]
+    cited = [study for study in dropped if study.claims]
+    if cited and not drop_claims:
+        details = "; ".join(
+            f"reference {s.number} ({s.reference.first_author} {s.reference.year}) is cited by claim"
+            f"{'s' if len(s.claims) > 1 else ''} {', '.join(str(c.id) for c in s.claims)}"
+            for s in cited[:5]
+        )
+        raise DataError(
+            f"{source}: {details}, and is not in the new list; re-cite or remove those claims first"
+            " (`exocli claims edit ID --ref N`, `exocli claims remove ID`), or pass --drop-claims to"
+            " remove them with it; nothing was imported"
+        )
+    for study in dropped:
+        studies[study.key] = None
+        result.dropped.append(study.number)
+        if study.claims:
+            result.dropped_claims[study.number] = [c.id for c in study.claims]
+    result.dropped.sort()
+    return ImportPlan(result, studies, order)
 
 
 def _duplicate_dois(refs: list[ParsedReference], source: str) -> list[str]:
@@ -332,71 +366,33 @@ def _duplicate_dois(refs: list[ParsedReference], source: str) -> list[str]:
     return found
 
 
-def import_references(ws: Workspace, path: Path, replace: bool = False) -> ImportResult:
-    """Parse FILE and merge it into the workspace's list: text and database together, or neither."""
+def import_references(
+    ws: Workspace, path: Path, replace: bool = False, drop_claims: bool = False, dry_run: bool = False
+) -> ImportResult:
+    """Parse FILE and merge it into the workspace's list: the files it changes and their rows
+    together, or neither."""
     from exocli.db import open_database
-    from exocli.records import claims_header, format_claims, workspace_lock
-    from exocli.store import load_snapshot, rebuild
+    from exocli.records import workspace_lock
+    from exocli.store import Change, load_snapshot, write_change
+    from exocli.studies import read_order
 
+    if drop_claims and not replace:
+        raise UsageError("--drop-claims goes with --replace")
     text = read_input_text(path)
-    conn = open_database(ws, lenient=True)
+    conn = open_database(ws)
     try:
         with workspace_lock(ws):
-            current = load_snapshot(ws, lenient=True)
-            new_text, result = plan_import(current.references, text, str(path), replace)
-            # Validate the whole workspace against the new list before anything is written.
-            snapshot = load_snapshot(ws, references_text=new_text, lenient=True)
-            texts = {ws.references_path: new_text}
-            if replace:
-                _follow_renumbering(ws, current, snapshot, result, path)
-                texts[ws.claims_path] = format_claims(snapshot.claims, claims_header(ws))
-            orphaned = sorted(set(snapshot.dangling) - set(current.dangling))
-            if orphaned:
-                # An import never leaves a claim without its paper (an existing problem may stay).
-                ids = ", ".join(f"claim {i}" for i in orphaned[:10]) + (" ..." if len(orphaned) > 10 else "")
-                raise DataError(
-                    f"{ws.relative(ws.claims_path)}: {ids}: reference {snapshot.dangling[orphaned[0]]}"
-                    f" is not in the reference list {path} would leave; nothing was imported"
-                )
-            rebuild(ws, conn, snapshot, texts=texts)
-            result.record_problems = snapshot.record_problems
+            snapshot = load_snapshot(ws)
+            plan = plan_import(snapshot.studies, text, str(path), replace, drop_claims)
+            if not dry_run:
+                before = {s.key: s for s in snapshot.studies if s.key in plan.studies}
+                order = None if plan.order == read_order(ws).keys else plan.order
+                if plan.studies or order is not None:
+                    change = Change(studies=plan.studies, before=before, order=order)  # type: ignore[arg-type]
+                    write_change(ws, conn, change, snapshot.vocabs.pathways)
     finally:
         conn.close()
-    return result
-
-
-def _follow_renumbering(ws: Workspace, current: Any, snapshot: Any, result: ImportResult, path: Path) -> None:
-    """Every claim keeps its paper under the new numbers; a cited paper may not be dropped."""
-    from exocli.store import dangling_citations
-
-    cited: dict[int, list[int]] = {}
-    for claim in current.claims:
-        if claim.ref is not None:
-            cited.setdefault(claim.ref, []).append(claim.id)
-    for numbers, why in result.ambiguous:
-        claims = sorted(i for n in numbers for i in cited.get(n, []))
-        if claims:
-            raise DataError(
-                f"{why}, cited by claim{'s' if len(claims) > 1 else ''} {', '.join(map(str, claims))}:"
-                " which paper they cite cannot be told; nothing was imported"
-            )
-    lost = [number for number in result.dropped if number in cited]
-    if lost:
-        old = {ref.number: ref for ref in current.references}
-        details = "; ".join(
-            f"reference {n} ({old[n].first_author} {old[n].year}) is cited by claim"
-            f"{'s' if len(cited[n]) > 1 else ''} {', '.join(map(str, cited[n]))}"
-            for n in lost[:5]
-        )
-        raise DataError(
-            f"{path}: {details}, and is not in the new list; remove or re-cite those claims first"
-            " (`exocli claims remove ID`, `exocli claims edit ID --ref N`); nothing was imported"
-        )
-    for claim in snapshot.claims:
-        if claim.ref is not None and claim.ref in result.renumber:
-            claim.ref = result.renumber[claim.ref]
-    listed = {ref.number for ref in snapshot.references if ref.number is not None}
-    snapshot.dangling = dangling_citations(snapshot.claims, listed)
+    return plan.result
 
 
 def read_input_text(path: Path) -> str:

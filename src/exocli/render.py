@@ -220,6 +220,28 @@ def show_reference(
             out.write(f"      note: {claim['note']}\n")
 
 
+def show_claim(claim: Any, study: Any, where: str, fmt: str) -> None:
+    """One claim as its study file holds it, then the reference it cites."""
+    from exocli.records import claim_entry
+
+    entry = claim_entry(claim)
+    ref = study.reference
+    if fmt == "json":
+        data = {**entry, "study": study.key, "file": where}
+        data["reference"] = {"key": study.key, "title": ref.title, "doi": ref.doi, "text": ref.raw}
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return
+    out = sys.stdout
+    for key, value in entry.items():
+        if key == "ref":
+            value = f"{value} ({study.key})"
+        elif isinstance(value, list):
+            value = "; ".join(value) if value else "-"
+        out.write(f"{key + ':':<16}{value}\n")
+    out.write(f"{'file:':<16}{where}\n")
+    out.write(f"\nReference {ref.number}: {ref.raw}\n")
+
+
 CLAIM_HEADERS = {
     "ref": "Ref",
     "study": "Study",
@@ -230,10 +252,14 @@ CLAIM_HEADERS = {
     "model": "Model",
     "cargo_type": "Type",
     "id": "ID",
+    "added_by": "Added by",
+    "added_at": "Added",
 }
 
 
-def write_claims(claims: Sequence[dict[str, Any]], fmt: str, columns: str | None = None) -> None:
+def write_claims(
+    claims: Sequence[dict[str, Any]], fmt: str, columns: str | None = None, references: bool = True
+) -> None:
     """Claims as a table (with the cited DOIs under it) or as data for other programs."""
     from exocli.query import CLAIM_COLUMNS, TABLE_COLUMNS, model_label
 
@@ -255,7 +281,7 @@ def write_claims(claims: Sequence[dict[str, Any]], fmt: str, columns: str | None
         row["cargo"] = claim["cargo"] or ["-"]
         rows.append(row)
     write_rows(chosen, rows, fmt, headers=CLAIM_HEADERS)
-    if fmt == "markdown":
+    if fmt == "markdown" or not references:
         return
     cited: dict[int, str] = {}
     for claim in claims:

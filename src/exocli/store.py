@@ -1,21 +1,26 @@
-"""Building the database from the workspace's text (references, vocabularies, claims).
+"""Building the database from the record: in full, or one change at a time.
 
-Everything is parsed and validated first; only then is the database rewritten, in one
-transaction, so bad text leaves the database as it was.
+A full build (first use, after a pull, `exocli rebuild`) parses and validates every study
+first; only then is the database rewritten, in one transaction, so bad text leaves the
+database as it was. A write (`write_change`) touches only what it changes: the files of
+the studies it changes and, when the list moves, the order file; their rows are replaced
+and the list renumbered in one transaction; the files are staged beside their targets,
+the journal (textio's commit point) is written just before COMMIT, and the renames follow.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from exocli.citekeys import assign_keys, format_keys, identities, read_keys
-from exocli.db import content_fingerprint, database_failure, stat_fingerprint, tracking_triggers
-from exocli.errors import DataError
-from exocli.evidence import Claim, Vocabularies, load_claims
-from exocli.refparse import ParsedReference, parse_reference_list
+from exocli.db import database_failure, record_sources, tracking_triggers
+from exocli.evidence import Claim, Vocabularies
+from exocli.refparse import ParsedReference
+from exocli.studies import Study, format_order, format_study, load_record, reference_entry
 from exocli.vocab import Vocabulary, load_vocabulary_file
 from exocli.workspace import Workspace
 
@@ -36,23 +41,24 @@ DATA_TABLES = (
     "vocab_terms",
     "ref_authors",
     "refs",
+    "source_files",
 )
 
 
 @dataclass
 class Snapshot:
-    references: list[ParsedReference]
-    reference_problems: list[str]
+    """The whole record, validated: the studies in the list's order and the vocabularies."""
+
+    studies: list[Study]
     vocabs: Vocabularies
-    claims: list[Claim]
-    keys: dict[str, str] = field(default_factory=dict)  # identity -> citation key
-    # What makes the record inconsistent: {claim id: missing reference number}. Only a
-    # lenient load keeps going past these, so that the record can be repaired.
-    dangling: dict[int, int] = field(default_factory=dict)
 
     @property
-    def record_problems(self) -> list[str]:
-        return [dangling_message(claim_id, ref) for claim_id, ref in sorted(self.dangling.items())]
+    def references(self) -> list[ParsedReference]:
+        return [study.reference for study in self.studies]
+
+    @property
+    def claims(self) -> list[Claim]:
+        return [claim for study in self.studies for claim in study.claims]
 
 
 def load_vocabularies(ws: Workspace) -> Vocabularies:
@@ -62,44 +68,64 @@ def load_vocabularies(ws: Workspace) -> Vocabularies:
     return Vocabularies(one("sources"), one("effects"), one("cargo-types"), one("pathways"))
 
 
-def read_references(ws: Workspace, text: str | None = None) -> tuple[list[ParsedReference], list[str]]:
-    path = ws.references_path
-    if text is None:
-        if not path.exists():
-            return [], []
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DataError(f"{path}: cannot be read ({exc})") from exc
-    if not text.strip():
-        return [], []
-    try:
-        parsed = parse_reference_list(text, ws.relative(path))
-    except ValueError as exc:
-        raise DataError(str(exc)) from exc
-    return parsed.references, parsed.problems
-
-
-def load_snapshot(ws: Workspace, references_text: str | None = None, lenient: bool = False) -> Snapshot:
-    """The whole record, validated. `lenient` lets claims cite missing references (for repairs)."""
-    references, problems = read_references(ws, references_text)
+def load_snapshot(ws: Workspace) -> Snapshot:
     vocabs = load_vocabularies(ws)
-    numbers = {ref.number for ref in references if ref.number is not None}
-    claims = load_claims(ws.claims_path, vocabs, None if lenient else numbers)
-    return Snapshot(references, problems, vocabs, claims, read_keys(ws), dangling_citations(claims, numbers))
+    return Snapshot(load_record(ws, vocabs), vocabs)
 
 
-def dangling_citations(claims: list[Claim], numbers: set[int]) -> dict[int, int]:
-    """{claim id: the reference number it cites} for claims citing a reference the list lacks."""
-    return {c.id: c.ref for c in claims if c.ref is not None and c.ref not in numbers}
+@dataclass
+class Change:
+    """What one write changes: whole studies (None: the study goes) and, maybe, the order."""
+
+    studies: dict[str, Study | None] = field(default_factory=dict)
+    before: dict[str, Study | None] = field(default_factory=dict)  # as they were (for a small diff)
+    order: list[str | None] | None = None  # the new order, when the list moves
+    files: dict[Path, str] = field(default_factory=dict)  # other text written with it (Crossref)
+
+    def texts(self, ws: Workspace) -> dict[Path, str | None]:
+        texts: dict[Path, str | None] = dict(self.files)
+        for key, study in self.studies.items():
+            texts[ws.study_path(key)] = None if study is None else format_study(study)
+        if self.order is not None:
+            texts[ws.order_path] = format_order(self.order)
+        return texts
 
 
-def dangling_message(claim_id: int, ref: int) -> str:
-    """What is wrong with a dangling claim, and the three ways to repair it."""
-    return (
-        f"claim {claim_id} cites reference {ref}, which is not in the reference list; put the"
-        f" reference back (`exocli refs import`), re-cite the claim (`exocli claims edit {claim_id}"
-        f" --ref N`) or remove it (`exocli claims remove {claim_id}`)"
+def _begin_write(ws: Workspace, conn: sqlite3.Connection, discard_external: bool) -> None:
+    from exocli.db import conflict_error, external_changes
+
+    conn.execute("BEGIN IMMEDIATE")
+    changed_outside = external_changes(conn)
+    if changed_outside and not discard_external:
+        raise conflict_error(ws, changed_outside)
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('exocli_writing', '1')")
+
+
+def _finish_write(
+    ws: Workspace, conn: sqlite3.Connection, texts: Mapping[Path, str | None], full: bool = False
+) -> None:
+    """Stage the texts, record them, COMMIT, then put them in place (the caller began)."""
+    from exocli.textio import stage
+
+    staged = None
+    try:
+        if texts:
+            staged = stage(ws.root, texts)
+        record_sources(conn, ws, texts, full)
+        conn.execute("DELETE FROM meta WHERE key = 'exocli_writing'")
+        if staged is not None:
+            staged.commit()
+        conn.execute("COMMIT")
+    except BaseException:
+        if staged is not None:
+            staged.discard()
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    if staged is not None:
+        staged.apply()
+    record_sources(
+        conn, ws, {path: texts[path] for path in texts if texts[path] is not None}, stats_only=True
     )
 
 
@@ -107,30 +133,18 @@ def rebuild(
     ws: Workspace,
     conn: sqlite3.Connection,
     snapshot: Snapshot | None = None,
-    texts: dict[Path, str] | None = None,
+    texts: Mapping[Path, str | None] | None = None,
     discard_external: bool = False,
     read_only: bool = False,
 ) -> Snapshot:
-    """Migrate, then replace every row with what the text says: text and database together.
+    """Migrate, then replace every row with what the record says.
 
-    `texts` are new versions of text files. They are staged beside their targets while the
-    rows are written, the journal (textio's commit point) is written just before COMMIT,
-    and the renames follow it: a failure anywhere before that changes nothing, a kill after
-    the journal is completed by the next command, and the database follows the text.
+    `texts` are new versions of text files (None: the file goes), written with the rows
+    (see `_finish_write`); `snapshot` must already be what they say.
     """
-    from exocli.db import MIGRATION_NAMES, applied_migrations, conflict_error, external_changes
-    from exocli.textio import stage
+    from exocli.db import MIGRATION_NAMES, applied_migrations
 
     snapshot = snapshot or load_snapshot(ws)
-    numbers = {ref.number for ref in snapshot.references if ref.number is not None}
-    snapshot.dangling = dangling_citations(snapshot.claims, numbers)
-    texts = dict(texts or {})
-    # Keys are made once: new references get one now, and it is written down with them.
-    keys = assign_keys(snapshot.references, snapshot.keys)
-    if not read_only and (keys != read_keys(ws) or (keys and not ws.citekeys_path.exists())):
-        texts[ws.citekeys_path] = format_keys(keys, snapshot.references)
-    snapshot.keys = keys
-    staged = None
     try:
         if applied_migrations(conn) != MIGRATION_NAMES:
             # sqlite-utils (and what it imports) only when the schema has to change
@@ -139,12 +153,8 @@ def rebuild(
             from exocli import migrations
 
             migrations.apply(Database(conn))
-        conn.execute("BEGIN IMMEDIATE")
+        _begin_write(ws, conn, discard_external)
         try:
-            changed_outside = external_changes(conn)
-            if changed_outside and not discard_external:
-                raise conflict_error(ws, changed_outside)
-            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('exocli_writing', '1')")
             # exocli's own bulk write: the change-counting triggers would only say "not us"
             # for every row; drop them for this transaction and put them back before COMMIT.
             triggers = tracking_triggers()
@@ -152,40 +162,30 @@ def rebuild(
                 conn.execute(f"DROP TRIGGER IF EXISTS {name}")  # fixed names
             for table in DATA_TABLES:
                 conn.execute(f"DELETE FROM {table}")  # fixed names, not user input
-            _write_references(conn, snapshot.references, keys)
-            _write_crossref(ws, conn, snapshot.references)
-            _write_vocabularies(conn, snapshot.vocabs)
-            _write_claims(conn, snapshot.claims, snapshot.vocabs.pathways)
-            if texts:
-                staged = stage(ws.root, texts)
-            conn.executemany(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                [
-                    # the stat fingerprint is taken once the files are in place (below)
-                    ("stat_fingerprint", ""),
-                    ("content_fingerprint", content_fingerprint(ws, texts)),
-                    ("external_changes", "0"),
-                    ("dangling_citations", json.dumps(sorted(snapshot.dangling.items()))),
-                ],
+            skipped: list[str] = []
+            cache = _read_crossref(ws, None, skipped)
+            conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('skipped_files', ?)",
+                (json.dumps(skipped, ensure_ascii=False),),
             )
+            _write_works(conn, cache[0].values())
+            _write_vocabularies(conn, snapshot.vocabs)
+            ref_ids = {study.key: _insert_reference(conn, study) for study in snapshot.studies}
+            for study in snapshot.studies:
+                _write_resolution(ws, conn, ref_ids[study.key], study.reference, cache)
+            write_claims(
+                conn,
+                [(c, ref_ids[s.key], s.reference.title or "") for s in snapshot.studies for c in s.claims],
+                snapshot.vocabs.pathways,
+            )
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('external_changes', '0')")
             for _, sql in triggers:
                 conn.execute(sql)
-            conn.execute("DELETE FROM meta WHERE key = 'exocli_writing'")
-            if staged is not None:
-                staged.commit()
-            conn.execute("COMMIT")
         except BaseException:
-            if staged is not None:
-                staged.discard()
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        if staged is not None:
-            staged.apply()
-        conn.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('stat_fingerprint', ?)",
-            (stat_fingerprint(ws),),
-        )
+        _finish_write(ws, conn, {} if read_only else dict(texts or {}), full=True)
     except sqlite3.DatabaseError as exc:
         raise database_failure(Path(ws.db_path), exc) from exc
     return snapshot
@@ -204,7 +204,7 @@ def rebuild_database(ws: Workspace) -> Snapshot:
         raise DatabaseError(f"the database path {path} is a folder; move it away, then rebuild")
     read_only = path != ws.db_path
     with nullcontext() if read_only else workspace_lock(ws):
-        snapshot = load_snapshot(ws)  # strict: an inconsistent record keeps the last database
+        snapshot = load_snapshot(ws)  # a record that does not load keeps the last database
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             for suffix in ("", "-wal", "-shm"):
@@ -219,35 +219,151 @@ def rebuild_database(ws: Workspace) -> Snapshot:
     return snapshot
 
 
-def _write_references(
-    conn: sqlite3.Connection, references: list[ParsedReference], keys: dict[str, str]
+def write_change(ws: Workspace, conn: sqlite3.Connection, change: Change, pathways: Vocabulary) -> None:
+    """Write one change: its files and its rows together, or neither (the caller holds the lock).
+
+    Studies whose reference is unchanged keep their row; of their claims only those that
+    differ are replaced. A new order renumbers the references it moves.
+    """
+    texts = change.texts(ws)
+    try:
+        _begin_write(ws, conn, discard_external=False)
+        try:
+            _apply_change(ws, conn, change, pathways)
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        _finish_write(ws, conn, texts)
+    except sqlite3.DatabaseError as exc:
+        raise database_failure(Path(ws.db_path), exc) from exc
+
+
+def _apply_change(ws: Workspace, conn: sqlite3.Connection, change: Change, pathways: Vocabulary) -> None:
+    from exocli.records import claim_entry
+
+    ids = {
+        key: row[0]
+        for key in change.studies
+        if (row := conn.execute("SELECT id FROM refs WHERE citekey = ?", (key,)).fetchone())
+    }
+    # 1. What goes: whole studies, and the claims that changed or left a study.
+    new_claims: list[tuple[Claim, str]] = []
+    rewritten: dict[str, Study] = {}  # reference row to update
+    for key, study in change.studies.items():
+        before = change.before.get(key)
+        ref_id = ids.get(key)
+        if study is None or ref_id is None:
+            if ref_id is not None:
+                _delete_claims(conn, ref_id=ref_id)
+                conn.execute("DELETE FROM refs WHERE id = ?", (ref_id,))
+            if study is not None:
+                new_claims += [(c, key) for c in study.claims]
+            continue
+        same_reference = before is not None and reference_entry(before.reference) == reference_entry(
+            study.reference
+        )
+        if not same_reference:
+            rewritten[key] = study
+            _delete_claims(conn, ref_id=ref_id)
+            new_claims += [(c, key) for c in study.claims]
+            continue
+        assert before is not None
+        old = {c.id: claim_entry(c) for c in before.claims}
+        changed = [c for c in study.claims if old.get(c.id) != claim_entry(c)]
+        kept = {c.id for c in study.claims}
+        _delete_claims(
+            conn, claim_ids=[i for i in old if i not in kept] + [c.id for c in changed if c.id in old]
+        )
+        new_claims += [(c, key) for c in changed]
+    # 2. The list moves: numbers that change are cleared first (they are unique), then set.
+    if change.order is not None:
+        wanted = {key: n for n, key in enumerate(change.order, 1) if key is not None}
+        current = dict(conn.execute("SELECT citekey, number FROM refs").fetchall())
+        moving = [
+            (wanted[key], key) for key, number in current.items() if key in wanted and wanted[key] != number
+        ]
+        conn.executemany("UPDATE refs SET number = NULL WHERE citekey = ?", [(key,) for _, key in moving])
+        conn.executemany("UPDATE refs SET number = ? WHERE citekey = ?", moving)
+    # 3. New and rewritten references, then the claims.
+    cache = _read_crossref(ws, [s.reference for s in change.studies.values() if s is not None], None)
+    _write_works(conn, cache[0].values())
+    for key, study in change.studies.items():
+        if study is None:
+            continue
+        if key in rewritten:
+            _update_reference(conn, ids[key], study)
+        elif key not in ids:
+            ids[key] = _insert_reference(conn, study)
+        else:
+            continue
+        _write_resolution(ws, conn, ids[key], study.reference, cache)
+    titles = {key: (s.reference.title or "") for key, s in change.studies.items() if s is not None}
+    write_claims(conn, [(c, ids[key], titles[key]) for c, key in new_claims], pathways)
+
+
+def _delete_claims(
+    conn: sqlite3.Connection, ref_id: int | None = None, claim_ids: Sequence[int] = ()
 ) -> None:
-    idents = identities(references)
-    for ref in references:
-        cursor = conn.execute(
-            "INSERT INTO refs (number, kind, raw, title, journal, year, volume, issue, pages, doi,"
-            " url, et_al, problem, citekey) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                ref.number,
-                ref.kind,
-                ref.raw,
-                ref.title,
-                ref.journal,
-                ref.year,
-                ref.volume,
-                ref.issue,
-                ref.pages,
-                ref.doi,
-                ref.url,
-                int(ref.et_al),
-                ref.problem,
-                keys.get(idents[ref.number]),
-            ),
+    """Claims and their link rows (the link tables cascade; full-text rows do not)."""
+    if ref_id is not None:
+        conn.execute(
+            "DELETE FROM claims_fts WHERE rowid IN (SELECT id FROM claims WHERE ref_id = ?)", (ref_id,)
         )
-        conn.executemany(
-            "INSERT INTO ref_authors (ref_id, position, family, given) VALUES (?, ?, ?, ?)",
-            [(cursor.lastrowid, i, a.family, a.given) for i, a in enumerate(ref.authors)],
-        )
+        conn.execute("DELETE FROM claims WHERE ref_id = ?", (ref_id,))
+    if claim_ids:
+        conn.executemany("DELETE FROM claims_fts WHERE rowid = ?", [(i,) for i in claim_ids])
+        conn.executemany("DELETE FROM claims WHERE id = ?", [(i,) for i in claim_ids])
+
+
+_REFERENCE_VALUES = (
+    "number, kind, raw, title, journal, year, volume, issue, pages, doi, url, et_al, problem, citekey"
+)
+
+
+def _reference_row(study: Study) -> tuple[Any, ...]:
+    ref = study.reference
+    return (
+        ref.number,
+        ref.kind,
+        ref.raw,
+        ref.title,
+        ref.journal,
+        ref.year,
+        ref.volume,
+        ref.issue,
+        ref.pages,
+        ref.doi,
+        ref.url,
+        int(ref.et_al),
+        ref.problem,
+        study.key,
+    )
+
+
+def _insert_reference(conn: sqlite3.Connection, study: Study) -> int:
+    cursor = conn.execute(
+        f"INSERT INTO refs ({_REFERENCE_VALUES}) VALUES ({', '.join('?' * 14)})",  # fixed columns
+        _reference_row(study),
+    )
+    assert cursor.lastrowid is not None
+    _write_authors(conn, cursor.lastrowid, study.reference)
+    return cursor.lastrowid
+
+
+def _update_reference(conn: sqlite3.Connection, ref_id: int, study: Study) -> None:
+    columns = ", ".join(f"{name.strip()} = ?" for name in _REFERENCE_VALUES.split(","))
+    conn.execute(f"UPDATE refs SET {columns} WHERE id = ?", (*_reference_row(study), ref_id))  # fixed
+    for table in ("ref_authors", "ref_resolution", "ref_candidates", "ref_updates"):
+        conn.execute(f"DELETE FROM {table} WHERE ref_id = ?", (ref_id,))  # fixed names
+    _write_authors(conn, ref_id, study.reference)
+
+
+def _write_authors(conn: sqlite3.Connection, ref_id: int, ref: ParsedReference) -> None:
+    conn.executemany(
+        "INSERT INTO ref_authors (ref_id, position, family, given) VALUES (?, ?, ?, ?)",
+        [(ref_id, i, a.family, a.given) for i, a in enumerate(ref.authors)],
+    )
 
 
 def _write_vocabularies(conn: sqlite3.Connection, vocabs: Vocabularies) -> None:
@@ -272,22 +388,18 @@ def _write_vocabularies(conn: sqlite3.Connection, vocabs: Vocabularies) -> None:
             )
 
 
-def _write_claims(conn: sqlite3.Connection, claims: list[Claim], pathways: Vocabulary) -> None:
-    ref_ids = {row[0]: row[1] for row in conn.execute("SELECT number, id FROM refs")}
-    write_claims(conn, claims, ref_ids, pathways)
-
-
 def write_claims(
-    conn: sqlite3.Connection, claims: list[Claim], ref_ids: dict[int, int], pathways: Vocabulary
+    conn: sqlite3.Connection, claims: Sequence[tuple[Claim, int, str]], pathways: Vocabulary
 ) -> None:
-    """Insert claims and their link rows (the caller owns the transaction)."""
+    """Insert claims, each with its reference's row id and title, and their link rows."""
     claim_rows, cargo_rows, effect_rows, pathway_rows, part_rows, engineering_rows = ([], [], [], [], [], [])
     facet_rows: list[tuple[str, str, str, int]] = []
-    for c in claims:
+    fts_rows: list[tuple[int, str]] = []
+    for c, ref_id, title in claims:
         claim_rows.append(
             (
                 c.id,
-                ref_ids.get(c.ref) if c.ref is not None else None,
+                ref_id,
                 c.section,
                 c.source,
                 c.source_wording,
@@ -313,6 +425,7 @@ def write_claims(
         engineering_rows += [(c.id, i, t) for i, t in enumerate(c.engineering)]
         families = {g.family or g.key for g in c.cargo}
         facet_rows += [(c.source, e, f, c.id) for e in c.effects for f in families]
+        fts_rows.append((c.id, claim_document(c, title)))
     conn.executemany(
         "INSERT INTO claims (id, ref_id, section, source, source_wording, cargo_type, species,"
         " model, injury, route, dose, outcome, note, added_by, added_at)"
@@ -337,11 +450,7 @@ def write_claims(
         "INSERT OR IGNORE INTO claim_facets (source, effect, family, claim_id) VALUES (?, ?, ?, ?)",
         facet_rows,
     )
-    titles = {ref_id: title or "" for ref_id, title in conn.execute("SELECT id, title FROM refs")}
-    conn.executemany(
-        "INSERT INTO claims_fts (rowid, body) VALUES (?, ?)",
-        [(c.id, claim_document(c, titles.get(ref_ids.get(c.ref or -1, -1), ""))) for c in claims],
-    )
+    conn.executemany("INSERT INTO claims_fts (rowid, body) VALUES (?, ?)", fts_rows)
 
 
 def claim_document(claim: Claim, title: str) -> str:
@@ -369,22 +478,31 @@ def claim_document(claim: Claim, title: str) -> str:
     )
 
 
-def _write_crossref(ws: Workspace, conn: sqlite3.Connection, references: list[ParsedReference]) -> None:
-    """Stored Crossref answers, and each reference's verdict computed from them."""
-    import json
+CrossrefCache = tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]
 
-    from exocli.crossref import read_cache, search_path
-    from exocli.refparse import doi_key
-    from exocli.verify import record_first_author, record_titles, record_year, update_flags, verify
 
-    skipped: list[str] = []
-    works, searches = read_cache(ws, skipped)
-    conn.execute(
-        "INSERT OR REPLACE INTO meta (key, value) VALUES ('skipped_files', ?)",
-        (json.dumps(skipped, ensure_ascii=False),),
-    )
+def _read_crossref(
+    ws: Workspace, references: Iterable[ParsedReference] | None, skipped: list[str] | None
+) -> CrossrefCache:
+    """Stored Crossref answers: all of them, or only those of `references`."""
+    from exocli.crossref import read_cache, search_path, work_path
+
+    if references is None:
+        return read_cache(ws, skipped)
+    paths: list[Path] = []
+    for ref in references:
+        paths.append(work_path(ws, ref.doi) if ref.doi else search_path(ws, ref.raw))
+    works, searches = read_cache(ws, skipped, paths)
+    accepted = [s["accepted"] for s in searches.values() if s.get("accepted")]
+    if accepted:
+        more, _ = read_cache(ws, skipped, [work_path(ws, doi) for doi in accepted])
+        works.update(more)
+    return works, searches
+
+
+def _write_works(conn: sqlite3.Connection, works: Iterable[dict[str, Any]]) -> None:
     conn.executemany(
-        "INSERT INTO crossref_works (doi, status, fetched_at, pool, message) VALUES (?, ?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO crossref_works (doi, status, fetched_at, pool, message) VALUES (?, ?, ?, ?, ?)",
         [
             (
                 w["doi"],
@@ -393,70 +511,78 @@ def _write_crossref(ws: Workspace, conn: sqlite3.Connection, references: list[Pa
                 w.get("pool"),
                 json.dumps(w["message"], ensure_ascii=False) if w.get("message") else None,
             )
-            for w in works.values()
+            for w in works
         ],
     )
-    ids = dict(conn.execute("SELECT number, id FROM refs").fetchall())
-    for ref in references:
-        ref_id = ids[ref.number]
-        method, doi, score = "doi", ref.doi, None
-        if not ref.doi:
-            search = searches.get(search_path(ws, ref.raw).name)
-            if search is None:
-                continue
-            candidates = search.get("candidates") or []
-            conn.executemany(
-                "INSERT INTO ref_candidates (ref_id, rank, doi, title, first_author, year, journal, score)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        ref_id,
-                        rank,
-                        c.get("doi"),
-                        next(iter(record_titles(c.get("message") or {})), None),
-                        record_first_author(c.get("message") or {}),
-                        record_year(c.get("message") or {}),
-                        ((c.get("message") or {}).get("container-title") or [None])[0],
-                        c.get("score", 0.0),
-                    )
-                    for rank, c in enumerate(candidates, 1)
-                ],
-            )
-            method, doi = "bibliographic", search.get("accepted")
-            if doi is None:
-                status = "ambiguous" if candidates else "no_match"
-                conn.execute(
-                    "INSERT INTO ref_resolution (ref_id, doi, method, status, checked_at) VALUES (?, NULL, ?, ?, ?)",
-                    (ref_id, method, status, search.get("searched_at")),
+
+
+def _write_resolution(
+    ws: Workspace, conn: sqlite3.Connection, ref_id: int, ref: ParsedReference, cache: CrossrefCache
+) -> None:
+    """One reference's verdict, computed from the stored Crossref answers."""
+    from exocli.crossref import search_path
+    from exocli.refparse import doi_key
+    from exocli.verify import record_first_author, record_titles, record_year, update_flags, verify
+
+    works, searches = cache
+    method, doi, score = "doi", ref.doi, None
+    if not ref.doi:
+        search = searches.get(search_path(ws, ref.raw).name)
+        if search is None:
+            return
+        candidates = search.get("candidates") or []
+        conn.executemany(
+            "INSERT INTO ref_candidates (ref_id, rank, doi, title, first_author, year, journal, score)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    ref_id,
+                    rank,
+                    c.get("doi"),
+                    next(iter(record_titles(c.get("message") or {})), None),
+                    record_first_author(c.get("message") or {}),
+                    record_year(c.get("message") or {}),
+                    ((c.get("message") or {}).get("container-title") or [None])[0],
+                    c.get("score", 0.0),
                 )
-                continue
-            score = next((c.get("score") for c in candidates if c.get("doi") == doi), None)
-        work = works.get(doi_key(doi)) if doi else None
-        if work is None:
-            continue
-        if work.get("status") == "not_found" or not work.get("message"):
-            status, differences = "not_found", []
-        else:
-            verdict = verify(ref, work["message"])
-            status, differences = verdict.status, verdict.differences
-            conn.executemany(
-                "INSERT OR IGNORE INTO ref_updates (ref_id, relation, type, label, source, doi, date)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (ref_id, f["relation"], f["type"], f["label"], f["source"], f["doi"], f["date"])
-                    for f in update_flags(work["message"])
-                ],
-            )
-        conn.execute(
-            "INSERT INTO ref_resolution (ref_id, doi, method, status, differences, score, checked_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                ref_id,
-                doi,
-                method,
-                status,
-                json.dumps(differences, ensure_ascii=False),
-                score,
-                work.get("fetched_at"),
-            ),
+                for rank, c in enumerate(candidates, 1)
+            ],
         )
+        method, doi = "bibliographic", search.get("accepted")
+        if doi is None:
+            status = "ambiguous" if candidates else "no_match"
+            conn.execute(
+                "INSERT INTO ref_resolution (ref_id, doi, method, status, checked_at) VALUES (?, NULL, ?, ?, ?)",
+                (ref_id, method, status, search.get("searched_at")),
+            )
+            return
+        score = next((c.get("score") for c in candidates if c.get("doi") == doi), None)
+    work = works.get(doi_key(doi)) if doi else None
+    if work is None:
+        return
+    if work.get("status") == "not_found" or not work.get("message"):
+        status, differences = "not_found", []
+    else:
+        verdict = verify(ref, work["message"])
+        status, differences = verdict.status, verdict.differences
+        conn.executemany(
+            "INSERT OR IGNORE INTO ref_updates (ref_id, relation, type, label, source, doi, date)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (ref_id, f["relation"], f["type"], f["label"], f["source"], f["doi"], f["date"])
+                for f in update_flags(work["message"])
+            ],
+        )
+    conn.execute(
+        "INSERT INTO ref_resolution (ref_id, doi, method, status, differences, score, checked_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            ref_id,
+            doi,
+            method,
+            status,
+            json.dumps(differences, ensure_ascii=False),
+            score,
+            work.get("fetched_at"),
+        ),
+    )

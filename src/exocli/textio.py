@@ -93,6 +93,7 @@ class StagedWrite:
 
     root: Path
     moves: list[tuple[Path, Path]] = field(default_factory=list)  # (temporary, target)
+    deletes: list[Path] = field(default_factory=list)  # files the change removes
     committed: bool = False
 
     @property
@@ -102,12 +103,15 @@ class StagedWrite:
     def commit(self) -> None:
         """The commit point: once the journal is on disk the change will be completed."""
         entries = [[_relative(self.root, temp), _relative(self.root, target)] for temp, target in self.moves]
-        atomic_write(self.journal, json.dumps({"moves": entries}, ensure_ascii=False) + "\n")
+        deletes = [_relative(self.root, path) for path in self.deletes]
+        atomic_write(
+            self.journal, json.dumps({"moves": entries, "deletes": deletes}, ensure_ascii=False) + "\n"
+        )
         self.committed = True
 
     def apply(self) -> None:
-        """Rename every temporary over its target, then drop the journal."""
-        _apply_moves(self.root, self.moves)
+        """Rename every temporary over its target, remove what goes, then drop the journal."""
+        _apply_moves(self.root, self.moves, self.deletes)
         self.journal.unlink(missing_ok=True)
         _sync_directory(self.journal.parent)
 
@@ -124,12 +128,16 @@ def journal_path(root: Path) -> Path:
     return root / "db" / JOURNAL_NAME
 
 
-def stage(root: Path, texts: Mapping[Path, str]) -> StagedWrite:
-    """Write every new version to its temporary file; on any failure none is left behind."""
+def stage(root: Path, texts: Mapping[Path, str | None]) -> StagedWrite:
+    """Write every new version to its temporary file (None: the file goes); on any failure
+    none is left behind."""
     staged = StagedWrite(root)
     try:
         for target, text in texts.items():
-            staged.moves.append((_write_temporary(target, text), target))
+            if text is None:
+                staged.deletes.append(target)
+            else:
+                staged.moves.append((_write_temporary(target, text), target))
     except BaseException:
         staged.discard()
         raise
@@ -146,6 +154,7 @@ def recover(root: Path) -> list[Path]:
     try:
         data = json.loads(journal.read_text(encoding="utf-8"))
         moves = [(root / temp, root / target) for temp, target in data["moves"]]
+        deletes = [root / path for path in data.get("deletes", [])]
     except FileNotFoundError:
         return []
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -154,13 +163,13 @@ def recover(root: Path) -> list[Path]:
             " compare the text with `git status`, then delete the journal"
         ) from exc
     done = [target for temp, target in moves if temp.exists()]
-    _apply_moves(root, moves)
+    _apply_moves(root, moves, deletes)
     journal.unlink(missing_ok=True)
     _sync_directory(journal.parent)
     return done
 
 
-def _apply_moves(root: Path, moves: list[tuple[Path, Path]]) -> None:
+def _apply_moves(root: Path, moves: list[tuple[Path, Path]], deletes: list[Path]) -> None:
     for temp, target in moves:
         if not temp.exists():
             continue  # renamed before an interruption
@@ -171,7 +180,14 @@ def _apply_moves(root: Path, moves: list[tuple[Path, Path]]) -> None:
                 f"cannot put {target} in place ({exc.strerror}); the change is kept in {temp}"
                 " and the next exocli command completes it"
             ) from exc
-    for directory in {target.parent for _, target in moves}:
+    for path in deletes:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise ExocliError(
+                f"cannot remove {path} ({exc.strerror}); the next exocli command completes the change"
+            ) from exc
+    for directory in {target.parent for _, target in moves} | {path.parent for path in deletes}:
         _sync_directory(directory)
 
 

@@ -12,7 +12,10 @@ from typing import Any
 from exocli.errors import WorkspaceError
 
 CONFIG_NAME = "exocli.toml"
-DEFAULT_REFERENCES = "refs/references.txt"
+DEFAULT_REFERENCES = "refs/order.txt"
+# The record's layout. 1: one numbered list, db/claims.toml and refs/citekeys.tsv.
+# 2: one file per study (refs/studies/KEY.toml) and the list order (refs/order.txt).
+RECORD_FORMAT = 2
 HOW_TO_GET_ONE = (
     "run inside a workspace, pass --home DIR or set EXOCLI_HOME; create one with `exocli init DIR`"
 )
@@ -37,16 +40,36 @@ class Workspace:
         return self.db_dir / "exocli.sqlite"
 
     @property
+    def record_format(self) -> int:
+        return int(self.config["workspace"].get("format", 1))  # checked by check_config
+
+    @property
     def references_path(self) -> Path:
+        """The list order (format 2), or the numbered reference list itself (format 1)."""
         return self.root / str(self.config["workspace"]["references"])  # checked by check_config
 
     @property
-    def citekeys_path(self) -> Path:
+    def order_path(self) -> Path:
+        return self.references_path
+
+    @property
+    def studies_dir(self) -> Path:
+        return self.order_path.parent / "studies"
+
+    def study_path(self, key: str) -> Path:
+        return self.studies_dir / f"{key}.toml"
+
+    @property
+    def legacy_citekeys_path(self) -> Path:
         return self.refs_dir / "citekeys.tsv"
 
     @property
-    def claims_path(self) -> Path:
+    def legacy_claims_path(self) -> Path:
         return self.db_dir / "claims.toml"
+
+    @property
+    def backup_dir(self) -> Path:
+        return self.db_dir / "backup"
 
     @property
     def vocab_dir(self) -> Path:
@@ -74,13 +97,39 @@ class Workspace:
     def source_files(self) -> Iterator[Path]:
         """Every text file the database is built from, in a stable order."""
         yield self.root / CONFIG_NAME
-        yield self.references_path
-        yield self.citekeys_path
-        yield self.claims_path
+        yield self.order_path
+        yield from self.study_files()
         for name in VOCAB_NAMES:
             yield self.vocab_path(name)
         if self.crossref_dir.is_dir():
             yield from sorted(self.crossref_dir.glob("*.json"))
+
+    def is_source(self, path: Path) -> bool:
+        """Is `path` one of the files `source_files` lists (or would, once it exists)?"""
+        if path.parent == self.studies_dir:
+            return path.suffix == ".toml" and not path.name.startswith(".")
+        if path.parent == self.crossref_dir:
+            return path.suffix == ".json"
+        return path in (self.root / CONFIG_NAME, self.order_path) or any(
+            path == self.vocab_path(name) for name in VOCAB_NAMES
+        )
+
+    def study_files(self) -> list[Path]:
+        try:
+            with os.scandir(self.studies_dir) as entries:
+                names = sorted(e.name for e in entries if e.name.endswith(".toml") and e.name[0] != ".")
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        return [self.studies_dir / name for name in names]
+
+    def check_current(self) -> None:
+        """Commands other than `exocli upgrade` need the current record layout."""
+        if self.record_format < RECORD_FORMAT:
+            raise WorkspaceError(
+                f"{self.root / CONFIG_NAME}: this workspace keeps its record in the format-1 layout"
+                f" ({self.relative(self.references_path)}, db/claims.toml); run `exocli upgrade` to"
+                " convert it to one file per study (a backup is kept)"
+            )
 
 
 def bundled_vocab_dir() -> Path:
@@ -122,6 +171,12 @@ def check_config(root: Path, path: Path, config: dict[str, Any]) -> None:
         raise WorkspaceError(f"{where}: references = {references!r} points outside the workspace")
     if references.endswith(("/", "\\")) or target.is_dir():
         raise WorkspaceError(f"{where}: references = {references!r} is a folder; name the list's file")
+    version = section.get("format", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= RECORD_FORMAT:
+        raise WorkspaceError(
+            f"{_where(path, 'format')}: format must be 1 or {RECORD_FORMAT} (the record's layout),"
+            f" not {version!r}; a newer exocli may have written it"
+        )
     name = section.get("name")
     if name is not None and not isinstance(name, str):
         raise WorkspaceError(f"{_where(path, 'name')}: name must be text, not {name!r}")
@@ -179,21 +234,24 @@ def init_workspace(root: Path, name: str | None = None) -> Workspace:
             (root / "db" / "vocab" / f"{vocab}.toml").write_text(
                 source.read_text(encoding="utf-8"), encoding="utf-8"
             )
-        (root / "refs" / "references.txt").touch()
-        (root / "db" / "claims.toml").write_text(
-            "# exocli evidence claims: one [[claim]] per finding of one cited study.\n",
-            encoding="utf-8",
-        )
-        (root / ".gitignore").write_text("db/*.sqlite\ndb/*.sqlite-*\ndb/.write.lock\n", encoding="utf-8")
+        from exocli.studies import ORDER_HEADER
+
+        (root / "refs" / "studies").mkdir(exist_ok=True)
+        (root / "refs" / "order.txt").write_text(ORDER_HEADER, encoding="utf-8")
+        (root / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
         (root / CONFIG_NAME).write_text(
             "# exocli workspace\n[workspace]\n"
             f"name = {_toml_string(title)}\n"
+            f"format = {RECORD_FORMAT}\n"
             f'references = "{DEFAULT_REFERENCES}"\n\n[crossref]\nmailto = ""\n',
             encoding="utf-8",
         )
     except OSError as exc:
         raise WorkspaceError(f"cannot create workspace in {root}: {exc.strerror}") from exc
     return open_workspace(root)
+
+
+GITIGNORE = "db/*.sqlite\ndb/*.sqlite-*\ndb/.write.lock\ndb/.write.journal\ndb/backup/\n"
 
 
 def _toml_string(value: str) -> str:

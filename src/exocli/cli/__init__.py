@@ -38,6 +38,7 @@ COMMANDS = {
     "table": "export",
     "check": "check",
     "rebuild": "admin",
+    "upgrade": "admin",
 }
 
 
@@ -128,21 +129,21 @@ def main_options(
     State.home = home
 
 
-def workspace() -> Workspace:
-    return find_workspace(State.home)
+def workspace(any_format: bool = False) -> Workspace:
+    """The workspace; unless `any_format` (upgrade), one whose record is in the current layout."""
+    ws = find_workspace(State.home)
+    if not any_format:
+        ws.check_current()
+    return ws
 
 
-def database(lenient: bool = False, warn: bool = True) -> Any:
-    """The workspace's database. `lenient`: a repair command, which works on an inconsistent record
-    (and warns about it, unless the command reports it itself)."""
-    from exocli.db import external_changes, open_database, record_problems, skipped_files
+def database() -> Any:
+    """The workspace's database, built or brought up to date from the text."""
+    from exocli.db import external_changes, open_database, skipped_files
 
     ws = workspace()
-    conn = open_database(ws, lenient=lenient)
+    conn = open_database(ws)
     State.connections.append(conn)
-    if lenient and warn:
-        for problem in record_problems(conn):
-            message(f"Warning: {problem}")
     for line in skipped_files(conn):
         message(f"Warning: {line}")
     changed = external_changes(conn)

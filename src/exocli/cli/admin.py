@@ -31,12 +31,26 @@ def rebuild() -> None:
 
     ws = workspace()
     snapshot = rebuild_database(ws)
-    for problem in snapshot.record_problems:
-        message(f"Warning: {problem}")
     message(
         f"Rebuilt {ws.relative(database_path(ws))}: {len(snapshot.references)} references,"
         f" {len(snapshot.claims)} claims"
     )
+
+
+@app.command(cls=ExocliCommand)
+def upgrade() -> None:
+    """Convert a format-1 workspace (one list file, db/claims.toml) to one file per study."""
+    from exocli.upgrade import upgrade_workspace
+
+    ws = workspace(any_format=True)
+    result = upgrade_workspace(ws)
+    for old, new in result.renamed_keys:
+        message(f"Key {old} is now {new} (a study key is also its file name)")
+    message(
+        f"Upgraded {ws.root}: {result.references} references, {result.claims} claims, one file per study"
+        f" in {ws.relative(ws.studies_dir)}/ and the list order in refs/order.txt"
+    )
+    message(f"The format-1 files ({', '.join(result.removed)}) are kept in {ws.relative(result.backup)}/")
 
 
 @app.command(cls=ExocliCommand)

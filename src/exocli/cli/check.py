@@ -20,7 +20,7 @@ def check(
     from exocli.render import write_report
 
     fmt = check_format(fmt, ("table", "json"))
-    report = run_checks(database(lenient=True, warn=False))  # the report lists the problems
+    report = run_checks(database())  # the report lists the problems
     write_report(report, fmt)
     counts = report.counts()
     message(f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes")

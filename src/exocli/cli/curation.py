@@ -6,7 +6,18 @@ from typing import Annotated, Any
 
 import typer
 
-from exocli.cli import ExocliCommand, database, make_typer, workspace
+from exocli.cli import ExocliCommand, FormatOption, database, make_typer, workspace
+from exocli.cli.common import (
+    CargoOpt,
+    CargoTypeOpt,
+    EffectOpt,
+    ModelOpt,
+    PathwayOpt,
+    PhraseArg,
+    RefOpt,
+    SourceOpt,
+    TextOpt,
+)
 from exocli.errors import ExocliError, UsageError
 from exocli.render import message
 from exocli.workspace import Workspace
@@ -110,21 +121,39 @@ def add_study(
     if not cargo and cargo_type is None:
         fields["cargo_type"] = "none"  # no cargo named: the whole exosome is credited
     _prompt_missing(fields, yes)
-    metadata = None
-    if title or author or year or journal:
-        if not (title and author and year and journal):
-            raise UsageError("--title, --author, --year and --journal go together")
-        metadata = curation.StudyMetadata(
-            title=title, authors=[_split_author(a) for a in author], year=year, journal=journal
-        )
+    metadata = study_metadata(title, author, year, journal)
     ws = workspace()
     conn = database()
-    fetch = None if offline or metadata is not None else _crossref_fetcher(ws)
+    fetch = None if offline or metadata is not None else crossref_fetcher(ws)
     result = curation.add_study(ws, conn, doi, fields, metadata, fetch)
     for warning in result.warnings:
         message(f"Warning: {warning}")
     kind = "new reference" if result.new_reference else "reference"
-    message(f"Added claim {result.claim.id} citing {kind} {result.ref_number}")
+    message(f"Added claim {result.claim.id} citing {kind} {result.ref_number} ({result.key})")
+
+
+def study_metadata(
+    title: str | None,
+    author: list[str] | None,
+    year: int | None,
+    journal: str | None,
+    volume: str | None = None,
+    issue: str | None = None,
+    pages: str | None = None,
+    url: str | None = None,
+) -> Any:
+    """A study's details as given on the command line (None: none were given)."""
+    from exocli.reference_edits import StudyMetadata
+
+    if not (title or author or year or journal):
+        if volume or issue or pages or url:
+            raise UsageError(
+                "--volume, --issue, --pages and --url go with --title, --author, --year and --journal"
+            )
+        return None
+    if not (title and author and year and journal):
+        raise UsageError("--title, --author, --year and --journal go together")
+    return StudyMetadata(title, [_split_author(a) for a in author], year, journal, volume, issue, pages, url)
 
 
 def _split_author(text: str) -> tuple[str, str]:
@@ -134,8 +163,10 @@ def _split_author(text: str) -> tuple[str, str]:
     return family.strip(), given.strip()
 
 
-def _crossref_fetcher(ws: Workspace) -> Any:
-    """Fetch one DOI's record (stored in refs/crossref/ like `resolve` does)."""
+def crossref_fetcher(ws: Workspace) -> Any:
+    """Fetch one DOI's record; the core stores it in refs/crossref/ with its change."""
+    import json
+
     from exocli import crossref
 
     def fetch(doi: str) -> Any:
@@ -146,17 +177,15 @@ def _crossref_fetcher(ws: Workspace) -> Any:
                 f"Crossref could not be asked about {doi} ({outcome.error}); add it offline with"
                 " --title, --author, --year and --journal"
             )
-        crossref.write_json(
-            crossref.work_path(ws, doi),
-            {
-                "doi": doi,
-                "status": outcome.status,
-                "fetched_at": crossref.now(),
-                "pool": settings.pool,
-                "message": outcome.body if outcome.status == "ok" else None,
-            },
-        )
-        return outcome.body if outcome.status == "ok" else None
+        stored = {
+            "doi": doi,
+            "status": outcome.status,
+            "fetched_at": crossref.now(),
+            "pool": settings.pool,
+            "message": outcome.body if outcome.status == "ok" else None,
+        }
+        text = json.dumps(stored, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+        return (outcome.body if outcome.status == "ok" else None), crossref.work_path(ws, doi), text
 
     return fetch
 
@@ -164,7 +193,9 @@ def _crossref_fetcher(ws: Workspace) -> Any:
 @claims_app.command("edit", cls=ExocliCommand)
 def claims_edit(
     claim_id: Annotated[int, typer.Argument(metavar="ID", help="The claim's id.")],
-    ref: Annotated[int | None, typer.Option(help="The review's reference number.")] = None,
+    ref: Annotated[
+        str | None, typer.Option(metavar="N|DOI|KEY", help="Move the claim to this reference.")
+    ] = None,
     source: Annotated[str | None, typer.Option()] = None,
     cargo: Annotated[list[str] | None, typer.Option(help="Replaces the cargo list (repeat).")] = None,
     cargo_type: Annotated[str | None, typer.Option()] = None,
@@ -195,8 +226,10 @@ def claims_edit(
         if name not in ("cargo", "engineering", "pathways"):
             raise UsageError(f"--clear takes cargo, engineering or pathways, not {name!r}")
         changes[name] = []
-    claim = curation.edit_claim(workspace(), database(lenient=True), claim_id, changes)
-    message(f"Edited claim {claim.id}: {', '.join(sorted(changes))}")
+    edit = curation.edit_claim(workspace(), database(), claim_id, changes)
+    message(f"Edited claim {edit.after.id}:")
+    for name, old, new in edit.changes:
+        message(f"  {name}: {old} -> {new}")
 
 
 @claims_app.command("remove", cls=ExocliCommand)
@@ -208,8 +241,8 @@ def claims_remove(
     from exocli import curation
 
     ws = workspace()
-    conn = database(lenient=True)
-    claim = curation.get_claim(ws, claim_id)
+    conn = database()
+    claim, _ = curation.get_claim(ws, conn, claim_id)
     if not yes:
         if not sys.stdin.isatty():
             raise UsageError("removing needs confirmation: run on a terminal or pass --yes")
@@ -232,3 +265,52 @@ def import_table(
         f"Imported {file}: {len(result.added)} added, {len(result.updated)} updated,"
         f" {len(result.unchanged)} unchanged"
     )
+
+
+@claims_app.command("list", cls=ExocliCommand)
+def claims_list(
+    phrase: PhraseArg = None,
+    source: SourceOpt = None,
+    effect: EffectOpt = None,
+    cargo: CargoOpt = None,
+    cargo_type: CargoTypeOpt = None,
+    pathway: PathwayOpt = None,
+    model: ModelOpt = None,
+    ref: RefOpt = None,
+    text: TextOpt = None,
+    fmt: FormatOption = "table",
+    sort: Annotated[str, typer.Option(help="id, ref, year, source or cargo-type.")] = "ref",
+    limit: Annotated[int | None, typer.Option(help="At most this many claims.")] = None,
+) -> None:
+    """Claims with their ids and who added them; takes the filters of `exocli query`."""
+    parameters = dict(locals())  # the options as given, before any other name exists
+    from exocli.cli.common import matching_claims
+    from exocli.render import check_format, plural, write_claims
+
+    fmt = check_format(fmt)
+    claims = matching_claims(database(), parameters, sort=sort, limit=limit)
+    if not claims:
+        message("No claims match.")
+        return
+    columns = (
+        "id,ref,study,source,cargo_type,cargo,effects,added_by,added_at"
+        if fmt in ("table", "markdown")
+        else None
+    )
+    write_claims(claims, fmt, columns, references=False)
+    message(plural(len(claims), "claim"))
+
+
+@claims_app.command("show", cls=ExocliCommand)
+def claims_show(
+    claim_id: Annotated[int, typer.Argument(metavar="ID", help="The claim's id.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+) -> None:
+    """One claim: every field, and the reference it cites."""
+    from exocli import curation
+    from exocli.render import check_format, show_claim
+
+    fmt = check_format(fmt, ("text", "json"))
+    ws = workspace()
+    claim, study = curation.get_claim(ws, database(), claim_id)
+    show_claim(claim, study, ws.relative(ws.study_path(study.key)), fmt)

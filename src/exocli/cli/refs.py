@@ -16,22 +16,36 @@ app.add_typer(refs_app, name="refs")
 @refs_app.command("import", cls=ExocliCommand)
 def refs_import(
     file: Annotated[Path, typer.Argument(help="A numbered reference list (Vancouver / NLM style).")],
-    replace: Annotated[bool, typer.Option(help="Replace the workspace's list instead of merging.")] = False,
+    replace: Annotated[
+        bool, typer.Option(help="Take the new list whole: match each entry to its paper, renumber.")
+    ] = False,
+    drop_claims: Annotated[
+        bool, typer.Option("--drop-claims", help="With --replace: also remove claims of dropped references.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would change; write nothing.")
+    ] = False,
 ) -> None:
-    """Parse a numbered reference list into the workspace (text first, then the database)."""
+    """Parse a numbered reference list into the workspace: new studies, replaced entries, moves."""
     from exocli.references import import_references
 
-    result = import_references(workspace(), file, replace=replace)
-    for problem in result.problems + result.record_problems:
+    result = import_references(workspace(), file, replace=replace, drop_claims=drop_claims, dry_run=dry_run)
+    for problem in result.problems:
         message(f"Warning: {problem}")
     for old, new in result.moved:
         message(f"Moved: reference {old} is now {new} (its claims moved with it)")
-    if result.dropped:
-        message(f"Dropped (cited by no claim): {', '.join(map(str, result.dropped))}")
+    for number in result.added:
+        message(f"New: reference {number}")
+    for number in result.dropped:
+        cited = result.dropped_claims.get(number)
+        what = f"its claims {', '.join(map(str, cited))} removed" if cited else "cited by no claim"
+        message(f"Dropped: reference {number} ({what})")
     message(
-        f"Imported {result.total} references from {file}: {len(result.added)} new, "
-        f"{len(result.replaced)} replaced, {len(result.moved)} moved, {len(result.unchanged)} unchanged, "
-        f"{sum('kept unparsed' in p for p in result.problems)} kept unparsed"
+        f"{'Would import' if dry_run else 'Imported'} {result.total} references from {file}:"
+        f" {len(result.added)} new, {len(result.replaced)} replaced, {len(result.moved)} moved,"
+        f" {len(result.dropped)} dropped, {len(result.unchanged)} unchanged,"
+        f" {sum('kept unparsed' in p for p in result.problems)} kept unparsed"
+        + ("; nothing was written (--dry-run)" if dry_run else "")
     )
 
 
@@ -41,7 +55,7 @@ def refs_list(fmt: FormatOption = "table") -> None:
     from exocli.references import list_references
 
     fmt = check_format(fmt)
-    conn = database(lenient=True)
+    conn = database()
     refs = list_references(conn)
     rows = [
         {
@@ -114,7 +128,7 @@ def refs_show(
     from exocli.render import show_reference
 
     fmt = check_format(fmt, ("text", "json"))
-    conn = database(lenient=True)
+    conn = database()
     ref = get_reference(conn, ident)
     compiled = query.compile_filters(
         conn, query.Filters(refs=[ref.number] if ref.number else []), query.Vocabs.load(conn)
@@ -131,5 +145,101 @@ def refs_rekey(
     """Change one reference's citation key (the only way a key ever changes)."""
     from exocli import curation
 
-    old, new = curation.rekey(workspace(), database(lenient=True), ident, new_key)
+    old, new = curation.rekey(workspace(), database(), ident, new_key)
     message(f"Reference key {old} is now {new}")
+
+
+@refs_app.command("add", cls=ExocliCommand)
+def refs_add(
+    doi: Annotated[str | None, typer.Option(help="The DOI (details from Crossref unless given).")] = None,
+    title: Annotated[str | None, typer.Option(help="Title.")] = None,
+    author: Annotated[
+        list[str] | None, typer.Option(help='"Family, Given" with the full given name (repeat, in order).')
+    ] = None,
+    journal: Annotated[str | None, typer.Option(help="Journal (NLM abbreviation).")] = None,
+    year: Annotated[int | None, typer.Option(help="Publication year.")] = None,
+    volume: Annotated[str | None, typer.Option(help="Volume.")] = None,
+    issue: Annotated[str | None, typer.Option(help="Issue.")] = None,
+    pages: Annotated[str | None, typer.Option(help="Pages or article number.")] = None,
+    url: Annotated[str | None, typer.Option(help="URL (for a reference without DOI).")] = None,
+    at: Annotated[int | None, typer.Option(help="Insert at this number (default: the end).")] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="Do not ask Crossref.")] = False,
+) -> None:
+    """Add one reference: by DOI through Crossref, or by its fields."""
+    from exocli.cli.curation import crossref_fetcher, study_metadata
+    from exocli.reference_edits import add_reference, shift_text
+
+    ws = workspace()
+    meta = study_metadata(title, author, year, journal, volume, issue, pages, url)
+    fetch = None if offline or meta is not None else crossref_fetcher(ws)
+    change = add_reference(ws, database(), doi, meta, fetch, at)
+    for warning in change.warnings:
+        message(f"Warning: {warning}")
+    shifted = shift_text(change.shifted)
+    message(f"Added reference {change.number} ({change.key})" + (f"; {shifted}" if shifted else ""))
+
+
+@refs_app.command("edit", cls=ExocliCommand)
+def refs_edit(
+    ident: Annotated[str, typer.Argument(metavar="N|DOI|KEY", help="The reference.")],
+    title: Annotated[str | None, typer.Option()] = None,
+    author: Annotated[
+        list[str] | None, typer.Option(help='Replaces the authors: "Family, Given" (repeat).')
+    ] = None,
+    journal: Annotated[str | None, typer.Option()] = None,
+    year: Annotated[int | None, typer.Option()] = None,
+    volume: Annotated[str | None, typer.Option()] = None,
+    issue: Annotated[str | None, typer.Option()] = None,
+    pages: Annotated[str | None, typer.Option()] = None,
+    doi: Annotated[str | None, typer.Option(help="The DOI ('' removes it).")] = None,
+    url: Annotated[str | None, typer.Option()] = None,
+    text: Annotated[
+        str | None, typer.Option(help="The entry as printed; its fields are read from it.")
+    ] = None,
+) -> None:
+    """Change fields of one reference (its printed entry follows); its claims stay with it."""
+    from exocli.reference_edits import edit_reference
+
+    given = {
+        "title": title,
+        "authors": author or None,
+        "journal": journal,
+        "year": year,
+        "volume": volume,
+        "issue": issue,
+        "pages": pages,
+        "doi": doi,
+        "url": url,
+        "text": text,
+    }
+    values = {name: value for name, value in given.items() if value is not None}
+    change = edit_reference(workspace(), database(), ident, values)
+    message(f"Edited reference {change.number} ({change.key}):")
+    for name, old, new in change.changes:
+        message(f"  {name}: {old or '(none)'} -> {new or '(none)'}")
+
+
+@refs_app.command("remove", cls=ExocliCommand)
+def refs_remove(
+    ident: Annotated[str, typer.Argument(metavar="N|DOI|KEY", help="The reference.")],
+) -> None:
+    """Remove one reference no claim cites; the ones after it move up."""
+    from exocli.reference_edits import remove_reference, shift_text
+
+    change = remove_reference(workspace(), database(), ident)
+    shifted = shift_text(change.shifted)
+    message(f"Removed reference {change.number} ({change.key})" + (f"; {shifted}" if shifted else ""))
+
+
+@refs_app.command("move", cls=ExocliCommand)
+def refs_move(
+    ident: Annotated[str, typer.Argument(metavar="N|DOI|KEY", help="The reference.")],
+    to: Annotated[int, typer.Option("--to", help="Its new number.")],
+) -> None:
+    """Move one reference to another number; the ones between shift, claims stay with their papers."""
+    from exocli.reference_edits import move_reference, shift_text
+
+    change = move_reference(workspace(), database(), ident, to)
+    _, old, new = change.changes[0]
+    shifted = shift_text(change.shifted)
+    message(f"Moved reference {old} ({change.key}) to {new}" + (f"; {shifted}" if shifted else ""))

@@ -34,7 +34,7 @@ def resolve(
     import threading
 
     from exocli import crossref
-    from exocli.store import read_references
+    from exocli.store import load_snapshot
 
     ws = workspace()
     settings = None if offline else crossref.Settings.from_workspace(ws)  # bad settings: before anything
@@ -42,7 +42,7 @@ def resolve(
         # habanero (and httpx2) take a while to import: load them while the workspace loads
         threading.Thread(target=importlib.import_module, args=("habanero",), daemon=True).start()
     database().close()  # the reference list must load before any request is sent
-    references, _ = read_references(ws)
+    references = load_snapshot(ws).references
     if offline:
         missing = crossref.offline_report(ws, references, targets or [])
         for line in missing:
