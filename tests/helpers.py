@@ -14,9 +14,13 @@ from typer.testing import Result
 
 PROJECT = Path(__file__).resolve().parents[1]
 SHIPPED_CONFIG = PROJECT / "exocli.toml"
-SHIPPED_REFERENCES = PROJECT / "refs" / "review.txt"
-SHIPPED_CLAIMS = PROJECT / "db" / "claims.toml"
+SHIPPED_ORDER = PROJECT / "refs" / "order.txt"
+SHIPPED_STUDIES = PROJECT / "refs" / "studies"
 SHIPPED_VOCAB = PROJECT / "db" / "vocab"
+# The shipped record as format 1 wrote it (before `exocli upgrade`), for the upgrade tests.
+FORMAT1 = PROJECT / "tests" / "data" / "format1"
+# The review's numbered reference list as the article prints it (its 96 entries, verbatim).
+REVIEW_LIST = FORMAT1 / "refs" / "review.txt"
 REVIEW = PROJECT.parent / "shared" / "seed" / "000_abc512ef85f93d61.txt"  # shared/ lies beside the clone
 VOCAB_NAMES = ("sources", "effects", "cargo-types", "pathways")
 
@@ -25,20 +29,61 @@ Invoke = Callable[..., Result]
 
 
 def copy_workspace(target: Path) -> Path:
-    """A copy of the shipped workspace's text (config, references, claims, vocabularies); no database."""
+    """A copy of the shipped workspace's text (config, list order, studies, vocabularies); no database."""
     (target / "refs").mkdir(parents=True)
     (target / "db").mkdir()
     shutil.copyfile(SHIPPED_CONFIG, target / "exocli.toml")
-    shutil.copyfile(SHIPPED_REFERENCES, target / "refs" / "review.txt")
-    shutil.copyfile(SHIPPED_CLAIMS, target / "db" / "claims.toml")
+    shutil.copyfile(SHIPPED_ORDER, target / "refs" / "order.txt")
+    shutil.copytree(SHIPPED_STUDIES, target / "refs" / "studies")
     shutil.copytree(SHIPPED_VOCAB, target / "db" / "vocab")
     return target
 
 
+def copy_format1_workspace(target: Path) -> Path:
+    """The shipped record as format 1 kept it (one list, db/claims.toml, refs/citekeys.tsv)."""
+    shutil.copytree(FORMAT1, target)
+    shutil.copytree(SHIPPED_VOCAB, target / "db" / "vocab")
+    return target
+
+
+def shipped_order() -> list[str]:
+    """refs/order.txt: the study keys in list order (reference n is the n-th key)."""
+    return [
+        line.strip()
+        for line in SHIPPED_ORDER.read_text("utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+
+
+def shipped_studies() -> dict[str, dict[str, Any]]:
+    """{key: study file} read with tomllib alone (independent of exocli's loader)."""
+    studies = {}
+    for path in sorted(SHIPPED_STUDIES.glob("*.toml")):
+        with path.open("rb") as handle:
+            studies[path.stem] = tomllib.load(handle)
+    return studies
+
+
 def shipped_claims() -> list[dict[str, Any]]:
-    """db/claims.toml read with tomllib alone (independent of exocli's loader)."""
-    with SHIPPED_CLAIMS.open("rb") as handle:
-        return list(tomllib.load(handle)["claim"])
+    """Every claim of the shipped studies, with `ref` = its study's number, in id order."""
+    numbers = {key: n for n, key in enumerate(shipped_order(), 1)}
+    claims = [
+        {**claim, "ref": numbers[key]}
+        for key, study in shipped_studies().items()
+        for claim in study.get("claim", [])
+    ]
+    return sorted(claims, key=lambda c: c["id"])
+
+
+def shipped_reference_texts() -> dict[int, str]:
+    """{number: the reference as the list prints it}."""
+    studies = shipped_studies()
+    return {n: studies[key]["text"] for n, key in enumerate(shipped_order(), 1)}
+
+
+def shipped_reference_list() -> str:
+    """The shipped references as a numbered list, the way the review prints them."""
+    return "".join(f"{n}. {text}\n" for n, text in shipped_reference_texts().items())
 
 
 def shipped_vocab(name: str) -> dict[str, dict[str, Any]]:
@@ -48,7 +93,7 @@ def shipped_vocab(name: str) -> dict[str, dict[str, Any]]:
 
 
 def review_reference_numbers() -> list[int]:
-    return [int(line.split(".", 1)[0]) for line in SHIPPED_REFERENCES.read_text("utf-8").splitlines() if line]
+    return list(range(1, len(shipped_order()) + 1))
 
 
 def stdout_json(result: Any) -> Any:

@@ -10,7 +10,6 @@ import itertools
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -28,9 +27,10 @@ from werkzeug import Request, Response
 from exocli.cli import app
 from exocli.crossref import RateLimiter, acquire_all, classify
 from exocli.refparse import ParsedReference, parse_reference_list
+from helpers import REVIEW_LIST, copy_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCES = parse_reference_list((ROOT / "refs" / "review.txt").read_text(encoding="utf-8")).references
+REFERENCES = parse_reference_list(REVIEW_LIST.read_text(encoding="utf-8")).references
 BY_NUMBER = {ref.number: ref for ref in REFERENCES}
 WITH_DOI = [ref for ref in REFERENCES if ref.doi]
 WITHOUT_DOI = [ref for ref in REFERENCES if not ref.doi and ref.kind == "article"]
@@ -176,11 +176,8 @@ def crossref(threaded_server: HTTPServer) -> Iterator[FakeCrossref]:
 def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, crossref: FakeCrossref) -> Path:
     home = tmp_path / "ws"
     home.mkdir()
-    shutil.copy(ROOT / "exocli.toml", home / "exocli.toml")
-    shutil.copytree(ROOT / "refs", home / "refs", ignore=shutil.ignore_patterns("crossref"))
-    (home / "db").mkdir()
-    shutil.copy(ROOT / "db" / "claims.toml", home / "db" / "claims.toml")
-    shutil.copytree(ROOT / "db" / "vocab", home / "db" / "vocab")
+    home.rmdir()
+    copy_workspace(home)
     monkeypatch.setenv("EXOCLI_HOME", str(home))
     monkeypatch.setenv("EXOCLI_CROSSREF_URL", crossref.url)
     monkeypatch.setenv("EXOCLI_MAILTO", "curator@example.org")

@@ -17,7 +17,7 @@ from exocli.workspace import open_workspace
 from helpers import (
     PROJECT,
     REVIEW,
-    SHIPPED_REFERENCES,
+    REVIEW_LIST,
     Invoke,
     review_reference_numbers,
     shipped_claims,
@@ -183,7 +183,7 @@ def test_ref_87_is_menstrual_blood_as_the_review_says(claims: list[dict[str, Any
     assert claim["source"] == "MenSC"  # the cited title says placental MSC; the review says menstrual blood
     assert "menstrual" in claim["source_wording"]
     assert "exosomes derived from human menstrual blood stem cells combined with hyperbaric oxygen" in review
-    lines = SHIPPED_REFERENCES.read_text(encoding="utf-8").splitlines()
+    lines = REVIEW_LIST.read_text(encoding="utf-8").splitlines()
     title = next(line for line in lines if line.startswith("87. "))
     assert "placental mesenchymal stem cell" in title
 

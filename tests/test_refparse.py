@@ -18,14 +18,14 @@ from exocli.refparse import (
     parse_reference_list,
     try_normalize_doi,
 )
-from helpers import SHIPPED_REFERENCES
+from helpers import REVIEW_LIST
 
 PROXY = "https://doiorg.publicaciones.saludcastillayleon.es/"
 
 
 @pytest.fixture(scope="module")
 def shipped() -> dict[int, ParsedReference]:
-    parsed = parse_reference_list(SHIPPED_REFERENCES.read_text(encoding="utf-8"), "refs/review.txt")
+    parsed = parse_reference_list(REVIEW_LIST.read_text(encoding="utf-8"), "refs/review.txt")
     assert parsed.problems == []
     return {ref.number: ref for ref in parsed.references if ref.number is not None}
 

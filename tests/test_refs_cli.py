@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import SHIPPED_REFERENCES, Invoke, error_lines, stdout_json
+from helpers import REVIEW_LIST, Invoke, error_lines, stdout_json
 
 REF_1 = (
     "Badhiwala JH, Wilson JR, Fehlings MG. Global burden of traumatic brain and spinal cord injury."
@@ -341,7 +341,7 @@ def test_replace_that_drops_a_cited_reference_is_refused(
 
 
 def test_import_of_the_review_into_empty_workspace(cli: Invoke, empty_workspace: Path) -> None:
-    result = cli("refs", "import", str(SHIPPED_REFERENCES))
+    result = cli("refs", "import", str(REVIEW_LIST))
     assert result.exit_code == 0
     assert "96 new, 0 replaced, 0 moved, 0 unchanged, 0 kept unparsed" in result.stderr
     assert "Warning" not in result.stderr
