@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import json
 import os
 import pty
+import re
 import select
 import signal
 import sqlite3
@@ -21,9 +23,13 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from exocli.refparse import ParsedReference
+from helpers import shipped_claims, shipped_order
 from test_crossref import BY_NUMBER, FakeCrossref, work_message
 
 NEW_DOI = "10.5555/exo.2025.0001"
+SHIPPED_IDS = {claim["id"] for claim in shipped_claims()}  # 1..55
+NEW_ID_RANGE = range(10_000_000, 100_000_000)  # where new claim ids are drawn from
+ADDED = re.compile(r"Added claim (\d+) citing (new )?reference (\d+) \(([^)]+)\)")
 
 
 def new_study() -> ParsedReference:
@@ -41,19 +47,68 @@ def new_study() -> ParsedReference:
     )
 
 
-def read_text(root: Path) -> tuple[str, str]:
-    return (root / "db" / "claims.toml").read_text("utf-8"), (root / "refs" / "review.txt").read_text("utf-8")
+def read_text(root: Path) -> dict[str, str]:
+    """The whole refs/ tree (order.txt, study files, Crossref answers, stray temporaries) by path."""
+    refs = root / "refs"
+    return {
+        path.relative_to(refs).as_posix(): path.read_text("utf-8")
+        for path in sorted(refs.rglob("*"))
+        if path.is_file()
+    }
+
+
+def changed_files(before: dict[str, str], after: dict[str, str]) -> set[str]:
+    """Paths under refs/ that were added, removed or changed."""
+    return {path for path in before.keys() | after.keys() if before.get(path) != after.get(path)}
+
+
+def order_keys(root: Path) -> list[str]:
+    """refs/order.txt: the study keys in list order ('-' keeps a number free)."""
+    return [
+        line.strip()
+        for line in (root / "refs" / "order.txt").read_text("utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+
+
+def study_file(root: Path, key: str) -> dict[str, Any]:
+    with (root / "refs" / "studies" / f"{key}.toml").open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def reference_list(root: Path) -> str:
+    """The reference list as the review prints it: 'n. text' lines from order.txt and the studies."""
+    return "".join(
+        f"{n}. {study_file(root, key)['text']}\n" for n, key in enumerate(order_keys(root), 1) if key != "-"
+    )
 
 
 def claims_by_id(root: Path) -> dict[int, dict[str, Any]]:
-    with (root / "db" / "claims.toml").open("rb") as handle:
-        return {c["id"]: c for c in tomllib.load(handle)["claim"]}
+    """Every claim of every listed study, with `ref` = its study's number and `study` = its key."""
+    claims: dict[int, dict[str, Any]] = {}
+    for n, key in enumerate(order_keys(root), 1):
+        if key == "-":
+            continue
+        for claim in study_file(root, key).get("claim", []):
+            assert claim["id"] not in claims, f"claim {claim['id']} is in two study files"
+            claims[claim["id"]] = {**claim, "ref": n, "study": key}
+    return claims
+
+
+def study_of_claim(root: Path, claim_id: int) -> str:
+    """The path (under refs/) of the study file that holds the claim."""
+    return f"studies/{claims_by_id(root)[claim_id]['study']}.toml"
+
+
+def added_claim(stderr: str) -> tuple[int, bool, int, str]:
+    """(claim id, new reference?, reference number, study key) from 'Added claim N citing ...'."""
+    found = ADDED.search(stderr)
+    assert found is not None, stderr
+    return int(found[1]), found[2] is not None, int(found[3]), found[4]
 
 
 def added_lines(before: str, after: str) -> tuple[list[str], list[str]]:
     """Lines added and removed, as `git diff` would show them (no junk heuristics)."""
-    import difflib
-
     old, new = before.splitlines(), after.splitlines()
     plus: list[str] = []
     minus: list[str] = []
@@ -62,6 +117,17 @@ def added_lines(before: str, after: str) -> tuple[list[str], list[str]]:
             minus += old[i1:i2]
             plus += new[j1:j2]
     return plus, minus
+
+
+def claim_block(text: str, claim_id: int) -> list[str]:
+    """The lines of one [[claim]] block of a study file, with the blank line before it."""
+    lines = text.splitlines()
+    start = lines.index(f"id = {claim_id}") - 1
+    assert lines[start] == "[[claim]]" and lines[start - 1] == ""
+    end = start + 1
+    while end < len(lines) and lines[end] != "":
+        end += 1
+    return lines[start - 1 : end]
 
 
 @pytest.fixture
@@ -78,7 +144,7 @@ def crossref(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> FakeCro
 def test_add_study_from_crossref_adds_reference_and_claim_and_nothing_else(
     workspace: Path, cli: Any, crossref: FakeCrossref
 ) -> None:
-    claims_before, refs_before = read_text(workspace)
+    before = read_text(workspace)
     result = cli(
         "add-study",
         "--doi",
@@ -104,29 +170,41 @@ def test_add_study_from_crossref_adds_reference_and_claim_and_nothing_else(
         "--yes",
     )
     assert result.exit_code == 0, result.output
-    assert "Added claim 56 citing new reference 97" in result.stderr
-    claims_after, refs_after = read_text(workspace)
-    plus, minus = added_lines(refs_before, refs_after)
-    assert minus == [] and len(plus) == 1
-    assert (
-        plus[0].startswith("97. ") and NEW_DOI in plus[0] and "J Neurotrauma. 2025;42(3):101-15." in plus[0]
-    )
-    plus, minus = added_lines(claims_before, claims_after)
-    assert minus == []
-    assert plus[:4] == ["", "[[claim]]", "id = 56", "ref = 97"]
-    assert 'source = "UCMSC"' in plus and 'effects = ["anti-inflammatory", "functional-recovery"]' in plus
-    assert 'added_by = "Test Curator"' in plus
+    claim_id, new_reference, number, key = added_claim(result.stderr)
+    assert f"Added claim {claim_id} citing new reference 97 ({key})" in result.stderr
+    assert new_reference and number == 97
+    assert claim_id in NEW_ID_RANGE and claim_id not in SHIPPED_IDS
+    after = read_text(workspace)
+    study_path = f"studies/{key}.toml"
+    # the new study file, one line of order.txt and the stored Crossref answer: nothing else
+    changed = changed_files(before, after)
+    assert study_path not in before and "order.txt" in changed
+    others = changed - {study_path, "order.txt"}
+    assert len(others) == 1 and all(p.startswith("crossref/") and p not in before for p in others)
+    plus, minus = added_lines(before["order.txt"], after["order.txt"])
+    assert minus == [] and plus == [key]
+    assert order_keys(workspace) == shipped_order() + [key]
+    study = study_file(workspace, key)
+    assert NEW_DOI in study["text"] and "J Neurotrauma. 2025;42(3):101-15." in study["text"]
+    assert f"97. {study['text']}\n" in reference_list(workspace)
+    assert study["doi"] == NEW_DOI and [c["id"] for c in study["claim"]] == [claim_id]
+    lines = after[study_path].splitlines()
+    block = lines[lines.index("[[claim]]") :]
+    assert block[:2] == ["[[claim]]", f"id = {claim_id}"] and not any(x.startswith("ref ") for x in block)
+    assert 'source = "UCMSC"' in block and 'effects = ["anti-inflammatory", "functional-recovery"]' in block
+    assert 'added_by = "Test Curator"' in block
     shown = json.loads(cli("refs", "show", "97", "--format", "json").stdout)
     assert shown["doi"] == NEW_DOI and shown["year"] == 2025 and shown["journal"] == "J Neurotrauma"
-    assert [c["id"] for c in shown["claims"]] == [56]
+    assert [c["id"] for c in shown["claims"]] == [claim_id]
     assert shown["claims"][0]["cargo"] == ["miR-124-3p"]
     # the Crossref record is kept, so the reference counts as resolved
     assert shown["check"] == "ok"
     found = json.loads(cli("query", "--cargo", "miR-124", "--format", "json").stdout)
-    assert [c["id"] for c in found] == [56]
+    assert [c["id"] for c in found] == [claim_id]
 
 
 def test_add_study_links_existing_reference_and_refuses_duplicates(workspace: Path, cli: Any) -> None:
+    first = read_text(workspace)
     ok = cli(
         "add-study",
         "--doi",
@@ -140,7 +218,13 @@ def test_add_study_links_existing_reference_and_refuses_duplicates(workspace: Pa
     )
     assert ok.exit_code == 0, ok.output
     assert "linked to existing reference 44" in ok.stderr
-    assert "\n97. " not in read_text(workspace)[1]
+    claim_id, new_reference, number, key = added_claim(ok.stderr)
+    assert not new_reference and number == 44 and key == shipped_order()[43]
+    assert claim_id in NEW_ID_RANGE and claim_id not in SHIPPED_IDS
+    # no new reference: only the linked study's file changed
+    assert changed_files(first, read_text(workspace)) == {f"studies/{key}.toml"}
+    assert order_keys(workspace) == shipped_order()
+    assert claims_by_id(workspace)[claim_id]["ref"] == 44
     before = read_text(workspace)
     again = cli(
         "add-study",
@@ -154,7 +238,7 @@ def test_add_study_links_existing_reference_and_refuses_duplicates(workspace: Pa
         "--yes",
     )
     assert again.exit_code == 1
-    assert "would repeat claim 56" in again.stderr
+    assert f"would repeat claim {claim_id}" in again.stderr
     assert read_text(workspace) == before
 
 
@@ -179,12 +263,18 @@ def test_add_study_offline_with_metadata_and_title_duplicate(workspace: Path, cl
     ]
     first = cli(*args)
     assert first.exit_code == 0, first.output
-    refs = read_text(workspace)[1]
+    _, new_reference, number, key = added_claim(first.stderr)
+    assert new_reference and number == 97
+    refs = reference_list(workspace)
     assert "97. Doe JA, Roe R. A new study of NSC exosomes. Exp Neurol. 2026." in refs
+    assert order_keys(workspace) == shipped_order() + [key]
+    before = read_text(workspace)
     second = cli(*[a if a != "autophagy" else "anti-apoptosis" for a in args])
     assert second.exit_code == 0, second.output
     assert "linked to existing reference 97" in second.stderr
-    assert "\n98. " not in read_text(workspace)[1]
+    assert added_claim(second.stderr)[1:] == (False, 97, key)
+    assert "\n98. " not in reference_list(workspace) and len(order_keys(workspace)) == 97
+    assert changed_files(before, read_text(workspace)) == {f"studies/{key}.toml"}
 
 
 @pytest.mark.parametrize(
@@ -276,13 +366,16 @@ def test_add_study_doi_unknown_to_crossref_needs_metadata(
     workspace: Path, cli: Any, crossref: FakeCrossref
 ) -> None:
     crossref.set_work("10.5555/missing", None)
+    before = read_text(workspace)
     result = cli("add-study", "--doi", "10.5555/missing", "--source", "NSC", "--effect", "autophagy", "--yes")
     assert result.exit_code == 1
     assert "is not in Crossref; give --title" in result.stderr
+    assert read_text(workspace) == before
 
 
 def test_claims_edit_changes_only_those_lines(workspace: Path, cli: Any) -> None:
-    before = read_text(workspace)[0]
+    before = read_text(workspace)
+    path = study_of_claim(workspace, 12)
     result = cli(
         "claims",
         "edit",
@@ -295,7 +388,15 @@ def test_claims_edit_changes_only_those_lines(workspace: Path, cli: Any) -> None
         "M2 polarization",
     )
     assert result.exit_code == 0, result.output
-    plus, minus = added_lines(before, read_text(workspace)[0])
+    assert result.stderr.splitlines() == [
+        "Edited claim 12:",
+        "  effects: anti-inflammatory -> anti-inflammatory; immunomodulation",
+        "  note: Wang et al.; engineered hUCMSC exosomes gave TLR4/NF-κB suppression comparable to ref 43."
+        " -> Reworded note.",
+    ]
+    after = read_text(workspace)
+    assert changed_files(before, after) == {path}
+    plus, minus = added_lines(before[path], after[path])
     assert sorted(plus) == sorted(
         ['effects = ["anti-inflammatory", "immunomodulation"]', 'note = "Reworded note."']
     )
@@ -315,6 +416,7 @@ def test_claims_edit_changes_only_those_lines(workspace: Path, cli: Any) -> None
         (["12", "--ref", "999"], "reference 999 is not in the reference list"),
         (["12"], "nothing to change"),
         (["12", "--clear", "effects"], "--clear takes"),
+        (["12", "--source", "UCMSC"], "claim 12 already has those values; nothing was changed"),
     ],
 )
 def test_claims_edit_bad_input(workspace: Path, cli: Any, args: list[str], message: str) -> None:
@@ -326,16 +428,22 @@ def test_claims_edit_bad_input(workspace: Path, cli: Any, args: list[str], messa
 
 
 def test_claims_remove(workspace: Path, cli: Any) -> None:
-    before = read_text(workspace)[0]
+    before = read_text(workspace)
+    path = study_of_claim(workspace, 3)
     refused = cli("claims", "remove", "3")
     assert refused.exit_code == 2 and "needs confirmation" in refused.stderr
-    assert read_text(workspace)[0] == before
+    assert read_text(workspace) == before
     result = cli("claims", "remove", "3", "--yes")
     assert result.exit_code == 0, result.output
     assert 3 not in claims_by_id(workspace)
-    plus, minus = added_lines(before, read_text(workspace)[0])
-    assert plus == [] and "id = 3" in minus and len(minus) == 21
+    after = read_text(workspace)
+    assert changed_files(before, after) == {path}
+    plus, minus = added_lines(before[path], after[path])
+    # exactly the claim's block goes: blank line, [[claim]], its 18 fields (a study file has no `ref`)
+    assert plus == [] and "id = 3" in minus and len(minus) == 20
+    assert sorted(minus) == sorted(claim_block(before[path], 3))
     assert cli("claims", "remove", "3", "--yes").exit_code == 1
+    assert read_text(workspace) == after
 
 
 def test_export_edit_import_round_trip(workspace: Path, cli: Any, tmp_path: Path) -> None:
@@ -352,7 +460,9 @@ def test_export_edit_import_round_trip(workspace: Path, cli: Any, tmp_path: Path
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    before = read_text(workspace)[0]
+    before = read_text(workspace)
+    home_of_20 = study_of_claim(workspace, 20)
+    study_60 = f"studies/{shipped_order()[59]}.toml"
     result = cli("import", str(path))
     assert result.exit_code == 0, result.output
     assert "1 added, 1 updated, 54 unchanged" in result.stderr
@@ -361,8 +471,15 @@ def test_export_edit_import_round_trip(workspace: Path, cli: Any, tmp_path: Path
         "anti-inflammatory",
         "antioxidant",
     ]
-    assert claims[56]["ref"] == 60 and claims[56]["source"] == "ADSC"
-    _, minus = added_lines(before, read_text(workspace)[0])
+    new_ids = set(claims) - SHIPPED_IDS
+    assert len(claims) == 56 and len(new_ids) == 1
+    (new_id,) = new_ids
+    assert new_id in NEW_ID_RANGE
+    assert claims[new_id]["ref"] == 60 and claims[new_id]["source"] == "ADSC"
+    assert claims[new_id]["note"] == "A new row."
+    after = read_text(workspace)
+    assert changed_files(before, after) == {home_of_20, study_60}
+    minus = [line for p in (home_of_20, study_60) for line in added_lines(before[p], after[p])[1]]
     assert len(minus) == 2  # note and effects of claim 20
     # JSON round trip: unchanged
     again = tmp_path / "all.json"
@@ -435,10 +552,12 @@ def test_database_changed_outside_exocli_is_never_overwritten_silently(workspace
     assert writing.exit_code == 1 and "exocli sync --keep text" in writing.stderr
     assert read_text(workspace) == before
     # the text changes too (a git pull): still no silent winner
-    claims_file = workspace / "db" / "claims.toml"
-    claims_file.write_text(
-        claims_file.read_text("utf-8").replace("Second finding", "Second  finding"), "utf-8"
-    )
+    pulled = [p for p, text in before.items() if p.startswith("studies/") and "Second finding" in text]
+    assert pulled
+    for path in pulled:
+        (workspace / "refs" / path).write_text(
+            before[path].replace("Second finding", "Second  finding"), "utf-8"
+        )
     blocked = cli("query", "--ref", "16")
     assert blocked.exit_code == 1 and "choose which side wins" in blocked.stderr
     kept = cli("sync", "--keep", "database")
@@ -459,9 +578,10 @@ def test_sync_keep_text_discards_database_edits(workspace: Path, cli: Any) -> No
 
 def test_text_newer_than_database_is_rebuilt(workspace: Path, cli: Any) -> None:
     assert cli("query", "--ref", "44").exit_code == 0
-    claims_file = workspace / "db" / "claims.toml"
-    text = claims_file.read_text("utf-8").replace("comparable to ref 43", "as after a git pull")
-    claims_file.write_text(text, "utf-8")
+    study = workspace / "refs" / study_of_claim(workspace, 12)
+    text = study.read_text("utf-8")
+    assert "comparable to ref 43" in text
+    study.write_text(text.replace("comparable to ref 43", "as after a git pull"), "utf-8")
     data = json.loads(cli("query", "--ref", "44", "--format", "json").stdout)
     assert "as after a git pull" in data[0]["note"]
 
@@ -495,12 +615,24 @@ def test_eight_parallel_add_study_runs_all_land(workspace: Path, cli: Any) -> No
         )
         for i in range(8)
     ]
+    added = []
     for process in processes:
         _, err = process.communicate(timeout=120)
         assert process.returncode == 0, err.decode()
+        added.append(added_claim(err.decode()))
     claims = claims_by_id(workspace)
-    assert len(claims) == 63 and sorted(claims)[-8:] == list(range(56, 64))
-    refs = read_text(workspace)[1]
+    new_ids = {claim_id for claim_id, _, _, _ in added}
+    assert len(claims) == 63 and set(claims) - SHIPPED_IDS == new_ids and len(new_ids) == 8
+    assert all(claim_id in NEW_ID_RANGE for claim_id in new_ids)
+    assert all(new for _, new, _, _ in added)
+    assert sorted(number for _, _, number, _ in added) == list(range(97, 105))
+    keys = order_keys(workspace)
+    assert keys[:96] == shipped_order() and "-" not in keys
+    assert {keys[number - 1] for _, _, number, _ in added} == {key for _, _, _, key in added}
+    for claim_id, _, number, key in added:
+        assert claims[claim_id]["ref"] == number and claims[claim_id]["study"] == key
+    assert sorted(p.stem for p in (workspace / "refs" / "studies").glob("*.toml")) == sorted(keys)
+    refs = reference_list(workspace)
     assert all(f"Parallel study number {i}" in refs for i in range(8))
     numbers = [int(line.split(".")[0]) for line in refs.splitlines()]
     assert numbers == list(range(1, 105))
@@ -531,7 +663,7 @@ def test_killed_write_leaves_text_and_database_consistent(workspace: Path, cli: 
             break
     # a temporary file a killed writer left is never read, and the next write removes it
     assert cli("claims", "edit", "1", "--note", "after the kills").exit_code == 0
-    assert not list((workspace / "db").glob(".*.tmp"))
+    assert not list(workspace.rglob(".*.tmp"))
 
 
 def test_interactive_add_study_prompts_with_vocabularies(workspace: Path, cli: Any) -> None:
@@ -581,9 +713,15 @@ def test_interactive_add_study_prompts_with_vocabularies(workspace: Path, cli: A
     os.write(fd, b"miRNA\n")
     expect(b"effects (")
     os.write(fd, b"angiogenesis, M2 polarization\n")
-    expect(b"Added claim 56")
+    expect(b"Added claim ")
+    expect(b")\n")  # the whole line: "Added claim N citing new reference R (KEY)"
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
-    claim = claims_by_id(workspace)[56]
+    claim_id, new_reference, number, key = added_claim(transcript.decode(errors="replace"))
+    assert claim_id in NEW_ID_RANGE and new_reference and number == 97
+    claims = claims_by_id(workspace)
+    assert set(claims) - SHIPPED_IDS == {claim_id}
+    claim = claims[claim_id]
+    assert claim["study"] == key
     assert claim["source"] == "UCMSC" and claim["cargo_type"] == "miRNA"
     assert claim["effects"] == ["angiogenesis", "immunomodulation"]
