@@ -93,7 +93,8 @@ def cmd_build(ws_root: str) -> dict[str, Any]:
         "claims": claims,
         "refs": refs,
         "unparsed_refs": unparsed,
-        "claims_toml_mb": (ws.claims_path.stat().st_size / 1e6) if ws.claims_path.exists() else 0,
+        "record_mb": sum(path.stat().st_size for path in ws.study_files()) / 1e6,
+        "study_files": len(ws.study_files()),
         "db_mb": ws.db_path.stat().st_size / 1e6,
         "peak_rss_mb": peak_rss_mb(),
     }

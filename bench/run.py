@@ -48,7 +48,7 @@ PYTHON = sys.executable
 FLAGSHIP = "anti-inflammatory miRNAs from UCMSC"
 SELECTIVE_ARGS = ["--source", "UCMSC", "--effect", "anti-inflammatory", "--cargo", "miR-216a-5p"]
 FLOOR_CODE = "import typer, rich.table"
-SECTIONS = ("latency", "scale", "import", "resolve", "export")
+SECTIONS = ("latency", "scale", "writes", "import", "resolve", "export")
 STARTED = time.monotonic()
 STARTED_AT = datetime.now(UTC).replace(microsecond=0).isoformat()
 
@@ -285,14 +285,14 @@ def interleaved(commands: dict[str, list[str]], runs: int, warmup: int = 3) -> d
 
 
 def shipped_copy(target: Path) -> Path:
-    """A tmp copy of the repo's workspace text: exocli.toml, refs/review.txt, db/claims.toml, db/vocab."""
+    """A tmp copy of the repo's workspace text: exocli.toml, refs/order.txt, refs/studies/, db/vocab."""
     if target.exists():
         shutil.rmtree(target)
     (target / "refs").mkdir(parents=True)
     (target / "db").mkdir()
     shutil.copyfile(REPO / "exocli.toml", target / "exocli.toml")
-    shutil.copyfile(REPO / "refs" / "review.txt", target / "refs" / "review.txt")
-    shutil.copyfile(REPO / "db" / "claims.toml", target / "db" / "claims.toml")
+    shutil.copyfile(REPO / "refs" / "order.txt", target / "refs" / "order.txt")
+    shutil.copytree(REPO / "refs" / "studies", target / "refs" / "studies")
     shutil.copytree(REPO / "db" / "vocab", target / "db" / "vocab")
     return target
 
@@ -365,7 +365,7 @@ def bench_scale(ctx: Context) -> None:
                 "s",
                 note=(
                     f"{n / build['build_s']:,.0f} claims/s; parse+validate {build['parse_validate_s']:.1f} s,"
-                    f" SQL write {build['write_s']:.1f} s; claims.toml {build['claims_toml_mb']:.0f} MB,"
+                    f" SQL write {build['write_s']:.1f} s; {build['study_files']:,} study files, {build['record_mb']:.0f} MB,"
                     f" DB {build['db_mb']:.0f} MB, peak RSS {build['process_maxrss_mb']:,.0f} MB"
                 ),
                 extra=build,
@@ -446,6 +446,89 @@ def bench_scale(ctx: Context) -> None:
                 extra=phrase,
             )
         )
+        ctx.drop_workspace(n)
+
+
+# --- 2a. writes: one change on a big workspace -----------------------------------------------------
+
+
+def write_commands(ws: Path, claim_id: str) -> dict[str, Callable[[int], list[str]]]:
+    """The commands `bench_writes` times; run i changes something run i - 1 did not."""
+    home = [EXOCLI, "--home", str(ws)]
+    study = ["--author", "Bench, Ada", "--year", "2026", "--journal", "J Bench"]
+    claim = ["--source", "BMSC", "--effect", "angiogenesis", "--yes", "--offline"]
+    return {
+        "query": lambda i: [*home, "query", "--ref", "1"],
+        "claims edit": lambda i: [*home, "claims", "edit", claim_id, "--dose", f"{i + 1} µg"],
+        "add-study": lambda i: [*home, "add-study", "--title", f"Bench study {i}", *study, *claim],
+        "refs edit": lambda i: [*home, "refs", "edit", "1", "--pages", f"{i + 1}-{i + 9}"],
+    }
+
+
+def bench_writes(ctx: Context) -> None:
+    """claims edit, add-study and refs edit as whole processes vs `query --ref 1`, same workspace.
+
+    Each run changes something new (a write that changes nothing is refused), so every run
+    is a real write: text, journal, rows. Runs are interleaved with the query they compare to.
+    """
+    for n in ctx.sizes:
+        ws = ctx.workspace(n)
+        tag = label(n)
+        built = exocli(ws, "query", "--ref", "1", timeout=ctx.timeout(n, 3600))
+        if built.returncode != 0:
+            raise RuntimeError(f"query failed: {built.stderr[-300:]}")
+        claim = exocli(
+            ws, "query", "--ref", "1", "--format", "csv", "--columns", "id", "--limit", "1", capture=True
+        )
+        claim_id = claim.stdout.splitlines()[1].strip()
+        runs = ctx.runs(10, quick=3)
+        env = child_env(EXOCLI_USER="bench")
+        log(f"writes {tag}: {runs} interleaved runs of query --ref 1, claims edit, add-study, refs edit")
+        commands = write_commands(ws, claim_id)
+        for i in range(2):  # warm-up
+            for make in commands.values():
+                run_child(make(1000 + i), env=env)
+        walls: dict[str, list[float]] = {name: [] for name in commands}
+        peaks: dict[str, float] = {name: 0.0 for name in commands}
+        errors: dict[str, str] = {}
+        for i in range(runs):
+            for name, make in commands.items():
+                child = run_child(make(i), env=env, rss=True)
+                if child.returncode != 0:
+                    errors[name] = child.stderr.strip()[-300:]
+                walls[name].append(child.wall_s)
+                peaks[name] = max(peaks[name], child.maxrss_mb)
+        query = statistics.median(walls["query"])
+        DETAILS.setdefault("writes", {})[tag] = {"walls": walls, "peaks": peaks, "errors": errors}
+        add(
+            Figure(
+                "writes",
+                f"{tag}: process: query --ref 1",
+                query,
+                "s",
+                note=f"median of {runs}; the reference",
+                extra={"peak_mb": peaks["query"]},
+            )
+        )
+        for name in ("claims edit", "add-study", "refs edit"):
+            value = statistics.median(walls[name])
+            ratio = value / query
+            ok = ratio <= 3.0 and peaks[name] < 150 and name not in errors
+            add(
+                Figure(
+                    "writes",
+                    f"{tag}: process: {name}",
+                    value,
+                    "s",
+                    query,
+                    "query --ref 1",
+                    ratio,
+                    "<= 3x, < 150 MB (at 100k)",
+                    check(ok) if name not in errors else "error",
+                    note=f"median of {runs}; peak RSS {peaks[name]:,.0f} MB"
+                    + (f"; {errors[name]}" if name in errors else ""),
+                )
+            )
         ctx.drop_workspace(n)
 
 
@@ -556,7 +639,10 @@ def bench_resolve(ctx: Context) -> None:
     prepared = exocli(ws, "refs", "list", "-f", "csv")
     if prepared.returncode != 0:
         raise RuntimeError(f"exocli refs list failed: {prepared.stderr[-300:]}")
-    refs = parse_reference_list((ws / "refs" / "review.txt").read_text(encoding="utf-8")).references
+    sys.path.insert(0, str(REPO / "tests"))
+    from helpers import REVIEW_LIST  # the review's list as printed (the shipped record's source)
+
+    refs = parse_reference_list(REVIEW_LIST.read_text(encoding="utf-8")).references
     with_doi = [r for r in refs if r.doi]
     without_doi = [r for r in refs if not r.doi and r.kind == "article"]
     fake = FakeCrossref({r.doi.lower(): work_message(r) for r in with_doi if r.doi}, latency=latency).start()
@@ -921,6 +1007,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     runners: dict[str, Callable[[Context], None]] = {
         "latency": bench_latency,
         "scale": bench_scale,
+        "writes": bench_writes,
         "import": bench_import,
         "resolve": bench_resolve,
         "export": bench_export,

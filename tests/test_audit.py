@@ -22,6 +22,8 @@ from exocli.audit import (
     run_checks,
 )
 from exocli.db import open_database
+from exocli.refparse import parse_reference
+from exocli.studies import reference_entry
 from exocli.workspace import init_workspace, open_workspace
 from helpers import SHIPPED_VOCAB, copy_workspace
 
@@ -37,16 +39,19 @@ class Case:
 
 
 def write_workspace(root: Path, references: list[str], claims: list[dict[str, Any]]) -> Path:
-    """exocli.toml, a numbered reference list, [[claim]] blocks and the shipped vocabularies."""
-    (root / "refs").mkdir(parents=True)
+    """exocli.toml, the list order, one study file per reference (its claims in it), the vocabularies.
+
+    Each reference is parsed as the review's numbered list would give it; a claim goes into the file
+    of the study its "ref" names (a claim without one cannot be written: see test_integrity_findings).
+    """
+    (root / "refs" / "studies").mkdir(parents=True)
     (root / "db").mkdir()
     (root / "exocli.toml").write_text(
-        '[workspace]\nname = "audit test"\nreferences = "refs/references.txt"\n', encoding="utf-8"
+        '[workspace]\nname = "audit test"\nformat = 2\nreferences = "refs/order.txt"\n', encoding="utf-8"
     )
-    (root / "refs" / "references.txt").write_text(
-        "".join(f"{n}. {text}\n" for n, text in enumerate(references, 1)), encoding="utf-8"
-    )
-    blocks = []
+    keys = [f"study{n}" for n in range(1, len(references) + 1)]
+    (root / "refs" / "order.txt").write_text("".join(f"{key}\n" for key in keys), encoding="utf-8")
+    blocks: dict[int, list[str]] = {n: [] for n in range(1, len(references) + 1)}
     for claim in claims:
         entry = {
             "section": "Test",
@@ -59,12 +64,18 @@ def write_workspace(root: Path, references: list[str], claims: list[dict[str, An
             "injury": "SCI",
             **claim,
         }
+        number = entry.pop("ref")
         lines = ["[[claim]]"]
         for key, value in entry.items():
             if value is not None:
                 lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")
-        blocks.append("\n".join(lines))
-    (root / "db" / "claims.toml").write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
+        blocks[number].append("\n".join(lines))
+    for n, (key, text) in enumerate(zip(keys, references, strict=True), 1):
+        fields = reference_entry(parse_reference(text, n))
+        head = "\n".join(f"{name} = {json.dumps(value, ensure_ascii=False)}" for name, value in fields.items())
+        (root / "refs" / "studies" / f"{key}.toml").write_text(
+            "\n\n".join([head, *blocks[n]]) + "\n", encoding="utf-8"
+        )
     shutil.copytree(SHIPPED_VOCAB, root / "db" / "vocab")
     return root
 
@@ -376,7 +387,8 @@ def test_integrity_findings(tmp_path: Path, open_conn: Any) -> None:
     refs = [
         article("Exosomes from bone marrow mesenchymal stem cells in spinal cord injury", 1),
         article("A review nobody cites for a claim", 2),
-        article("Another title entirely", 3),  # gets ref 1's DOI below
+        # ref 1's DOI in other letters: each copy is its own study, `exocli check` reports it
+        article("Another title entirely", 3).replace("10.1000/test.3", "10.1000/TEST.1"),
         article("Exosomes from bone marrow mesenchymal stem cells in spinal cord injury.", 4, doi=False),
         article("Exosomes from bone marrow mesenchymal stem cells in spinal cord injury", 5, year=2022),
     ]
@@ -387,11 +399,13 @@ def test_integrity_findings(tmp_path: Path, open_conn: Any) -> None:
         {"id": 4, "ref": 3, "source": "MSC"},
         {"id": 5, "ref": 4, "source": "MSC"},
         {"id": 6, "ref": 5, "source": "MSC"},
-        {"id": 7, "source": "MSC"},  # no reference
+        {"id": 7, "ref": 3, "source": "MSC", "effects": ["autophagy"]},  # loses its reference below
     ]
     conn = open_conn(write_workspace(tmp_path / "ws", refs, claims))
-    # A list with a repeated DOI does not build (citation keys are per DOI), so repeat it here.
-    conn.execute("UPDATE refs SET doi = '10.1000/TEST.1' WHERE number = 3")
+    assert conn.execute("SELECT doi FROM refs WHERE number = 3").fetchone()[0].casefold() == "10.1000/test.1"
+    # A study file always cites its own study, so a claim without a reference (or terms a
+    # vocabulary no longer has) can only come from the database itself: make them here.
+    conn.execute("UPDATE claims SET ref_id = NULL WHERE id = 7")
     conn.execute("UPDATE claims SET source = 'XYZ' WHERE id = 4")
     conn.execute("UPDATE claim_effects SET effect = 'levitation' WHERE claim_id = 5")
     report = run_checks(conn)

@@ -183,7 +183,7 @@ def test_add_study_from_crossref_adds_reference_and_claim_and_nothing_else(
     assert len(others) == 1 and all(p.startswith("crossref/") and p not in before for p in others)
     plus, minus = added_lines(before["order.txt"], after["order.txt"])
     assert minus == [] and plus == [key]
-    assert order_keys(workspace) == shipped_order() + [key]
+    assert order_keys(workspace) == [*shipped_order(), key]
     study = study_file(workspace, key)
     assert NEW_DOI in study["text"] and "J Neurotrauma. 2025;42(3):101-15." in study["text"]
     assert f"97. {study['text']}\n" in reference_list(workspace)
@@ -267,7 +267,7 @@ def test_add_study_offline_with_metadata_and_title_duplicate(workspace: Path, cl
     assert new_reference and number == 97
     refs = reference_list(workspace)
     assert "97. Doe JA, Roe R. A new study of NSC exosomes. Exp Neurol. 2026." in refs
-    assert order_keys(workspace) == shipped_order() + [key]
+    assert order_keys(workspace) == [*shipped_order(), key]
     before = read_text(workspace)
     second = cli(*[a if a != "autophagy" else "anti-apoptosis" for a in args])
     assert second.exit_code == 0, second.output
@@ -413,7 +413,7 @@ def test_claims_edit_changes_only_those_lines(workspace: Path, cli: Any) -> None
     [
         (["999", "--note", "x"], "no claim 999"),
         (["12", "--source", "XYZ"], "claim 12: source: unknown source"),
-        (["12", "--ref", "999"], "reference 999 is not in the reference list"),
+        (["12", "--ref", "999"], "no reference '999' in this workspace"),
         (["12"], "nothing to change"),
         (["12", "--clear", "effects"], "--clear takes"),
         (["12", "--source", "UCMSC"], "claim 12 already has those values; nothing was changed"),

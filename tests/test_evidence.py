@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 
 from exocli.errors import DataError
-from exocli.evidence import load_claims, validate_claim
+from exocli.evidence import validate_claim
 from exocli.fields import MODEL_SYSTEMS, REQUIRED_KEYS
 from exocli.store import load_snapshot, load_vocabularies
+from exocli.studies import read_study
+from exocli.upgrade import load_legacy_claims
 from exocli.workspace import open_workspace
 from helpers import (
     PROJECT,
@@ -267,8 +269,16 @@ def test_validate_claim_missing_field(vocabs: Any, key: str) -> None:
         validate_claim(entry, vocabs, {1})
 
 
-def test_load_claims_missing_file_is_empty(vocabs: Any, tmp_path: Path) -> None:
-    assert load_claims(tmp_path / "nope.toml", vocabs, set()) == []
+def test_load_legacy_claims_missing_file_is_empty(vocabs: Any, tmp_path: Path) -> None:
+    """A format-1 workspace without db/claims.toml has no claims (to upgrade)."""
+    ws = open_workspace(PROJECT)
+    assert load_legacy_claims(tmp_path / "nope.toml", vocabs, set(), ws) == []
+
+
+def test_read_study_missing_file_is_an_error(vocabs: Any) -> None:
+    """Format 2: a study the list names must have its file."""
+    with pytest.raises(DataError, match=re.escape("refs/studies/nosuch2020study.toml: no such study file")):
+        read_study(open_workspace(PROJECT), "nosuch2020study", 1, vocabs)
 
 
 # --- bad data in a workspace (CLI) ---------------------------------------------------------
@@ -294,9 +304,16 @@ def replace_once(text: str, old: str, new: str) -> str:
     return text.replace(old, new, 1)
 
 
+STUDY_16 = "refs/studies/soleimani2024intrathecal.toml"  # reference 16; holds claim 1 alone
 FIRST_CLAIM_EFFECTS = 'effects = ["neuroregeneration"]'
 BAD_SOURCE = 'source = "UCMCS"'
 BAD_EFFECTS = 'effects = ["angiogensis"]'
+
+
+def second_claim_1(text: str) -> str:
+    """The study file with its claim 1 given twice."""
+    block = text[text.index("[[claim]]") :]
+    return text + "\n" + block
 
 
 BAD_CLAIMS = [
@@ -309,10 +326,11 @@ BAD_CLAIMS = [
         ),
     ),
     (
-        "unlisted reference",
-        lambda t: replace_once(t, "ref = 16", "ref = 999"),
+        "a reference number in a claim",
+        lambda t: replace_once(t, "id = 1\n", "id = 1\nref = 999\n"),
         lambda t, p: (
-            f"Error: {p}:{line_of(t, 'ref = 999')}: claim 1: ref: reference 999 is not in the reference list"
+            f"Error: {p}:{line_of(t, 'ref = 999')}: claim 1: no 'ref' here:"
+            " a claim cites the study whose file holds it"
         ),
     ),
     (
@@ -335,7 +353,7 @@ BAD_CLAIMS = [
     ),
     (
         "repeated id",
-        lambda t: replace_once(t, "id = 2\n", "id = 1\n"),
+        second_claim_1,
         lambda t, p: f"Error: {p}:",
     ),
 ]
@@ -348,7 +366,7 @@ def test_bad_claims_are_refused_and_the_database_keeps_its_data(
     before = cli("query", "--ref", "16", "-f", "json")
     assert [c["source"] for c in stdout_json(before)] == ["PMSC"]
     row = claim_row(workspace, 1)
-    path = workspace / "db" / "claims.toml"
+    path = workspace / STUDY_16
     good = path.read_text(encoding="utf-8")
     broken = breaking(good)
     path.write_text(broken, encoding="utf-8")
@@ -359,8 +377,8 @@ def test_bad_claims_are_refused_and_the_database_keeps_its_data(
         assert result.stdout == ""
         lines = result.stderr.splitlines()
         assert len(lines) == 1, lines
-        assert lines[0].startswith(expected(broken, path)), (lines[0], expected(broken, path))
-        assert "db/claims.toml" in lines[0]
+        assert lines[0].startswith(expected(broken, STUDY_16)), (lines[0], expected(broken, STUDY_16))
+        assert STUDY_16 in lines[0]
         assert claim_row(workspace, 1) == row  # the failed rebuild changed nothing
 
     path.write_text(good, encoding="utf-8")
@@ -369,13 +387,14 @@ def test_bad_claims_are_refused_and_the_database_keeps_its_data(
 
 
 def test_repeated_id_names_both_lines(cli: Invoke, workspace: Path) -> None:
-    path = workspace / "db" / "claims.toml"
+    where = "refs/studies/xing2024effects.toml"  # reference 17: claims 2 and 20
+    path = workspace / where
     text = path.read_text(encoding="utf-8")
     second_header = [n for n, line in enumerate(text.splitlines(), 1) if line == "[[claim]]"][1]
-    path.write_text(replace_once(text, "id = 2\n", "id = 1\n"), encoding="utf-8")
+    path.write_text(replace_once(text, "id = 20\n", "id = 2\n"), encoding="utf-8")
     result = cli("stats")
     assert result.exit_code == 1
     first_header = text.splitlines().index("[[claim]]") + 1
     assert (
-        result.stderr == f"Error: {path}:{second_header}: claim id 1 repeats (first at line {first_header})\n"
+        result.stderr == f"Error: {where}:{second_header}: claim id 2 repeats (first at line {first_header})\n"
     )

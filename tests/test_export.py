@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from exocli import latex
 from exocli.export import Record, expand_pages, to_bibtex
+from helpers import shipped_reference_list
 
 needs_latex = pytest.mark.skipif(
     not (shutil.which("pdflatex") and shutil.which("bibtex")), reason="pdflatex and bibtex are not installed"
@@ -43,10 +44,12 @@ def test_whole_workspace_round_trips_through_bibtexparser_and_pybtex(workspace: 
     bib = export(cli, "bib", "--all")
     parsed = entries(bib)
     assert len(parsed) == 96
+    # a study's key is its file's name, and the list order names every study
     keys = [
-        line.split("\t")[0] for line in (workspace / "refs" / "citekeys.tsv").read_text().splitlines()[1:]
+        line for line in (workspace / "refs" / "order.txt").read_text().splitlines() if not line.startswith("#")
     ]
     assert sorted(parsed) == sorted(keys)
+    assert sorted(keys) == sorted(p.stem for p in (workspace / "refs" / "studies").glob("*.toml"))
     assert len({k.lower() for k in parsed}) == 96
     liu = parsed["liu2022dental"]
     assert liu["author"].startswith("Liu, C. and Hu, F. and")
@@ -78,7 +81,10 @@ def test_whole_workspace_round_trips_through_bibtexparser_and_pybtex(workspace: 
 def test_keys_are_stable_across_exports_and_additions(workspace: Path, cli: Any) -> None:
     first = export(cli, "bib", "--all")
     assert export(cli, "bib", "--all") == first
-    keys_before = (workspace / "refs" / "citekeys.tsv").read_text()
+    order = workspace / "refs" / "order.txt"
+    studies = workspace / "refs" / "studies"
+    order_before = order.read_text()
+    files_before = {p.name: p.read_bytes() for p in studies.iterdir()}
     # a new study whose key would collide with liu2022dental
     added = cli(
         "add-study",
@@ -97,9 +103,12 @@ def test_keys_are_stable_across_exports_and_additions(workspace: Path, cli: Any)
         "--yes",
     )
     assert added.exit_code == 0, added.output
-    keys_after = (workspace / "refs" / "citekeys.tsv").read_text()
-    assert keys_after.startswith(keys_before)
-    assert keys_after[len(keys_before) :].startswith("liu2022dentala\t")
+    order_after = order.read_text()
+    assert order_after.startswith(order_before)
+    assert order_after[len(order_before) :] == "liu2022dentala\n"
+    files_after = {p.name: p.read_bytes() for p in studies.iterdir()}
+    assert set(files_after) - set(files_before) == {"liu2022dentala.toml"}
+    assert all(files_after[name] == data for name, data in files_before.items())  # no study re-keyed
     again = entries(export(cli, "bib", "--all"))
     old = entries(first)
     assert set(old) < set(again) and "liu2022dentala" in again
@@ -160,14 +169,19 @@ def test_csl_json_and_ris(workspace: Path, cli: Any) -> None:
     assert "AU  - Badhiwala, J. H." in lines
 
 
-def test_missing_fields_and_hostile_titles_still_make_valid_entries(workspace: Path, cli: Any) -> None:
-    refs = workspace / "refs" / "review.txt"
+def test_missing_fields_and_hostile_titles_still_make_valid_entries(
+    workspace: Path, cli: Any, tmp_path: Path
+) -> None:
+    refs = tmp_path / "review.txt"
     refs.write_text(
-        refs.read_text("utf-8")
+        shipped_reference_list()
         + "97. Odd A. Braces {unbalanced and back\\slash and 100% of $x_1$ # ~ ^. J Test. 2024.\n"
         + "98. Nothing parseable here at all\n",
         "utf-8",
     )
+    imported = cli("refs", "import", str(refs))
+    assert imported.exit_code == 0, imported.output
+    assert "2 new, 0 replaced, 0 moved, 0 dropped, 96 unchanged, 1 kept unparsed" in imported.stderr
     result = cli("export", "bib", "--refs", "97,98")
     assert result.exit_code == 0, result.output
     parsed = entries(result.stdout)

@@ -5,11 +5,20 @@ from __future__ import annotations
 import csv
 import io
 import sqlite3
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from helpers import REVIEW_LIST, Invoke, error_lines, stdout_json
+from helpers import (
+    REVIEW_LIST,
+    Invoke,
+    error_lines,
+    shipped_order,
+    shipped_reference_list,
+    shipped_reference_texts,
+    stdout_json,
+)
 
 REF_1 = (
     "Badhiwala JH, Wilson JR, Fehlings MG. Global burden of traumatic brain and spinal cord injury."
@@ -24,6 +33,18 @@ SMALL_LIST = f"1. {REF_1}\n2. {REF_2}\n3. {GARBAGE}\n"
 
 LIST_HEADER = "number,kind,authors,year,title,journal,volume,issue,pages,doi,url,check"
 
+# `refs import` ends with this line (a summary of what it did).
+SUMMARY = (
+    "Imported {total} references from {source}: {new} new, {replaced} replaced, {moved} moved,"
+    " {dropped} dropped, {unchanged} unchanged, {unparsed} kept unparsed"
+)
+
+
+def summary(source: Path, total: int, **counts: int) -> str:
+    values = dict.fromkeys(("new", "replaced", "moved", "dropped", "unchanged", "unparsed"), 0)
+    values.update(counts)
+    return SUMMARY.format(total=total, source=source, **values)
+
 
 def db_count(root: Path, table: str) -> int:
     conn = sqlite3.connect(root / "db" / "exocli.sqlite")
@@ -31,6 +52,33 @@ def db_count(root: Path, table: str) -> int:
         return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])  # fixed names only
     finally:
         conn.close()
+
+
+def record_files(root: Path) -> dict[str, bytes]:
+    """Every file under refs/ (the order, the study files, anything left beside them), as bytes."""
+    refs = root / "refs"
+    return {str(p.relative_to(refs)): p.read_bytes() for p in sorted(refs.rglob("*")) if p.is_file()}
+
+
+def read_order(root: Path) -> list[str | None]:
+    """refs/order.txt read independently of exocli: keys in list order, None for a '-' line."""
+    lines = (root / "refs" / "order.txt").read_text(encoding="utf-8").splitlines()
+    keys = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    return [None if key == "-" else key for key in keys]
+
+
+def read_study(root: Path, key: str) -> dict:
+    with (root / "refs" / "studies" / f"{key}.toml").open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def written_list(root: Path) -> str:
+    """The workspace's reference list as a numbered list (order.txt + each study's text)."""
+    keys = read_order(root)
+    assert sorted(p.stem for p in (root / "refs" / "studies").glob("*.toml")) == sorted(
+        key for key in keys if key is not None
+    )
+    return "".join(f"{n}. {read_study(root, key)['text']}\n" for n, key in enumerate(keys, 1) if key)
 
 
 # --- refs list ------------------------------------------------------------------------------
@@ -194,65 +242,72 @@ def test_import_into_empty_workspace(cli: Invoke, empty_workspace: Path, tmp_pat
     assert warnings == [
         f"Warning: {source}:3: reference 3 kept unparsed (no 'Journal. Year' part): {GARBAGE}"
     ]
-    assert result.stderr.splitlines()[-1] == (
-        f"Imported 3 references from {source}: 3 new, 0 replaced, 0 moved, 0 unchanged, 1 kept unparsed"
-    )
-    written = (empty_workspace / "refs" / "references.txt").read_text(encoding="utf-8")
-    assert written == SMALL_LIST
+    assert result.stderr.splitlines()[-4:] == [
+        "New: reference 1",
+        "New: reference 2",
+        "New: reference 3",
+        summary(source, 3, new=3, unparsed=1),
+    ]
+    assert written_list(empty_workspace) == SMALL_LIST
+    keys = read_order(empty_workspace)
+    assert len(keys) == 3 and None not in keys
+    assert read_study(empty_workspace, keys[0])["doi"] == "10.1016/S1474-4422(18)30444-7"
+    assert read_study(empty_workspace, keys[2])["kind"] == "unparsed"
     refs = stdout_json(cli("refs", "list", "-f", "json"))
     assert [(r["number"], r["kind"]) for r in refs] == [(1, "article"), (2, "article"), (3, "unparsed")]
     assert refs[0]["doi"] == "10.1016/S1474-4422(18)30444-7"
     assert refs[1]["title"].endswith("promising science?")
     assert refs[2]["raw"] == GARBAGE and refs[2]["problem"]
+    assert [r["key"] for r in refs] == keys  # a study's key is its file's name
 
 
 def test_reimport_is_unchanged(cli: Invoke, empty_workspace: Path, tmp_path: Path) -> None:
     source = write(tmp_path / "small.txt", SMALL_LIST)
     assert cli("refs", "import", str(source)).exit_code == 0
-    target = empty_workspace / "refs" / "references.txt"
-    before = target.read_bytes()
+    before = record_files(empty_workspace)
     again = cli("refs", "import", str(source))
     assert again.exit_code == 0
-    assert again.stderr.splitlines()[-1] == (
-        f"Imported 3 references from {source}: 0 new, 0 replaced, 0 moved, 3 unchanged, 1 kept unparsed"
-    )
-    assert target.read_bytes() == before
+    assert again.stderr.splitlines()[-1] == summary(source, 3, unchanged=3, unparsed=1)
+    assert "New:" not in again.stderr and "Moved:" not in again.stderr and "Dropped:" not in again.stderr
+    assert record_files(empty_workspace) == before
 
 
 def test_import_merges_new_numbers(cli: Invoke, empty_workspace: Path, tmp_path: Path) -> None:
     assert cli("refs", "import", str(write(tmp_path / "a.txt", f"2. {REF_2}\n"))).exit_code == 0
-    result = cli("refs", "import", str(write(tmp_path / "b.txt", f"1. {REF_1}\n")))
+    b = write(tmp_path / "b.txt", f"1. {REF_1}\n")
+    result = cli("refs", "import", str(b))
     assert result.exit_code == 0
-    assert "1 new, 0 replaced, 0 moved, 0 unchanged" in result.stderr
-    text = (empty_workspace / "refs" / "references.txt").read_text(encoding="utf-8")
-    assert text == f"1. {REF_1}\n2. {REF_2}\n"
+    assert result.stderr.splitlines() == ["New: reference 1", summary(b, 1, new=1)]
+    assert written_list(empty_workspace) == f"1. {REF_1}\n2. {REF_2}\n"
 
 
 def test_conflicting_number_without_replace_changes_nothing(
     cli: Invoke, empty_workspace: Path, tmp_path: Path
 ) -> None:
     assert cli("refs", "import", str(write(tmp_path / "small.txt", SMALL_LIST))).exit_code == 0
-    target = empty_workspace / "refs" / "references.txt"
-    before = target.read_bytes()
+    before = record_files(empty_workspace)
     other = write(tmp_path / "other.txt", "2. Lin M. A different study. Stem Cell Res Ther. 2025;16:182.\n")
     result = cli("refs", "import", str(other))
     assert result.exit_code == 1
     assert result.stderr == (
-        f"Error: {other}: reference 2 differs from the workspace's reference 2;"
-        " use --replace to replace the whole list\n"
+        f"Error: {other}:1: reference 2 differs from the workspace's reference 2;"
+        " use --replace to replace the whole list (`exocli refs edit` changes one reference)\n"
     )
-    assert target.read_bytes() == before
+    assert record_files(empty_workspace) == before
     assert stdout_json(cli("refs", "list", "-f", "json"))[1]["title"].startswith("Stem cell therapy")
 
     replaced = cli("refs", "import", "--replace", str(other))
     assert replaced.exit_code == 0
     # another paper under number 2: a new reference, and the old three are dropped (no claims cite them)
-    assert "1 new, 0 replaced, 0 moved, 0 unchanged" in replaced.stderr
-    assert "Dropped (cited by no claim): 1, 2, 3" in replaced.stderr
-    assert (
-        target.read_text(encoding="utf-8")
-        == "2. Lin M. A different study. Stem Cell Res Ther. 2025;16:182.\n"
-    )
+    assert replaced.stderr.splitlines() == [
+        "New: reference 2",
+        "Dropped: reference 1 (cited by no claim)",
+        "Dropped: reference 2 (cited by no claim)",
+        "Dropped: reference 3 (cited by no claim)",
+        summary(other, 1, new=1, dropped=3),
+    ]
+    assert written_list(empty_workspace) == "2. Lin M. A different study. Stem Cell Res Ther. 2025;16:182.\n"
+    assert read_order(empty_workspace)[0] is None  # number 1 is kept free
     assert [r["number"] for r in stdout_json(cli("refs", "list", "-f", "json"))] == [2]
 
 
@@ -268,8 +323,9 @@ def test_duplicate_doi_under_another_number_is_a_warning(
         f"Warning: {source}: reference 5 repeats the DOI of reference 1 (10.1016/s1474-4422(18)30444-7)"
         in result.stderr.splitlines()
     )
-    assert "1 new, 0 replaced, 0 moved, 0 unchanged" in result.stderr
+    assert result.stderr.splitlines()[-1] == summary(source, 1, new=1)
     assert [r["number"] for r in stdout_json(cli("refs", "list", "-f", "json"))] == [1, 5]
+    assert written_list(empty_workspace) == f"1. {REF_1}\n5. {twin}\n"
     assert cli("refs", "show", "5").exit_code == 0
 
 
@@ -301,32 +357,28 @@ def test_bad_import_files_change_nothing(
     message: str,
 ) -> None:
     assert cli("refs", "import", str(write(tmp_path / "good.txt", SMALL_LIST))).exit_code == 0
-    target = empty_workspace / "refs" / "references.txt"
-    before = target.read_bytes()
     path = tmp_path / name
     if isinstance(content, bytes):
         path.write_bytes(content)
     elif content is not None:
         write(path, content)
-    files_before = sorted(p.name for p in target.parent.iterdir())
+    before = record_files(empty_workspace)
     result = cli("refs", "import", str(path))
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert sorted(p.name for p in target.parent.iterdir()) == files_before  # no temporary files left
     lines = result.stderr.splitlines()
     assert len(lines) == 1, lines
     assert lines[0].startswith("Error: " + message.format(path=path))
-    assert target.read_bytes() == before
+    assert record_files(empty_workspace) == before  # same files, same bytes: no temporary files left
     assert len(stdout_json(cli("refs", "list", "-f", "json"))) == 3
 
 
 def test_replace_that_drops_a_cited_reference_is_refused(
     cli: Invoke, workspace: Path, tmp_path: Path
 ) -> None:
-    review = workspace / "refs" / "review.txt"
-    before = review.read_bytes()
+    before = record_files(workspace)
     assert cli("refs", "list", "-f", "json").exit_code == 0
-    two = write(tmp_path / "two.txt", "".join(review.read_text(encoding="utf-8").splitlines(True)[:2]))
+    two = write(tmp_path / "two.txt", "".join(shipped_reference_list().splitlines(True)[:2]))
     result = cli("refs", "import", "--replace", str(two))
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
@@ -334,7 +386,7 @@ def test_replace_that_drops_a_cited_reference_is_refused(
     assert lines[0].startswith("Error: ")
     assert f"{two}: reference 16 (Soleimani 2024) is cited by claim 1" in lines[0]
     assert "nothing was imported" in lines[0]
-    assert review.read_bytes() == before
+    assert record_files(workspace) == before
     assert db_count(workspace, "refs") == 96
     assert db_count(workspace, "claims") == 55
     assert len(stdout_json(cli("refs", "list", "-f", "json"))) == 96
@@ -343,8 +395,10 @@ def test_replace_that_drops_a_cited_reference_is_refused(
 def test_import_of_the_review_into_empty_workspace(cli: Invoke, empty_workspace: Path) -> None:
     result = cli("refs", "import", str(REVIEW_LIST))
     assert result.exit_code == 0
-    assert "96 new, 0 replaced, 0 moved, 0 unchanged, 0 kept unparsed" in result.stderr
+    assert result.stderr.splitlines()[-1] == summary(REVIEW_LIST, 96, new=96)
+    assert result.stderr.splitlines()[:-1] == [f"New: reference {n}" for n in range(1, 97)]
     assert "Warning" not in result.stderr
+    assert written_list(empty_workspace) == REVIEW_LIST.read_text(encoding="utf-8")
     refs = stdout_json(cli("refs", "list", "-f", "json"))
     assert len(refs) == 96 and sum(1 for r in refs if r["doi"]) == 89
 
@@ -359,12 +413,14 @@ def test_replace_with_duplicate_dois_warns_and_keeps_the_workspace_usable(
     text = f"1. Goel A. First title. Spine J. 2016;7:121–6. {doi}\n2. Lin M. Second title. Spine J. 2017;8:1–6. {doi}\n"
     twins = write(tmp_path / "twins.txt", text)
     result = cli("refs", "import", "--replace", str(twins))
-    assert result.exit_code == 0
+    # entry 1 matches reference 2 by DOI and entry 2 matches it too; no claim cites it, so which
+    # entry is that paper does not matter: the second is a new study (a repeated DOI is kept)
+    assert result.exit_code == 0, result.stderr
     assert (
         f"Warning: {twins}: reference 2 repeats the DOI of reference 1 (10.4103/0974-8237.181880)"
         in result.stderr.splitlines()
     )
-    assert (empty_workspace / "refs" / "references.txt").read_text(encoding="utf-8") == text
+    assert written_list(empty_workspace) == text
     for args in (["stats"], ["refs", "show", "2"], ["rebuild"]):
         after = cli(*args)
         assert after.exit_code == 0, (args, after.stderr)
@@ -386,18 +442,37 @@ def test_a_renumbered_list_keeps_every_claim_on_its_paper(
     cli: Invoke, workspace: Path, tmp_path: Path
 ) -> None:
     before = _claim_papers(cli)
-    lines = (workspace / "refs" / "review.txt").read_text(encoding="utf-8").splitlines()
-    bodies = [line.split(". ", 1)[1] for line in lines]
+    files_before = record_files(workspace)
+    bodies = list(shipped_reference_texts().values())
     inserted = "Newman A, Old B. A study inserted at three. Exp Neurol. 2026;300:1-9. doi:10.5555/inserted.3"
     bodies.insert(2, inserted)
     renumbered = write(tmp_path / "renumbered.txt", "".join(f"{n}. {b}\n" for n, b in enumerate(bodies, 1)))
     result = cli("refs", "import", "--replace", str(renumbered))
     assert result.exit_code == 0, result.output
-    assert "1 new, 0 replaced, 94 moved, 2 unchanged" in result.stderr
-    assert "Moved: reference 3 is now 4 (its claims moved with it)" in result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[-1] == summary(renumbered, 97, new=1, moved=94, unchanged=2)
+    assert lines[:-1] == [
+        *(f"Moved: reference {n} is now {n + 1} (its claims moved with it)" for n in range(3, 97)),
+        "New: reference 3",
+    ]
     assert _claim_papers(cli) == before  # every claim on the same paper, by DOI
-    claims = (workspace / "db" / "claims.toml").read_text(encoding="utf-8")
-    assert "ref = 17\n" in claims and "ref = 18\n" in claims  # claim 2 followed Xia 2020 from 17 to 18
+    # The list moved; the studies (and the claims in them) did not: only the order and the
+    # new study's file were written.
+    order = read_order(workspace)
+    old_order = shipped_order()
+    assert order[:2] + order[3:] == old_order
+    new_key = order[2]
+    assert new_key is not None and read_study(workspace, new_key)["text"] == inserted
+    after = record_files(workspace)
+    assert set(after) == set(files_before) | {f"studies/{new_key}.toml"}
+    assert {name: after[name] for name in files_before if name != "order.txt"} == {
+        name: data for name, data in files_before.items() if name != "order.txt"
+    }
+    # claim 2 followed Xing 2024 from 17 to 18 (claim 1 followed Soleimani 2024 from 16 to 17)
+    assert old_order[16] == "xing2024effects" and order[17] == "xing2024effects"
+    assert 2 in [c["id"] for c in read_study(workspace, "xing2024effects")["claim"]]
+    assert 2 in [c["id"] for c in stdout_json(cli("query", "--ref", "18", "--format", "json"))]
+    assert 1 in [c["id"] for c in stdout_json(cli("query", "--ref", "17", "--format", "json"))]
     assert cli("rebuild").exit_code == 0
     assert _claim_papers(cli) == before
 
@@ -405,18 +480,23 @@ def test_a_renumbered_list_keeps_every_claim_on_its_paper(
 def test_an_entry_matching_two_cited_references_is_refused(
     cli: Invoke, workspace: Path, tmp_path: Path
 ) -> None:
-    review = workspace / "refs" / "review.txt"
     refs = {r["number"]: r for r in stdout_json(cli("refs", "list", "-f", "json"))}
-    # the workspace's list gives references 16 and 17 one DOI (a copying slip); both are cited
-    review.write_text(
-        review.read_text(encoding="utf-8").replace(refs[17]["doi"], refs[16]["doi"]), encoding="utf-8"
-    )
-    original = review.read_text(encoding="utf-8")
-    assert cli("query", "--ref", "16").exit_code == 0
-    again = write(tmp_path / "again.txt", original)
+    # the workspace gives references 16 and 17 one DOI (a copying slip); both are cited
+    study = workspace / "refs" / "studies" / f"{refs[17]['key']}.toml"
+    text = study.read_text(encoding="utf-8")
+    assert text.count(refs[17]["doi"]) == 2  # the printed entry and the doi field
+    study.write_text(text.replace(refs[17]["doi"], refs[16]["doi"]), encoding="utf-8")
+    cited = stdout_json(cli("query", "--ref", "16", "--ref", "17", "--format", "json", "--sort", "id"))
+    assert [c["id"] for c in cited] == [1, 2, 20]
+    original = record_files(workspace)
+    again = write(tmp_path / "again.txt", written_list(workspace))
+    assert again.read_text(encoding="utf-8").count(refs[16]["doi"]) == 2
     result = cli("refs", "import", "--replace", str(again))
     assert result.exit_code == 1
     [line] = error_lines(result)
-    assert f"{again}:16: entry 16 matches references 16 and 17, cited by claims 1, 2, 20" in line
-    assert "nothing was imported" in line
-    assert review.read_text(encoding="utf-8") == original
+    assert line == (
+        f"Error: {again}:16: entry 16 matches references 16 and 17 (same DOI, or same title,"
+        " first author and year): which paper it is cannot be told; nothing was imported"
+    )
+    assert record_files(workspace) == original
+    assert db_count(workspace, "refs") == 96

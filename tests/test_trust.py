@@ -43,16 +43,41 @@ ADD_STUDY = (
 )
 
 
-def claims_text(root: Path) -> str:
-    return (root / "db" / "claims.toml").read_text(encoding="utf-8")
+REF_16 = "soleimani2024intrathecal"  # reference 16: its study file holds claim 1
+CLAIM_ID_RANGE = range(10_000_000, 100_000_000)  # where new claims' ids are drawn from
 
 
-def references_text(root: Path) -> str:
-    return (root / "refs" / "review.txt").read_text(encoding="utf-8")
+def order_keys(root: Path) -> list[str | None]:
+    """refs/order.txt: the n-th key is reference n (None: a number kept free)."""
+    lines = (root / "refs" / "order.txt").read_text(encoding="utf-8").splitlines()
+    keys = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    return [None if key == "-" else key for key in keys]
+
+
+def study_path(root: Path, key: str) -> Path:
+    return root / "refs" / "studies" / f"{key}.toml"
+
+
+def studies(root: Path) -> dict[str, dict[str, Any]]:
+    """{key: study file} for every refs/studies/KEY.toml, read with tomllib alone."""
+    return {
+        path.stem: tomllib.loads(path.read_text(encoding="utf-8"))
+        for path in sorted((root / "refs" / "studies").glob("*.toml"))
+    }
+
+
+def record_texts(root: Path) -> dict[str, bytes]:
+    """The record's bytes: the list order and every study file."""
+    paths = [root / "refs" / "order.txt", *sorted((root / "refs" / "studies").glob("*.toml"))]
+    return {str(path.relative_to(root)): path.read_bytes() for path in paths}
 
 
 def claim_ids(root: Path) -> set[int]:
-    return {claim["id"] for claim in tomllib.loads(claims_text(root))["claim"]}
+    return {claim["id"] for study in studies(root).values() for claim in study.get("claim", [])}
+
+
+def temporaries(root: Path) -> list[Path]:
+    return [p for folder in ("db", "refs", "refs/studies") for p in (root / folder).glob(".*.tmp")]
 
 
 def run(root: Path, *args: str, prelude: str = "", **kwargs: Any) -> subprocess.CompletedProcess[str]:
@@ -73,13 +98,19 @@ def run(root: Path, *args: str, prelude: str = "", **kwargs: Any) -> subprocess.
 
 
 def consistent(cli: Invoke, root: Path) -> None:
-    """Text and database agree, and every claim cites a reference in the list."""
+    """Text and database agree, and every claim's study is in the list (at the number it is given)."""
     listed = cli("query", "--format", "json", "--sort", "id")
     assert listed.exit_code == 0, listed.output
-    assert {c["id"] for c in json.loads(listed.stdout)} == claim_ids(root)
-    numbers = {int(line.split(".", 1)[0]) for line in references_text(root).splitlines()}
-    for claim in tomllib.loads(claims_text(root))["claim"]:
-        assert claim.get("ref") is None or claim["ref"] in numbers
+    rows = json.loads(listed.stdout)
+    assert {c["id"] for c in rows} == claim_ids(root)
+    keys = order_keys(root)
+    record = studies(root)
+    assert {key for key in keys if key is not None} == set(record)
+    numbers = {key: n for n, key in enumerate(keys, 1) if key is not None}
+    cited = {claim["id"]: numbers[key] for key, study in record.items() for claim in study.get("claim", [])}
+    for key, study in record.items():
+        assert all("ref" not in claim for claim in study.get("claim", [])), key
+    assert {c["id"]: c["ref"] for c in rows} == cited
 
 
 # --- 3: two rows for one id --------------------------------------------------------------------
@@ -90,24 +121,25 @@ def test_import_refuses_two_rows_for_one_id(workspace: Path, cli: Invoke, tmp_pa
     header, row = exported[0], exported[1]
     path = tmp_path / "twice.csv"
     path.write_text(f"{header}\n{row}\n{row.replace('PMSC', 'BMSC')}\n", encoding="utf-8")
-    before = claims_text(workspace)
+    before = record_texts(workspace)
     result = cli("import", str(path))
     assert result.exit_code == 1
     [line] = error_lines(result)
     assert "row 3: id 1 is also given by row 2" in line and str(path) in line
-    assert claims_text(workspace) == before
+    assert record_texts(workspace) == before
 
 
 # --- 4: a write is all-or-nothing across its files -------------------------------------------
 
-# Dies (like SIGKILL: no clean-up runs) right after the claims file is renamed into place.
-DIE_AFTER_CLAIMS_RENAME = textwrap.dedent(
+# Dies (like SIGKILL: no clean-up runs) right after a study file is renamed into place
+# (before refs/order.txt, which names the new study, is).
+DIE_AFTER_STUDY_RENAME = textwrap.dedent(
     """
     import os
     _replace = os.replace
     def replace(source, target):
         _replace(source, target)
-        if str(target).endswith("claims.toml"):
+        if os.path.basename(os.path.dirname(str(target))) == "studies":
             os._exit(137)
     os.replace = replace
     """
@@ -128,31 +160,38 @@ DIE_BEFORE_JOURNAL = textwrap.dedent(
 
 def test_killed_between_renames_is_completed_by_the_next_command(workspace: Path, cli: Invoke) -> None:
     assert cli("query", "--ref", "1").exit_code == 0
-    killed = run(workspace, *ADD_STUDY, prelude=DIE_AFTER_CLAIMS_RENAME)
+    keys_before, ids_before = order_keys(workspace), claim_ids(workspace)
+    killed = run(workspace, *ADD_STUDY, prelude=DIE_AFTER_STUDY_RENAME)
     assert killed.returncode == 137
-    # the claims file already cites reference 97, which the list does not have yet
-    assert "ref = 97" in claims_text(workspace) and not references_text(workspace).startswith("97")
+    # the new study file (with its claim) is in place, but the list does not name it yet
+    [key] = set(studies(workspace)) - {k for k in keys_before if k is not None}
+    assert study_path(workspace, key).exists() and order_keys(workspace) == keys_before
     assert (workspace / "db" / ".write.journal").exists()
     rebuilt = run(workspace, "rebuild")  # the command that failed for good before
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert not (workspace / "db" / ".write.journal").exists()
-    assert "97. Newauthor A. A new study of exosomes after injury." in references_text(workspace)
+    assert order_keys(workspace) == [*keys_before, key]  # reference 97
+    study = studies(workspace)[key]
+    assert study["text"].startswith("Newauthor A. A new study of exosomes after injury.")
     consistent(cli, workspace)
-    assert 56 in claim_ids(workspace)
-    assert not list((workspace / "db").glob(".*.tmp")) and not list((workspace / "refs").glob(".*.tmp"))
+    [claim] = study["claim"]
+    assert claim["id"] in CLAIM_ID_RANGE and claim_ids(workspace) == ids_before | {claim["id"]}
+    assert stdout_json(cli("query", "--ref", "97", "-f", "json"))[0]["id"] == claim["id"]
+    assert not temporaries(workspace)
 
 
 def test_killed_before_the_commit_point_changes_nothing(workspace: Path, cli: Invoke) -> None:
     assert cli("query", "--ref", "1").exit_code == 0
-    before = (claims_text(workspace), references_text(workspace))
+    before = record_texts(workspace)
     killed = run(workspace, *ADD_STUDY, prelude=DIE_BEFORE_JOURNAL)
     assert killed.returncode == 137
-    assert (claims_text(workspace), references_text(workspace)) == before
+    assert record_texts(workspace) == before
     consistent(cli, workspace)
     # the next write clears what the killed one staged, and lands
     assert cli(*ADD_STUDY).exit_code == 0
-    assert not list((workspace / "db").glob(".*.tmp")) and not list((workspace / "refs").glob(".*.tmp"))
+    assert not temporaries(workspace)
     consistent(cli, workspace)
+    assert len(claim_ids(workspace)) == 56
 
 
 def test_a_rebuild_waits_for_the_writer_holding_the_lock(workspace: Path, cli: Invoke) -> None:
@@ -161,8 +200,8 @@ def test_a_rebuild_waits_for_the_writer_holding_the_lock(workspace: Path, cli: I
     fcntl.flock(lock, fcntl.LOCK_EX)
     try:
         # a writer is half-way: the text has changed, the database not yet
-        path = workspace / "db" / "claims.toml"
-        path.write_text(claims_text(workspace).replace("note = ", "note = ", 1) + "\n", encoding="utf-8")
+        path = study_path(workspace, REF_16)
+        path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
         env = dict(os.environ, EXOCLI_HOME=str(workspace))
         reader = subprocess.Popen(
             [sys.executable, "-m", "exocli", "query", "--ref", "16", "-f", "json"],
@@ -255,15 +294,14 @@ def test_full_disk_changes_nothing_and_says_so(
     root = copy_workspace(mount_point / "ws")
     monkeypatch.setenv("EXOCLI_HOME", str(root))
     assert cli("query", "--ref", "1").exit_code == 0
-    before = {p.name: p.read_bytes() for p in (root / "db" / "claims.toml", root / "refs" / "review.txt")}
+    before = record_texts(root)
     fill(mount_point, 48 * 1024)
     result = run(root, *args)
     assert result.returncode == 1, result.stderr
     [line] = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert "disk full" in line and "nothing was changed" in line
     assert "Traceback" not in result.stderr and "rollback" not in result.stderr
-    after = {p.name: p.read_bytes() for p in (root / "db" / "claims.toml", root / "refs" / "review.txt")}
-    assert after == before
+    assert record_texts(root) == before
     (mount_point / "filler").unlink()
     consistent(cli, root)
     assert len(claim_ids(root)) == 55
@@ -318,11 +356,13 @@ def test_huge_ids_in_the_claims_file_and_in_imports(workspace: Path, cli: Invoke
     result = run(workspace, "import", str(path))
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "must be a positive whole number (at most 9223372036854775807)" in result.stderr
-    claims = workspace / "db" / "claims.toml"
-    claims.write_text(claims_text(workspace).replace("id = 1\n", f"id = {BIG}\n", 1), encoding="utf-8")
+    claims = study_path(workspace, REF_16)
+    text = claims.read_text(encoding="utf-8")
+    assert "\nid = 1\n" in text
+    claims.write_text(text.replace("\nid = 1\n", f"\nid = {BIG}\n", 1), encoding="utf-8")
     result = run(workspace, "query", "--ref", "16")
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert f"{claims}:" in result.stderr
+    assert f"refs/studies/{REF_16}.toml:" in result.stderr
 
 
 # --- 8: vocabularies ---------------------------------------------------------------------------
@@ -367,16 +407,25 @@ def test_control_characters_never_reach_the_record(empty_workspace: Path, cli: I
     result = cli("refs", "import", str(listing))
     assert result.exit_code == 0
     assert f"{listing}:1: control characters replaced by spaces" in result.stderr
-    stored = (empty_workspace / "refs" / "references.txt").read_text(encoding="utf-8")
-    assert "\x00" not in stored and "\x0c" not in stored
+    [study] = studies(empty_workspace).values()
+    assert "pa per title" in study["text"]
     args = list(ADD_STUDY)
     args[2] = "A bell\x07 in the title"
     added = cli(*args)
     assert added.exit_code == 0
     assert "control characters in the study's details were replaced by spaces" in added.stderr
+    for stored in record_texts(empty_workspace).values():  # neither as bytes nor as escapes
+        assert not any(ord(ch) < 32 and ch not in "\n\t" for ch in stored.decode("utf-8"))
+        assert "\\u00" not in stored.decode("utf-8") and "\\u007f" not in stored.decode("utf-8")
+    for study in studies(empty_workspace).values():
+        assert not any(ord(ch) < 32 for ch in json.dumps(study, ensure_ascii=False))
     exported = cli("export", "bib", "--all").stdout
     assert not any(ord(ch) < 32 and ch not in "\n\t" for ch in exported)
-    assert cli("claims", "edit", "1", "--note", "bad\x00note").exit_code == 1
+    [claim_id] = claim_ids(empty_workspace)
+    assert f"Added claim {claim_id} citing new reference 2 " in added.stderr
+    before = record_texts(empty_workspace)
+    assert cli("claims", "edit", str(claim_id), "--note", "bad\x00note").exit_code == 1
+    assert record_texts(empty_workspace) == before
 
 
 # --- 11: full stdout, closed pipe -----------------------------------------------------------
@@ -497,53 +546,6 @@ def test_bom_and_wrapped_figures_in_a_reference_list(empty_workspace: Path, cli:
     assert [r["number"] for r in refs] == [1, 2]
     assert refs[0]["title"] == "Exosomes in 2 rat models of injury"
     assert refs[1]["doi"] == "10.1000/b2"
-
-
-# --- 24: a hand edit that leaves a claim without its reference --------------------------------
-
-
-def test_a_deleted_cited_reference_can_be_repaired(workspace: Path, cli: Invoke) -> None:
-    assert cli("query", "--ref", "1").exit_code == 0
-    review = workspace / "refs" / "review.txt"
-    original = review.read_text(encoding="utf-8")
-    review.write_text("".join(line for line in original.splitlines(True) if not line.startswith("17. ")))
-    cited = [c["id"] for c in tomllib.loads(claims_text(workspace))["claim"] if c.get("ref") == 17]
-    assert cited == [2, 20]
-    query = cli("query", "MSC")
-    assert query.exit_code == 1
-    [line] = error_lines(query)
-    assert "claim 2" in line and "reference 17 is not in the reference list" in line
-    assert "claims edit 2 --ref N" in line and "claims remove 2" in line
-    check = cli("check", "-f", "json")
-    assert check.exit_code == 1
-    report = json.loads(check.stdout)
-    missing = [f for f in report["findings"] if f["check"] == "missing_reference"]
-    assert [(f["claim"], f["severity"]) for f in missing] == [(2, "error"), (20, "error")]
-    assert "reference 17" in missing[0]["message"]
-    assert cli("refs", "list", "-f", "json").exit_code == 0
-    removed = cli("claims", "remove", "2", "--yes")
-    assert removed.exit_code == 0, removed.output
-    assert "claim 20 cites reference 17" in removed.stderr  # still to repair, and said so
-    assert cli("query", "MSC").exit_code == 1
-    recited = cli("claims", "edit", "20", "--ref", "16")
-    assert recited.exit_code == 0, recited.output
-    consistent(cli, workspace)
-    assert 2 not in claim_ids(workspace)
-    assert 20 in [c["id"] for c in stdout_json(cli("query", "--ref", "16", "-f", "json"))]
-
-
-def test_a_deleted_cited_reference_put_back_by_import(workspace: Path, cli: Invoke, tmp_path: Path) -> None:
-    review = workspace / "refs" / "review.txt"
-    original = review.read_text(encoding="utf-8")
-    line17 = next(line for line in original.splitlines(True) if line.startswith("17. "))
-    review.write_text(original.replace(line17, ""), encoding="utf-8")
-    assert cli("query", "MSC").exit_code == 1
-    back = tmp_path / "ten.txt"
-    back.write_text(line17, encoding="utf-8")
-    restored = cli("refs", "import", str(back))
-    assert restored.exit_code == 0, restored.output
-    assert review.read_text(encoding="utf-8") == original
-    consistent(cli, workspace)
 
 
 # --- 26: a fresh clone without ../shared -------------------------------------------------------------

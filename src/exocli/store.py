@@ -287,6 +287,12 @@ def _apply_change(ws: Workspace, conn: sqlite3.Connection, change: Change, pathw
         conn.executemany("UPDATE refs SET number = ? WHERE citekey = ?", moving)
     # 3. New and rewritten references, then the claims.
     cache = _read_crossref(ws, [s.reference for s in change.studies.values() if s is not None], None)
+    for path, text in change.files.items():  # answers written with this change (not yet in place)
+        if path.parent == ws.crossref_dir and path.name.startswith("work-"):
+            from exocli.refparse import doi_key
+
+            stored = json.loads(text)
+            cache[0][doi_key(stored["doi"])] = stored
     _write_works(conn, cache[0].values())
     for key, study in change.studies.items():
         if study is None:
