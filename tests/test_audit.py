@@ -72,7 +72,9 @@ def write_workspace(root: Path, references: list[str], claims: list[dict[str, An
         blocks[number].append("\n".join(lines))
     for n, (key, text) in enumerate(zip(keys, references, strict=True), 1):
         fields = reference_entry(parse_reference(text, n))
-        head = "\n".join(f"{name} = {json.dumps(value, ensure_ascii=False)}" for name, value in fields.items())
+        head = "\n".join(
+            f"{name} = {json.dumps(value, ensure_ascii=False)}" for name, value in fields.items()
+        )
         (root / "refs" / "studies" / f"{key}.toml").write_text(
             "\n\n".join([head, *blocks[n]]) + "\n", encoding="utf-8"
         )

@@ -396,5 +396,6 @@ def test_repeated_id_names_both_lines(cli: Invoke, workspace: Path) -> None:
     assert result.exit_code == 1
     first_header = text.splitlines().index("[[claim]]") + 1
     assert (
-        result.stderr == f"Error: {where}:{second_header}: claim id 2 repeats (first at line {first_header})\n"
+        result.stderr
+        == f"Error: {where}:{second_header}: claim id 2 repeats (first at line {first_header})\n"
     )

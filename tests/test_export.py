@@ -46,7 +46,9 @@ def test_whole_workspace_round_trips_through_bibtexparser_and_pybtex(workspace: 
     assert len(parsed) == 96
     # a study's key is its file's name, and the list order names every study
     keys = [
-        line for line in (workspace / "refs" / "order.txt").read_text().splitlines() if not line.startswith("#")
+        line
+        for line in (workspace / "refs" / "order.txt").read_text().splitlines()
+        if not line.startswith("#")
     ]
     assert sorted(parsed) == sorted(keys)
     assert sorted(keys) == sorted(p.stem for p in (workspace / "refs" / "studies").glob("*.toml"))

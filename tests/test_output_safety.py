@@ -18,16 +18,19 @@ from hypothesis import strategies as st
 from exocli.render import neutralise_cell, restore_cell
 from helpers import Invoke, error_lines
 
+STUDY_16 = "refs/studies/soleimani2024intrathecal.toml"  # reference 16, claim 1
+STUDY_1 = "refs/studies/badhiwala2019global.toml"  # reference 1
+
 # --- 1: the workspace's own record ------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("args", "own"),
     [
-        (("export", "bib", "--all"), "db/claims.toml"),
-        (("export", "ris", "--all"), "refs/review.txt"),
+        (("export", "bib", "--all"), STUDY_16),
+        (("export", "ris", "--all"), "refs/order.txt"),
         (("table",), "exocli.toml"),
-        (("export", "csl-json", "--all"), "refs/citekeys.tsv"),
+        (("export", "csl-json", "--all"), STUDY_1),
         (("export", "bib", "--all"), "db/vocab/sources.toml"),
         (("export", "bib", "--all"), "db/exocli.sqlite"),
     ],
@@ -46,7 +49,7 @@ def test_output_over_the_record_is_refused(
 
 
 def test_links_to_the_record_are_refused(workspace: Path, cli: Invoke, tmp_path: Path) -> None:
-    claims = workspace / "db" / "claims.toml"
+    claims = workspace / STUDY_16
     before = claims.read_bytes()
     symlink = tmp_path / "innocent.bib"
     symlink.symlink_to(claims)
@@ -56,7 +59,7 @@ def test_links_to_the_record_are_refused(workspace: Path, cli: Invoke, tmp_path:
     for path in (symlink, hardlink, relative):
         result = cli("export", "bib", "--all", "-o", str(path))
         assert result.exit_code == 1, path
-        assert "that is the workspace's own db/claims.toml" in error_lines(result)[0]
+        assert f"that is the workspace's own {STUDY_16}" in error_lines(result)[0]
     assert claims.read_bytes() == before
 
 
@@ -72,11 +75,14 @@ def test_the_lock_crossref_records_and_a_linked_folder_are_refused(
     lock.touch()
     linked_db = tmp_path / "elsewhere"
     linked_db.symlink_to(workspace / "db", target_is_directory=True)
+    linked_refs = tmp_path / "refs-elsewhere"
+    linked_refs.symlink_to(workspace / "refs", target_is_directory=True)
     for path, why in (
         (record, "refs/crossref/16.json"),
         (crossref / "new.json", "refs/crossref/ holds the workspace's Crossref records"),
         (lock, "db/.write.lock"),
-        (linked_db / "claims.toml", "db/claims.toml"),
+        (linked_refs / "order.txt", "refs/order.txt"),
+        (linked_refs / "studies" / "soleimani2024intrathecal.toml", STUDY_16),
         (linked_db / "exocli.sqlite-wal", "db/exocli.sqlite-wal"),
     ):
         result = cli("export", "bib", "--all", "-o", str(path))
@@ -88,12 +94,12 @@ def test_the_lock_crossref_records_and_a_linked_folder_are_refused(
 
 
 def test_the_installed_command_refuses_the_record(workspace: Path, tmp_path: Path) -> None:
-    """The real entry point, as a user runs it: the claims survive `export bib -o db/claims.toml`."""
+    """The real entry point, as a user runs it: the claims survive `export bib -o refs/studies/KEY.toml`."""
     exocli = Path(sys.executable).parent / "exocli"
-    claims = workspace / "db" / "claims.toml"
+    claims = workspace / STUDY_16
     before = claims.read_bytes()
     result = subprocess.run(
-        [str(exocli), "export", "bib", "--all", "-o", "db/claims.toml"],
+        [str(exocli), "export", "bib", "--all", "-o", STUDY_16],
         capture_output=True,
         text=True,
         cwd=workspace,
@@ -103,7 +109,7 @@ def test_the_installed_command_refuses_the_record(workspace: Path, tmp_path: Pat
     )
     assert result.returncode == 1, result.stderr
     assert result.stderr.strip().splitlines() == [
-        "Error: -o db/claims.toml: that is the workspace's own db/claims.toml; write elsewhere"
+        f"Error: -o {STUDY_16}: that is the workspace's own {STUDY_16}; write elsewhere"
     ]
     assert claims.read_bytes() == before
 
@@ -211,7 +217,9 @@ def test_csv_and_tsv_cells_never_start_a_formula(workspace: Path, cli: Invoke, t
     import tomllib
 
     claims = {
-        c["id"]: c for c in tomllib.loads((workspace / "db" / "claims.toml").read_text("utf-8"))["claim"]
+        c["id"]: c
+        for study in sorted((workspace / "refs" / "studies").glob("*.toml"))
+        for c in tomllib.loads(study.read_text("utf-8")).get("claim", [])
     }
     assert {i: claims[i]["note"] for i in notes} == notes
 

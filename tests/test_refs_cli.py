@@ -7,6 +7,7 @@ import io
 import sqlite3
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,7 +68,7 @@ def read_order(root: Path) -> list[str | None]:
     return [None if key == "-" else key for key in keys]
 
 
-def read_study(root: Path, key: str) -> dict:
+def read_study(root: Path, key: str) -> dict[str, Any]:
     with (root / "refs" / "studies" / f"{key}.toml").open("rb") as handle:
         return tomllib.load(handle)
 
@@ -249,8 +250,8 @@ def test_import_into_empty_workspace(cli: Invoke, empty_workspace: Path, tmp_pat
         summary(source, 3, new=3, unparsed=1),
     ]
     assert written_list(empty_workspace) == SMALL_LIST
-    keys = read_order(empty_workspace)
-    assert len(keys) == 3 and None not in keys
+    keys = [key for key in read_order(empty_workspace) if key is not None]
+    assert len(keys) == 3 == len(read_order(empty_workspace))
     assert read_study(empty_workspace, keys[0])["doi"] == "10.1016/S1474-4422(18)30444-7"
     assert read_study(empty_workspace, keys[2])["kind"] == "unparsed"
     refs = stdout_json(cli("refs", "list", "-f", "json"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -233,6 +235,18 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "indexes": {},
         "unique": [],
     },
+    # 008_source_files (WITHOUT ROWID: its primary key is the table)
+    "source_files": {
+        "columns": [
+            ("path", "TEXT", True, 1),
+            ("size", "INTEGER", True, 0),
+            ("mtime_ns", "INTEGER", True, 0),
+            ("sha256", "TEXT", True, 0),
+        ],
+        "foreign_keys": [],
+        "indexes": {},
+        "unique": [],
+    },
 }
 # 003_claims_fts: one FTS5 table (and the shadow tables FTS5 keeps for it).
 FTS_TABLES = {
@@ -378,6 +392,7 @@ def test_migrations_are_recorded(migrated: sqlite3.Connection) -> None:
         "005_external_change_triggers",
         "006_citation_keys",
         "007_claim_facets",
+        "008_source_files",
     )
     assert list(MIGRATION_NAMES) == sorted(MIGRATION_NAMES)
 
@@ -441,10 +456,53 @@ def test_rebuild_of_an_empty_workspace_builds_the_same_schema(tmp_path: Path) ->
         assert describe(conn) == normalised_expected()
         applied = [r[0] for r in conn.execute(f"SELECT name FROM {MIGRATIONS_TABLE} ORDER BY id")]
         assert tuple(applied) == MIGRATION_NAMES
+        # the text the build came from: every source file, its hash and its stats
+        rows = {r[0]: (r[1], r[2], r[3]) for r in conn.execute("SELECT * FROM source_files")}
+        vocabs = [f"db/vocab/{name}.toml" for name in ("cargo-types", "effects", "pathways", "sources")]
+        assert sorted(rows) == sorted(["exocli.toml", "refs/order.txt", *vocabs])
+        for name, (size, mtime_ns, sha256) in rows.items():
+            data = (ws.root / name).read_bytes()
+            info = os.stat(ws.root / name)
+            assert (size, mtime_ns, sha256) == (len(data), info.st_mtime_ns, hashlib.sha256(data).hexdigest())
         meta = {r[0] for r in conn.execute("SELECT key FROM meta")}
-        assert {"stat_fingerprint", "content_fingerprint"} <= meta
+        assert not {"stat_fingerprint", "content_fingerprint", "dangling_citations"} & meta
         # the default vocabularies are loaded even with no claims
         assert conn.execute("SELECT COUNT(*) FROM vocab_terms WHERE vocab = 'sources'").fetchone()[0] > 0
         assert conn.execute("SELECT COUNT(*) FROM refs").fetchone()[0] == 0
+    finally:
+        conn.close()
+
+
+def test_source_files_replaces_the_fingerprints_in_meta(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "old.sqlite")
+    try:
+        db = Database(conn)
+        migrations.migrations.apply(db, stop_before="008_source_files")
+        for key in ("stat_fingerprint", "content_fingerprint", "dangling_citations"):
+            conn.execute("INSERT INTO meta (key, value) VALUES (?, 'x')", (key,))
+        migrations.apply(db)
+        assert {r[0] for r in conn.execute("SELECT key FROM meta")} == {"external_changes"}
+        assert describe(conn)["source_files"] == EXPECTED["source_files"]
+        assert conn.execute("SELECT COUNT(*) FROM source_files").fetchone()[0] == 0
+    finally:
+        conn.close()
+
+
+def test_rebuild_records_every_source_file(tmp_path: Path) -> None:
+    ws = open_workspace(copy_workspace(tmp_path / "ws"))
+    conn = connect(ws.db_path)
+    try:
+        rebuild(ws, conn)
+        rows = {r[0]: (r[1], r[2], r[3]) for r in conn.execute("SELECT * FROM source_files")}
+        files = sorted(
+            str(p.relative_to(ws.root))
+            for p in (ws.root / "exocli.toml", *ws.root.glob("refs/*.txt"), *ws.root.glob("*/*/*.toml"))
+        )
+        assert len(files) == 1 + 1 + 96 + 4  # config, order, one file per study, vocabularies
+        assert sorted(rows) == files
+        for name, (size, mtime_ns, sha256) in rows.items():
+            data = (ws.root / name).read_bytes()
+            assert (size, mtime_ns) == (len(data), os.stat(ws.root / name).st_mtime_ns), name
+            assert sha256 == hashlib.sha256(data).hexdigest(), name
     finally:
         conn.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import tomllib
 from pathlib import Path
@@ -12,7 +13,14 @@ import typer.main
 
 from exocli.cli import app
 from exocli.workspace import HOW_TO_GET_ONE, bundled_vocab_dir, find_workspace
-from helpers import Invoke, copy_workspace, error_lines, stdout_json
+from helpers import (
+    Invoke,
+    copy_format1_workspace,
+    copy_workspace,
+    error_lines,
+    shipped_order,
+    stdout_json,
+)
 
 VOCAB_FILES = ["cargo-types.toml", "effects.toml", "pathways.toml", "sources.toml"]
 
@@ -26,15 +34,22 @@ COMMANDS = {
     ("refs", "import"): ["list.txt"],
     ("refs", "list"): [],
     ("refs", "show"): ["1"],
+    ("refs", "add"): ["--title", "A title", "--author", "Lin, Mei", "--journal", "J", "--year", "2025"],
+    ("refs", "edit"): ["1", "--title", "Another title"],
+    ("refs", "remove"): ["1"],
+    ("refs", "move"): ["1", "--to", "2"],
     ("add-study",): ["--doi", "10.1000/x", "--source", "MSC", "--effect", "safety", "--offline", "--yes"],
     ("claims", "edit"): ["1", "--note", "checked"],
     ("claims", "remove"): ["1", "--yes"],
+    ("claims", "list"): ["--source", "MSC"],
+    ("claims", "show"): ["1"],
     ("import",): ["list.txt"],
     ("sync",): ["--keep", "text"],
     ("refs", "rekey"): ["1", "badhiwala2019"],
     ("export",): ["bib", "--all"],
     ("table",): ["--source", "MSC"],
     ("check",): [],
+    ("upgrade",): [],
 }
 
 
@@ -58,6 +73,15 @@ def ref_count(result: object) -> int:
     return len(stdout_json(result))
 
 
+def study_file(root: Path, number: int) -> Path:
+    """The study file of reference `number` in a copy of the shipped workspace."""
+    return root / "refs" / "studies" / f"{shipped_order()[number - 1]}.toml"
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
 # --- finding the workspace -----------------------------------------------------------------
 
 
@@ -74,6 +98,26 @@ def test_outside_any_workspace_every_command_says_one_line(cli: Invoke, command:
     assert result.stderr == f"Error: no exocli workspace here ({Path.cwd()}); {HOW_TO_GET_ONE}\n"
     assert result.stderr.rstrip().endswith("`exocli init DIR`")
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", sorted(set(COMMANDS) - {("upgrade",)}), ids=" ".join)
+def test_a_format1_workspace_asks_for_upgrade(
+    cli: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    root = copy_format1_workspace(tmp_path / "old")
+    monkeypatch.setenv("EXOCLI_HOME", str(root))
+    monkeypatch.chdir(root)
+    (root / "list.txt").write_text("1. Goel A. Title. J. 2016.\n", encoding="utf-8")
+    before = tree(root)
+    result = cli(*command, *COMMANDS[command])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"Error: {root / 'exocli.toml'}: this workspace keeps its record in the format-1 layout"
+        " (refs/review.txt, db/claims.toml); run `exocli upgrade` to convert it to one file per study"
+        " (a backup is kept)\n"
+    )
+    assert tree(root) == before
 
 
 def test_found_by_home_option(cli: Invoke, tmp_path: Path) -> None:
@@ -150,16 +194,20 @@ def test_init_creates_a_workspace(cli: Invoke, tmp_path: Path) -> None:
     assert result.stderr.startswith(f"Created workspace {root}")
     assert (root / "exocli.toml").is_file()
     assert (root / "refs").is_dir()
-    assert (root / "refs" / "references.txt").read_text(encoding="utf-8") == ""
+    order = (root / "refs" / "order.txt").read_text(encoding="utf-8")
+    assert order and all(line.startswith("#") for line in order.splitlines())  # a header, no study
+    assert (root / "refs" / "studies").is_dir()
+    assert list((root / "refs" / "studies").iterdir()) == []
     assert sorted(p.name for p in (root / "db" / "vocab").iterdir()) == VOCAB_FILES
     for name in VOCAB_FILES:
         assert (root / "db" / "vocab" / name).read_bytes() == (bundled_vocab_dir() / name).read_bytes()
-    with (root / "db" / "claims.toml").open("rb") as handle:
-        assert tomllib.load(handle) == {}
+    for gone in ("refs/review.txt", "refs/references.txt", "refs/citekeys.tsv", "db/claims.toml"):
+        assert not (root / gone).exists(), gone
     with (root / "exocli.toml").open("rb") as handle:
         config = tomllib.load(handle)
     assert config["workspace"]["name"] == "review"
-    assert config["workspace"]["references"] == "refs/references.txt"
+    assert config["workspace"]["format"] == 2
+    assert config["workspace"]["references"] == "refs/order.txt"
     assert not (root / "db" / "exocli.sqlite").exists()
 
 
@@ -180,14 +228,14 @@ def test_new_workspace_is_usable_and_empty(cli: Invoke, empty_workspace: Path) -
 
 
 def test_init_twice_fails_cleanly(cli: Invoke, empty_workspace: Path) -> None:
-    claims = empty_workspace / "db" / "claims.toml"
-    claims.write_text("# my own notes\n", encoding="utf-8")
+    order = empty_workspace / "refs" / "order.txt"
+    order.write_text("# my own notes\n", encoding="utf-8")
     config = (empty_workspace / "exocli.toml").read_bytes()
     result = cli("init", str(empty_workspace))
     assert result.exit_code == 1
     assert error_lines(result) == [f"Error: {empty_workspace} is already an exocli workspace"]
     assert len(result.stderr.splitlines()) == 1
-    assert claims.read_text(encoding="utf-8") == "# my own notes\n"
+    assert order.read_text(encoding="utf-8") == "# my own notes\n"
     assert (empty_workspace / "exocli.toml").read_bytes() == config
 
 
@@ -228,17 +276,29 @@ def test_no_rebuild_when_nothing_changed(
     monkeypatch.setattr("exocli.store.rebuild", must_not_rebuild)
     assert cli("stats").exit_code == 0
     # new modification times but the same bytes (a fresh clone, `touch`): still no rebuild
-    claims = workspace / "db" / "claims.toml"
-    claims.write_bytes(claims.read_bytes())
-    stat = claims.stat()
-    import os
+    study = study_file(workspace, 44)
+    name = str(study.relative_to(workspace))
 
-    os.utime(claims, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+    def recorded() -> tuple[int, int, str]:
+        conn = sqlite3.connect(workspace / "db" / "exocli.sqlite")
+        try:
+            row = conn.execute("SELECT size, mtime_ns, sha256 FROM source_files WHERE path = ?", (name,))
+            return tuple(row.fetchone())
+        finally:
+            conn.close()
+
+    size, _, sha256 = recorded()
+    study.write_bytes(study.read_bytes())
+    stat = study.stat()
+    os.utime(study, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+    assert cli("stats").exit_code == 0
+    # the same hash, so the new stats are remembered (the next command need not hash it again)
+    assert recorded() == (size, stat.st_mtime_ns + 5_000_000_000, sha256)
     assert cli("stats").exit_code == 0
 
 
 def test_editing_claims_rebuilds(cli: Invoke, workspace: Path) -> None:
-    claims = workspace / "db" / "claims.toml"
+    claims = study_file(workspace, 44)
     old_note = (
         'note = "Wang et al.; engineered hUCMSC exosomes gave TLR4/NF-κB suppression comparable to ref 43."'
     )
@@ -265,14 +325,26 @@ def test_editing_a_vocabulary_rebuilds(cli: Invoke, workspace: Path) -> None:
     assert {c["ref"] for c in stdout_json(result)} == {19, 44, 48, 49, 56, 69, 77}
 
 
-def test_editing_the_reference_list_rebuilds(cli: Invoke, workspace: Path) -> None:
-    review = workspace / "refs" / "review.txt"
+def test_editing_a_study_file_rebuilds(cli: Invoke, workspace: Path) -> None:
+    study = study_file(workspace, 1)
     assert "Global burden" in cli("refs", "show", "1").stdout
-    review.write_text(
-        review.read_text(encoding="utf-8").replace("Global burden", "Worldwide burden", 1), encoding="utf-8"
-    )
+    text = study.read_text(encoding="utf-8")
+    assert text.count("Global burden") == 2  # the printed entry and the title field
+    study.write_text(text.replace("Global burden", "Worldwide burden"), encoding="utf-8")
     shown = cli("refs", "show", "1")
     assert "Title:      Worldwide burden of traumatic brain and spinal cord injury" in shown.stdout
+    assert "Global burden" not in shown.stdout
+
+
+def test_editing_the_list_order_rebuilds(cli: Invoke, workspace: Path) -> None:
+    order = workspace / "refs" / "order.txt"
+    first, second = shipped_order()[:2]
+    assert "Global burden" in cli("refs", "show", "1").stdout
+    text = order.read_text(encoding="utf-8")
+    order.write_text(text.replace(f"{first}\n{second}\n", f"{second}\n{first}\n", 1), encoding="utf-8")
+    assert "Global burden" in cli("refs", "show", "2").stdout
+    assert "Global burden" not in cli("refs", "show", "1").stdout
+    assert stdout_json(cli("refs", "show", "1", "-f", "json"))["key"] == second
 
 
 def test_corrupt_database_gives_one_clear_error_and_rebuild_fixes_it(cli: Invoke, workspace: Path) -> None:
@@ -305,13 +377,14 @@ def test_rebuild_from_scratch(cli: Invoke, workspace: Path) -> None:
 
 def test_rebuild_with_bad_text_keeps_the_old_database(cli: Invoke, workspace: Path) -> None:
     assert cli("rebuild").exit_code == 0
-    claims = workspace / "db" / "claims.toml"
+    claims = study_file(workspace, 44)
     good = claims.read_text(encoding="utf-8")
     claims.write_text(good + "\n[[claim]]\nid = 999\n", encoding="utf-8")
     result = cli("rebuild")
     assert result.exit_code == 1
     assert len(error_lines(result)) == 1
-    assert "missing field" in result.stderr
+    where = f"{claims.relative_to(workspace)}:{len(good.splitlines()) + 2}"  # the [[claim]] line
+    assert error_lines(result) == [f"Error: {where}: claim 999: missing field 'source'"]
     db = sqlite3.connect(workspace / "db" / "exocli.sqlite")
     try:
         assert db.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 55
@@ -325,12 +398,18 @@ def test_duplicate_doi_in_the_reference_text_keeps_the_workspace_usable(cli: Inv
     # Before the fix this was reported as "database ... cannot be read (UNIQUE constraint
     # failed: refs.citekey); run `exocli rebuild`", and `exocli rebuild` failed the same way.
     assert cli("stats").exit_code == 0
-    review = workspace / "refs" / "review.txt"
-    lines = review.read_text(encoding="utf-8").splitlines(keepends=True)
-    lines[1] = (
-        "2. Hwang J, Jang S. Role of exosomes. Int J Mol Sci. 2023. https://doi.org/10.1016/S1474-4422(18)30444-7.\n"
+    study = study_file(workspace, 2)
+    _, claims = (study.read_text(encoding="utf-8") + "\n").split("\n\n", 1)  # keep its claims, if any
+    study.write_text(
+        "text = 'Hwang J, Jang S. Role of exosomes. Int J Mol Sci. 2023. https://doi.org/10.1016/S1474-4422(18)30444-7.'\n"
+        'kind = "article"\n'
+        'authors = ["Hwang, J.", "Jang, S."]\n'
+        'title = "Role of exosomes"\n'
+        'journal = "Int J Mol Sci"\n'
+        "year = 2023\n"
+        'doi = "10.1016/S1474-4422(18)30444-7"\n\n' + claims,
+        encoding="utf-8",
     )
-    review.write_text("".join(lines), encoding="utf-8")
     for args in (["stats"], ["rebuild"], ["query", "--ref", "44", "-f", "json"]):
         result = cli(*args)
         assert result.exit_code == 0, (args, result.stderr)

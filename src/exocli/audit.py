@@ -564,7 +564,9 @@ def run_checks(conn: sqlite3.Connection) -> Report:
             "no references: reference checks and claim-vs-reference checks skipped (import a list first)"
         )
     if not data.claims:
-        not_checked.append("no claims: claim checks skipped (add [[claim]] blocks to db/claims.toml)")
+        not_checked.append(
+            "no claims: claim checks skipped (add claims with `exocli add-study` or `exocli import`)"
+        )
     findings += _integrity(data)
     findings += _references(data, not_checked)
     findings += _claims_vs_references(data, not_checked)

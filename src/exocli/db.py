@@ -96,12 +96,27 @@ def database_failure(path: Path, exc: sqlite3.DatabaseError) -> ExocliError:
 def source_stats(ws: Workspace) -> dict[str, tuple[int, int]]:
     """{path relative to the workspace: (size, mtime_ns)} of every source file there is."""
     stats: dict[str, tuple[int, int]] = {}
-    for path in ws.source_files():
+    studies = ws.studies_dir
+    for path in ws.source_files(studies=False):
         try:
             info = os.stat(path)
         except (FileNotFoundError, NotADirectoryError):
             continue
         stats[ws.relative(path)] = (info.st_size, info.st_mtime_ns)
+    # Thousands of study files: plain strings, one stat each (this runs on every command).
+    prefix = ws.relative(studies) + os.sep
+    try:
+        with os.scandir(studies) as entries:
+            for entry in entries:
+                name = entry.name
+                if name.endswith(".toml") and name[0] != ".":
+                    try:
+                        info = entry.stat()
+                    except FileNotFoundError:
+                        continue
+                    stats[prefix + name] = (info.st_size, info.st_mtime_ns)
+    except (FileNotFoundError, NotADirectoryError):
+        pass
     return stats
 
 

@@ -1,7 +1,7 @@
 """Exports for manuscripts: BibTeX (bibtexparser v2), CSL-JSON, RIS and the evidence table.
 
 Each reference is described from its Crossref record when that record was verified
-(`ok`), otherwise from the parsed reference list. Keys come from refs/citekeys.tsv.
+(`ok`), otherwise from the parsed reference list. Keys are the study keys (refs/studies/KEY.toml).
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ class StudyMetadata:
     issue: str | None = None
     pages: str | None = None
     url: str | None = None
+    et_al: bool = False  # the list names only the first authors
 
 
 def metadata_from_crossref(message: Mapping[str, Any]) -> StudyMetadata:
@@ -78,7 +79,7 @@ def vancouver(meta: StudyMetadata, doi: str | None) -> str:
         initials = _initials(given)
         if family:
             names.append(f"{family} {initials}" if initials else f"{family} X")
-    authors = ", ".join(names) + (", et al" if len(meta.authors) > 6 else "")
+    authors = ", ".join(names) + (", et al" if len(meta.authors) > 6 or meta.et_al else "")
     title = meta.title.strip().rstrip(".")
     journal = re.sub(r"\.", "", meta.journal or "Unknown journal").strip()
     text = f"{authors}. {title}. {journal}. {meta.year or ''}"
@@ -116,6 +117,7 @@ def reference_from_metadata(
             _clean(meta.issue),
             _clean(meta.pages),
             _clean(meta.url),
+            meta.et_al,
         )
     parsed = parse_reference(text, number)
     if parsed.kind != "article":
@@ -312,6 +314,7 @@ def edit_reference(
                 ref.issue,
                 ref.pages,
                 ref.url,
+                ref.et_al,
             )
             ref.raw = vancouver(meta, ref.doi)
             ref.kind, ref.problem = "article", None

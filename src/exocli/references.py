@@ -298,7 +298,8 @@ def _plan_replace(existing: list[Any], parsed: ReferenceList, source: str, drop_
         assert ref.number is not None
         where = f"{source}:{parsed.lines.get(ref.number, 0)}"
         matches = sorted(
-            {s.key: s for ident in study_keys(ref) for s in index.get(ident, [])}.values(), key=lambda s: s.number
+            {s.key: s for ident in study_keys(ref) for s in index.get(ident, [])}.values(),
+            key=lambda s: s.number,
         )
         if len(matches) > 1:
             numbers = " and ".join(str(s.number) for s in matches)

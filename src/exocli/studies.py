@@ -93,6 +93,7 @@ def read_order(ws: Workspace) -> Order:
 
 def parse_order(text: str, where: str) -> Order:
     order = Order([])
+    folded: dict[str, str] = {}  # keys differ in more than case: they are also file names
     for line_number, line in enumerate(text.splitlines(), 1):
         key = line.strip()
         if not key or key.startswith("#"):
@@ -105,13 +106,13 @@ def parse_order(text: str, where: str) -> Order:
                 f"{where}:{line_number}: {key[:60]!r} is not a study key (a letter, then letters,"
                 " digits or _ . -; at most 64)"
             )
-        folded = key.casefold()
-        earlier = next((k for k in order.lines if k.casefold() == folded), None)
+        earlier = folded.get(key.casefold())
         if earlier is not None:
             raise DataError(
                 f"{where}:{line_number}: study {key!r} is already reference"
                 f" {order.keys.index(earlier) + 1} (line {order.lines[earlier]})"
             )
+        folded[key.casefold()] = key
         order.keys.append(key)
         order.lines[key] = line_number
     while order.keys and order.keys[-1] is None:

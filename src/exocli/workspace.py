@@ -94,11 +94,12 @@ class Workspace:
         except ValueError:
             return str(path)
 
-    def source_files(self) -> Iterator[Path]:
+    def source_files(self, studies: bool = True) -> Iterator[Path]:
         """Every text file the database is built from, in a stable order."""
         yield self.root / CONFIG_NAME
         yield self.order_path
-        yield from self.study_files()
+        if studies:
+            yield from self.study_files()
         for name in VOCAB_NAMES:
             yield self.vocab_path(name)
         if self.crossref_dir.is_dir():
