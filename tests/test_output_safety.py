@@ -80,6 +80,7 @@ def test_the_lock_crossref_records_and_a_linked_folder_are_refused(
     for path, why in (
         (record, "refs/crossref/16.json"),
         (crossref / "new.json", "refs/crossref/ holds the workspace's Crossref records"),
+        (workspace / "refs" / "studies" / "new.toml", "refs/studies/ holds the workspace's studies"),
         (lock, "db/.write.lock"),
         (linked_refs / "order.txt", "refs/order.txt"),
         (linked_refs / "studies" / "soleimani2024intrathecal.toml", STUDY_16),
@@ -91,6 +92,7 @@ def test_the_lock_crossref_records_and_a_linked_folder_are_refused(
         assert line.startswith(f"Error: -o {path}: ") and why in line, line
     assert record.read_text(encoding="utf-8") == "{}\n"
     assert not (crossref / "new.json").exists()
+    assert not (workspace / "refs" / "studies" / "new.toml").exists()
 
 
 def test_the_installed_command_refuses_the_record(workspace: Path, tmp_path: Path) -> None:

@@ -49,10 +49,11 @@ def check_target(path: Path, ws: Workspace | None) -> None:
             raise ExocliError(
                 f"-o {path}: that is the workspace's own {ws.relative(own.resolve())}; write elsewhere"
             )
-    if ws.crossref_dir.resolve() in resolved.parents:
-        raise ExocliError(
-            f"-o {path}: refs/crossref/ holds the workspace's Crossref records; write elsewhere"
-        )
+    for folder, holds in ((ws.crossref_dir, "Crossref records"), (ws.studies_dir, "studies")):
+        if folder.resolve() in resolved.parents:
+            raise ExocliError(
+                f"-o {path}: {ws.relative(folder)}/ holds the workspace's {holds}; write elsewhere"
+            )
 
 
 def write_output(content: str, output: Path | None, ws: Workspace | None = None) -> bool:

@@ -236,7 +236,11 @@ def plan_import(
         else _plan_merge(existing, parsed, source)
     )
     # A repeated DOI is kept (each copy is its own study); `exocli check` reports it.
-    plan.result.problems = parsed.problems + _duplicate_dois(incoming, source)
+    listed = {study.number: study.reference for study in existing} if not replace else {}
+    listed.update({ref.number: ref for ref in incoming})
+    plan.result.problems = parsed.problems + _duplicate_dois(
+        sorted(listed.values(), key=lambda ref: ref.number or 0), source
+    )
     return plan
 
 
@@ -316,10 +320,18 @@ def _plan_replace(existing: list[Any], parsed: ReferenceList, source: str, drop_
             continue
         old = matches[0]
         if old.key in claimed:
-            raise DataError(
-                f"{where}: entries {claimed[old.key]} and {ref.number} are both reference {old.number}"
-                f" ({old.reference.first_author} {old.reference.year}); nothing was imported"
-            )
+            if old.claims:  # whose paper its claims are cannot be told
+                raise DataError(
+                    f"{where}: entries {claimed[old.key]} and {ref.number} are both reference {old.number}"
+                    f" ({old.reference.first_author} {old.reference.year}), which claims"
+                    f" {', '.join(str(c.id) for c in old.claims)} cite; nothing was imported"
+                )
+            key = new_key(ref, taken)  # an uncited paper twice: the second copy is a new study
+            taken.append(key)
+            studies[key] = Study(key, ref)
+            order[ref.number - 1] = key
+            result.added.append(ref.number)
+            continue
         claimed[old.key] = ref.number
         order[ref.number - 1] = old.key
         if old.number != ref.number:
