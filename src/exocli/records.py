@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from json.encoder import encode_basestring  # the C encoder: JSON string escapes
 from typing import Any
 
 from exocli.errors import ExocliError
@@ -22,27 +23,19 @@ LOCK_TIMEOUT = 60.0
 LOCK_NAME = ".write.lock"  # in db/: held by every writer (and by a rebuild)
 
 
-_TOML_ESCAPES = {
-    **{code: f"\\u{code:04x}" for code in (*range(0x20), 0x7F)},
-    ord('"'): '\\"',
-    ord("\\"): "\\\\",
-    ord("\n"): "\\n",
-    ord("\t"): "\\t",
-}
-
-
 def toml_string(value: str) -> str:
-    """A TOML basic string; control characters are escaped, everything else kept as UTF-8."""
-    return '"' + value.translate(_TOML_ESCAPES) + '"'
+    """A TOML basic string: JSON's escapes are TOML's too (DEL, which JSON keeps, is escaped)."""
+    text: str = encode_basestring(value)
+    return text.replace("\x7f", "\\u007f") if "\x7f" in text else text
 
 
 def toml_value(value: Any) -> str:
+    if isinstance(value, str):
+        return toml_string(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
-    if isinstance(value, str):
-        return toml_string(value)
     if isinstance(value, list | tuple):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     raise TypeError(f"cannot write {value!r} as TOML")

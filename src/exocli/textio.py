@@ -22,6 +22,7 @@ from pathlib import Path
 from exocli.errors import DiskFullError, ExocliError
 
 JOURNAL_NAME = ".write.journal"
+MANY_FILES = 32
 
 
 def os_error(path: Path, exc: OSError, action: str = "write") -> ExocliError:
@@ -33,8 +34,9 @@ def os_error(path: Path, exc: OSError, action: str = "write") -> ExocliError:
     return ExocliError(f"cannot {action} {path}: {exc.strerror or exc}")
 
 
-def _write_temporary(path: Path, text: str) -> Path:
-    """`text` in a new flushed temporary file beside `path`, with `path`'s permissions."""
+def _write_temporary(path: Path, text: str, sync: bool = True) -> Path:
+    """`text` in a new flushed temporary file beside `path`, with `path`'s permissions
+    (`sync`: on disk before this returns)."""
     import tempfile  # only when writing: every command checks for a journal through this module
 
     directory = path.parent
@@ -47,7 +49,8 @@ def _write_temporary(path: Path, text: str) -> Path:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
             stream.write(text)
             stream.flush()
-            os.fsync(stream.fileno())
+            if sync:
+                os.fsync(stream.fileno())
         mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
         os.chmod(temp_name, mode)
     except OSError as exc:
@@ -132,12 +135,16 @@ def stage(root: Path, texts: Mapping[Path, str | None]) -> StagedWrite:
     """Write every new version to its temporary file (None: the file goes); on any failure
     none is left behind."""
     staged = StagedWrite(root)
+    # Many files (an import): one sync of them all is far cheaper than an fsync per file.
+    each = sum(text is not None for text in texts.values()) <= MANY_FILES
     try:
         for target, text in texts.items():
             if text is None:
                 staged.deletes.append(target)
             else:
-                staged.moves.append((_write_temporary(target, text), target))
+                staged.moves.append((_write_temporary(target, text, sync=each), target))
+        if not each:
+            os.sync()
     except BaseException:
         staged.discard()
         raise
