@@ -446,7 +446,8 @@ def bench_scale(ctx: Context) -> None:
                 extra=phrase,
             )
         )
-        ctx.drop_workspace(n)
+        if "writes" not in ctx.sections:  # the writes section uses the same workspace next
+            ctx.drop_workspace(n)
 
 
 # --- 2a. writes: one change on a big workspace -----------------------------------------------------
@@ -833,6 +834,7 @@ class Context:
     seed: int
     quick: bool
     as_run_limit: int
+    sections: list[str] = field(default_factory=list)
     _workspaces: dict[int, Path] = field(default_factory=dict)
 
     def runs(self, normal: int, quick: int) -> int:
@@ -999,6 +1001,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     ctx = Context(workdir, sizes, args.seed, args.quick, as_run_limit=10_000 if not args.quick else 2_000)
     chosen = args.only or list(SECTIONS)
+    ctx.sections = chosen
     machine = machine_info()
     src_stamp = source_stamp()
     log(

@@ -410,7 +410,8 @@ def write_claims(
     claim_rows, cargo_rows, effect_rows, pathway_rows, part_rows, engineering_rows = ([], [], [], [], [], [])
     facet_rows: list[tuple[str, str, str, int]] = []
     fts_rows: list[tuple[int, str]] = []
-    for c, ref_id, title in claims:
+    # In id order: rows then go to the end of each index instead of all over it (twice as fast).
+    for c, ref_id, title in sorted(claims, key=lambda row: row[0].id):
         claim_rows.append(
             (
                 c.id,
