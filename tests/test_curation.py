@@ -725,3 +725,27 @@ def test_interactive_add_study_prompts_with_vocabularies(workspace: Path, cli: A
     assert claim["study"] == key
     assert claim["source"] == "UCMSC" and claim["cargo_type"] == "miRNA"
     assert claim["effects"] == ["angiogenesis", "immunomodulation"]
+
+
+def test_refs_add_by_doi_through_crossref(workspace: Path, cli: Any, crossref: FakeCrossref) -> None:
+    before = read_text(workspace)
+    result = cli("refs", "add", "--doi", f"doi:{NEW_DOI}", "--at", "3")
+    assert result.exit_code == 0, result.output
+    found = re.search(r"Added reference 3 \(([^)]+)\); references 3-96 are now 4-97", result.stderr)
+    assert found, result.stderr
+    key = found.group(1)
+    changed = changed_files(before, read_text(workspace))
+    assert {f"studies/{key}.toml", "order.txt"} <= changed and len(changed) == 3  # + the Crossref answer
+    shown = json.loads(cli("refs", "show", "3", "--format", "json").stdout)
+    assert (shown["doi"], shown["year"], shown["journal"], shown["check"]) == (
+        NEW_DOI,
+        2025,
+        "J Neurotrauma",
+        "ok",
+    )
+    assert shown["authors"][0]["family"] == BY_NUMBER[44].authors[0].family
+    # claims stay on their papers: claim 12 cited reference 44, now 45
+    assert json.loads(cli("claims", "show", "12", "--format", "json").stdout)["ref"] == 45
+    again = cli("refs", "add", "--doi", NEW_DOI)
+    assert again.exit_code == 1
+    assert again.stderr.startswith(f"Error: reference 3 ({key}) is already this study; nothing was added")

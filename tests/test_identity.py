@@ -589,3 +589,18 @@ def test_study_files_round_trip(
     assert len(back.claims) == 1 and back.claims[0].note == note and back.claims[0].pathways == pathways
     assert tomllib.loads(text)["text"] == raw  # plain TOML readers agree
     assert json.dumps(tomllib.loads(text)["claim"][0]["note"]) == json.dumps(note)
+
+
+def test_refs_edit_text_reads_the_fields_from_it(cli: Invoke, workspace: Path) -> None:
+    before = claim_dois(cli)
+    text = "Xing X, Xu P. Effects of ADSC-derived exosome LRRC75A-AS1 after SCI. Appl Biochem Biotechnol. 2024;196:1-9. https://doi.org/10.1007/s12010-023-04836-9."
+    result = cli("refs", "edit", "xing2024effects", "--text", text)
+    assert result.exit_code == 0, result.output
+    assert "  volume: (none) -> 196" in result.stderr.splitlines()
+    shown = stdout_json(cli("refs", "show", "17", "-f", "json"))
+    assert (shown["raw"], shown["volume"], shown["pages"], shown["et_al"]) == (text, "196", "1-9", False)
+    assert [a["family"] for a in shown["authors"]] == ["Xing", "Xu"]
+    assert claim_dois(cli) == before
+    same = cli("refs", "edit", "17", "--text", text)
+    assert same.exit_code == 1
+    assert error_lines(same) == ["Error: reference 17 already has those values; nothing was changed"]
