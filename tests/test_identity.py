@@ -604,3 +604,18 @@ def test_refs_edit_text_reads_the_fields_from_it(cli: Invoke, workspace: Path) -
     same = cli("refs", "edit", "17", "--text", text)
     assert same.exit_code == 1
     assert error_lines(same) == ["Error: reference 17 already has those values; nothing was changed"]
+
+
+def test_two_study_files_swapped_with_their_mtimes_are_noticed(cli: Invoke, workspace: Path) -> None:
+    """The one-number check of every file's stats misses no swap (each term carries its name)."""
+    assert cli("claims", "show", "3").exit_code == 0  # built
+    a = workspace / "refs" / "studies" / "guan2024m2.toml"
+    b = workspace / "refs" / "studies" / "xing2024effects.toml"
+    text_a, text_b = a.read_text("utf-8"), b.read_text("utf-8")
+    sa, sb = a.stat(), b.stat()
+    a.write_text(text_b.replace('species = "not stated"', 'species = "pig"', 1), "utf-8")
+    b.write_text(text_a, "utf-8")
+    os.utime(a, ns=(sb.st_atime_ns, sb.st_mtime_ns))
+    os.utime(b, ns=(sa.st_atime_ns, sa.st_mtime_ns))
+    shown = stdout_json(cli("claims", "show", "2", "-f", "json"))
+    assert (shown["study"], shown["species"]) == ("guan2024m2", "pig")
