@@ -130,7 +130,7 @@ def test_an_entry_matching_two_references_is_an_error(cli: Invoke, empty_workspa
     assert cli("refs", "import", str(first)).exit_code == 0
     files_before = tree(empty_workspace)
     second = empty_workspace.parent / "second.txt"
-    second.write_text(f"1. {twice}\n", "utf-8")
+    second.write_text(f"1. {twice.replace('Exosome repeat study', 'Exosome study, repeated')}\n", "utf-8")
     result = cli("refs", "import", str(second), "--replace")
     assert result.exit_code == 1
     assert error_lines(result) == [
@@ -619,3 +619,39 @@ def test_two_study_files_swapped_with_their_mtimes_are_noticed(cli: Invoke, work
     os.utime(b, ns=(sa.st_atime_ns, sa.st_mtime_ns))
     shown = stdout_json(cli("claims", "show", "2", "-f", "json"))
     assert (shown["study"], shown["species"]) == ("guan2024m2", "pig")
+
+
+def test_importing_the_same_list_twice_changes_nothing(cli: Invoke, empty_workspace: Path) -> None:
+    twice = "Lee K, Park S. Exosome repeat study. J Rep. 2021;4:1-5. https://doi.org/10.5555/twice."
+    listed = empty_workspace.parent / "list.txt"
+    listed.write_text(f"1. {twice}\n2. {INSERTED}\n3. {twice}\n", "utf-8")
+    assert cli("refs", "import", str(listed)).exit_code == 0
+    files_before = tree(empty_workspace)
+    for args in (("refs", "import", str(listed)), ("refs", "import", str(listed), "--replace")):
+        result = cli(*args)
+        assert result.exit_code == 0, result.output
+        assert "0 new, 0 replaced, 0 moved, 0 dropped, 3 unchanged" in result.stderr
+    assert tree(empty_workspace) == files_before
+
+
+def test_a_git_conflict_left_in_a_study_file_is_named(cli: Invoke, workspace: Path) -> None:
+    path = workspace / "refs" / "studies" / "guan2024m2.toml"
+    lines = path.read_text("utf-8").splitlines()
+    at = lines.index('species = "not stated"')
+    lines[at : at + 1] = ["<<<<<<< HEAD", 'species = "rat"', "=======", 'species = "mouse"', ">>>>>>> ana"]
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    result = cli("query")
+    assert result.exit_code == 1
+    assert error_lines(result) == [
+        f"Error: refs/studies/guan2024m2.toml:{at + 1}: a git merge conflict is left in the file; keep one"
+        " side, delete the <<<<<<< ======= >>>>>>> lines, then run the command again"
+    ]
+
+
+def test_refs_edit_of_a_web_page_needs_the_whole_entry(cli: Invoke, workspace: Path) -> None:
+    web = next(r for r in stdout_json(cli("refs", "list", "-f", "json")) if r["kind"] == "web")
+    files_before = tree(workspace)
+    result = cli("refs", "edit", str(web["number"]), "--url", "https://example.org/")
+    assert result.exit_code == 2
+    assert f"reference {web['number']} is a web page: give the whole entry" in result.stderr
+    assert tree(workspace) == files_before

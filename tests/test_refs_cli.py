@@ -490,13 +490,24 @@ def test_an_entry_matching_two_cited_references_is_refused(
     cited = stdout_json(cli("query", "--ref", "16", "--ref", "17", "--format", "json", "--sort", "id"))
     assert [c["id"] for c in cited] == [1, 2, 20]
     original = record_files(workspace)
+    # The same list again: each entry is the copy with its own number and text; nothing moves.
     again = write(tmp_path / "again.txt", written_list(workspace))
     assert again.read_text(encoding="utf-8").count(refs[16]["doi"]) == 2
-    result = cli("refs", "import", "--replace", str(again))
+    same = cli("refs", "import", "--replace", str(again))
+    assert same.exit_code == 0, same.output
+    assert "0 new, 0 replaced, 0 moved, 0 dropped, 96 unchanged" in same.stderr
+    assert record_files(workspace) == original
+    # Renumbered (a reference inserted at 1): entry 17 could be either paper.
+    lines = [line.split(". ", 1)[1] for line in written_list(workspace).splitlines()]
+    inserted = "Smith J. An inserted study. J Test. 2024;1:1-2. https://doi.org/10.5555/inserted.1."
+    renumbered = write(
+        tmp_path / "renumbered.txt", "".join(f"{n}. {t}\n" for n, t in enumerate([inserted, *lines], 1))
+    )
+    result = cli("refs", "import", "--replace", str(renumbered))
     assert result.exit_code == 1
     [line] = error_lines(result)
     assert line == (
-        f"Error: {again}:16: entry 16 matches references 16 and 17 (same DOI, or same title,"
+        f"Error: {renumbered}:17: entry 17 matches references 16 and 17 (same DOI, or same title,"
         " first author and year): which paper it is cannot be told; nothing was imported"
     )
     assert record_files(workspace) == original

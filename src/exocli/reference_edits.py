@@ -304,6 +304,11 @@ def edit_reference(
                 ref.year = value
             else:
                 setattr(ref, name, value or None)
+        if "text" not in values and old.kind != "article":
+            what = "a web page" if old.kind == "web" else "an entry exocli could not parse"
+            raise UsageError(
+                f"reference {number} is {what}: give the whole entry as it should be printed with --text"
+            )
         if "text" not in values:  # the fields changed: the printed entry follows them
             meta = StudyMetadata(
                 ref.title or "",
@@ -359,7 +364,8 @@ def remove_reference(ws: Workspace, conn: sqlite3.Connection, ident: str) -> Ref
             listing = ", ".join(map(str, cited[:20])) + (" ..." if len(cited) > 20 else "")
             raise DataError(
                 f"reference {number} ({key}) is cited by claim{'s' if len(cited) > 1 else ''} {listing};"
-                " re-cite them (`exocli claims edit ID --ref N`) or remove them first; nothing was removed"
+                f" re-cite {'them' if len(cited) > 1 else 'it'} (`exocli claims edit ID --ref N`) or remove"
+                f" {'them' if len(cited) > 1 else 'it'} first; nothing was removed"
             )
         keys = read_order(ws).keys
         order = [k for k in keys if k != key]

@@ -306,6 +306,12 @@ def _plan_replace(existing: list[Any], parsed: ReferenceList, source: str, drop_
             key=lambda s: s.number,
         )
         if len(matches) > 1:
+            # The same paper listed twice already: the copy with this number and this very text
+            # is the one meant (so a second import of one file changes nothing).
+            same = [s for s in matches if s.number == ref.number and s.reference.raw == ref.raw]
+            if len(same) == 1:
+                matches = same
+        if len(matches) > 1:
             numbers = " and ".join(str(s.number) for s in matches)
             raise DataError(
                 f"{where}: entry {ref.number} matches references {numbers} (same DOI, or same title,"

@@ -205,7 +205,7 @@ def parse_study(text: str, where: str, key: str, number: int | None, vocabs: Voc
         try:
             document = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise DataError(f"{where}: {exc}") from exc
+            raise DataError(toml_problem(where, text, exc)) from exc
         except RecursionError as exc:
             raise DataError(f"{where}: nested too deeply to be a study file") from exc
     lines = text.splitlines()
@@ -238,6 +238,24 @@ def parse_study(text: str, where: str, key: str, number: int | None, vocabs: Voc
         seen[claim.id] = start
         claims.append(claim)
     return Study(key, reference, claims)
+
+
+def toml_problem(where: str, text: str, exc: Exception) -> str:
+    """'FILE:LINE: not valid TOML (...)', naming a merge conflict left in the file."""
+    found = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+    message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+    line = int(found.group(1)) if found else 0
+    lines = text.splitlines()
+    for number, content in enumerate(lines, 1):
+        if content.startswith(("<<<<<<< ", "=======", ">>>>>>> ")) and content.rstrip() in (
+            content,
+            "=======",
+        ):
+            return (
+                f"{where}:{number}: a git merge conflict is left in the file; keep one side,"
+                " delete the <<<<<<< ======= >>>>>>> lines, then run the command again"
+            )
+    return f"{where}:{line}: not valid TOML ({message})" if line else f"{where}: not valid TOML ({message})"
 
 
 def reference_from_entry(entry: Mapping[str, Any], number: int | None) -> ParsedReference:

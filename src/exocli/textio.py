@@ -177,6 +177,16 @@ def recover(root: Path) -> list[Path]:
 
 
 def _apply_moves(root: Path, moves: list[tuple[Path, Path]], deletes: list[Path]) -> None:
+    # Deletes first: a rename to another case of the same name (a rekey on a case-insensitive
+    # file system) must not be followed by removing what it just put in place. The journal
+    # keeps the temporaries until they are renamed, so an interruption in between is completed.
+    for path in deletes:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise ExocliError(
+                f"cannot remove {path} ({exc.strerror}); the next exocli command completes the change"
+            ) from exc
     for temp, target in moves:
         if not temp.exists():
             continue  # renamed before an interruption
@@ -186,13 +196,6 @@ def _apply_moves(root: Path, moves: list[tuple[Path, Path]], deletes: list[Path]
             raise ExocliError(
                 f"cannot put {target} in place ({exc.strerror}); the change is kept in {temp}"
                 " and the next exocli command completes it"
-            ) from exc
-    for path in deletes:
-        try:
-            path.unlink(missing_ok=True)
-        except OSError as exc:
-            raise ExocliError(
-                f"cannot remove {path} ({exc.strerror}); the next exocli command completes the change"
             ) from exc
     for directory in {target.parent for _, target in moves} | {path.parent for path in deletes}:
         _sync_directory(directory)

@@ -38,7 +38,8 @@ def refs_import(
         message(f"New: reference {number}")
     for number in result.dropped:
         cited = result.dropped_claims.get(number)
-        what = f"its claims {', '.join(map(str, cited))} removed" if cited else "cited by no claim"
+        claims = f"claim{'s' if cited and len(cited) > 1 else ''} {', '.join(map(str, cited or []))}"
+        what = f"its {claims} removed" if cited else "cited by no claim"
         message(f"Dropped: reference {number} ({what})")
     message(
         f"{'Would import' if dry_run else 'Imported'} {result.total} references from {file}:"
