@@ -344,7 +344,7 @@ BAD_CLAIMS = [
     (
         "malformed TOML",
         lambda t: t + '\n[[claim]\nid = "\n',
-        lambda t, p: f"Error: {p}: ",
+        lambda t, p: f"Error: {p}:{len(t.splitlines()) - 1}: not valid TOML (",
     ),
     (
         "missing required field",
