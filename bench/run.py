@@ -4,10 +4,10 @@ Prints ONE table (figure, value, reference, ratio, target, status) to stdout, wi
 figure measured in this run next to its reference point, and writes it with machine
 information to bench/results/latest.json (plus a timestamped copy for comparisons).
 
-    python bench/run.py                 latency, scale (10k, 100k), import, resolve, export
+    python bench/run.py                 latency, scale (10k, 100k), writes, import, resolve, export
     python bench/run.py --full          ... and the 1M-claim case (takes long; see BENCHMARKS.md)
     python bench/run.py --quick         a fast smoke run (small sizes, few repeats)
-    python bench/run.py --only resolve  one section (latency, scale, import, resolve, export)
+    python bench/run.py --only resolve  one section (latency, scale, writes, import, resolve, export)
 
 Progress goes to stderr. Generated workspaces live in a temporary folder that is removed
 at the end (--keep keeps it, --workdir chooses it).
