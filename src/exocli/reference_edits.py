@@ -81,8 +81,9 @@ def vancouver(meta: StudyMetadata, doi: str | None) -> str:
             names.append(f"{family} {initials}" if initials else f"{family} X")
     authors = ", ".join(names) + (", et al" if len(meta.authors) > 6 or meta.et_al else "")
     title = meta.title.strip().rstrip(".")
-    journal = re.sub(r"\.", "", meta.journal or "Unknown journal").strip()
-    text = f"{authors}. {title}. {journal}. {meta.year or ''}"
+    journal = re.sub(r"\.", "", meta.journal or "").strip()
+    # no authors (an organisation's page) or no journal (data, software): leave them out
+    text = ". ".join(part for part in (authors, title, journal) if part) + f". {meta.year or ''}"
     if meta.volume:
         text += f";{meta.volume}"
         if meta.issue:

@@ -201,6 +201,7 @@ class ImportResult:
     moved: list[tuple[int, int]] = field(default_factory=list)  # (old number, new number)
     dropped: list[int] = field(default_factory=list)  # old numbers not in the new list (--replace)
     dropped_claims: dict[int, list[int]] = field(default_factory=dict)  # old number -> claims removed
+    format: str = "list"  # what the file was: list, bibtex, ris or csl-json
 
 
 @dataclass
@@ -219,10 +220,21 @@ def plan_import(
     to the study it already is (DOI, else title + first author + year): a renumbered list
     moves every study, with its claims, to its new number.
     """
-    try:
-        parsed = parse_reference_list(text, source)
-    except ValueError as exc:
-        raise DataError(str(exc)) from exc
+    from exocli.bibfiles import detect_format, read_entries
+
+    fmt = detect_format(text)
+    keys: dict[int, str] = {}  # number -> the file's own citation key
+    if fmt is not None:
+        entries, problems = read_entries(text, fmt, source)
+        parsed = ReferenceList(
+            [e.reference for e in entries], problems, {e.reference.number or 0: e.line for e in entries}
+        )
+        keys = {e.reference.number or 0: e.key for e in entries if e.key}
+    else:
+        try:
+            parsed = parse_reference_list(text, source)
+        except ValueError as exc:
+            raise DataError(str(exc)) from exc
     incoming = parsed.references
     unparsed = sum(ref.kind == "unparsed" for ref in incoming)
     if unparsed * 2 > len(incoming):
@@ -230,11 +242,13 @@ def plan_import(
             f"{source}: does not look like a reference list ({unparsed} of {len(incoming)} entries"
             " do not parse as references)"
         )
-    plan = (
-        _plan_replace(existing, parsed, source, drop_claims)
-        if replace
-        else _plan_merge(existing, parsed, source)
-    )
+    if replace:
+        plan = _plan_replace(existing, parsed, source, drop_claims, keys)
+    elif fmt is not None:
+        plan = _plan_identity_merge(existing, parsed, keys)
+    else:
+        plan = _plan_merge(existing, parsed, source)
+    plan.result.format = fmt or "list"
     # A repeated DOI is kept (each copy is its own study); `exocli check` reports it.
     listed = {study.number: study.reference for study in existing} if not replace else {}
     listed.update({ref.number: ref for ref in incoming})
@@ -286,7 +300,55 @@ def study_keys(ref: ParsedReference) -> list[tuple[str, ...]]:
     return [("text", " ".join(ref.raw.split()).casefold())]
 
 
-def _plan_replace(existing: list[Any], parsed: ReferenceList, source: str, drop_claims: bool) -> ImportPlan:
+def _plan_identity_merge(existing: list[Any], parsed: ReferenceList, keys: dict[int, str]) -> ImportPlan:
+    """A bibliography file into the list: entries that are a study already change nothing,
+    the others are added after the last reference, in the file's order."""
+    from exocli.studies import Study
+
+    index: dict[tuple[str, ...], Any] = {}
+    for study in existing:
+        for ident in study_keys(study.reference):
+            index.setdefault(ident, study)
+    order: list[str | None] = [None] * max((s.number for s in existing), default=0)
+    for study in existing:
+        order[study.number - 1] = study.key
+    result = ImportResult([], [], [], [], len(parsed.references))
+    taken = [study.key for study in existing]
+    studies: dict[str, Any] = {}
+    for ref in parsed.references:
+        match = next((index[i] for i in study_keys(ref) if i in index), None)
+        if match is not None:
+            result.unchanged.append(match.number)
+            continue
+        key = _key_for(ref, keys.get(ref.number or 0), taken)
+        ref.number = len(order) + 1
+        order.append(key)
+        studies[key] = Study(key, ref)
+        for ident in study_keys(ref):
+            index.setdefault(ident, studies[key])
+        result.added.append(ref.number)
+    return ImportPlan(result, studies, order)
+
+
+def _key_for(ref: ParsedReference, wanted: str | None, taken: list[str]) -> str:
+    """The file's own key when it is usable and free (Better BibTeX users rely on theirs)."""
+    from exocli.studies import KEY_PATTERN, new_key
+
+    if wanted and KEY_PATTERN.match(wanted) and wanted.casefold() not in {k.casefold() for k in taken}:
+        key = wanted
+    else:
+        key = new_key(ref, taken)
+    taken.append(key)
+    return key
+
+
+def _plan_replace(
+    existing: list[Any],
+    parsed: ReferenceList,
+    source: str,
+    drop_claims: bool,
+    keys: dict[int, str] | None = None,
+) -> ImportPlan:
     from exocli.studies import Study, new_key
 
     index: dict[tuple[str, ...], list[Any]] = {}
@@ -318,8 +380,7 @@ def _plan_replace(existing: list[Any], parsed: ReferenceList, source: str, drop_
                 " first author and year): which paper it is cannot be told; nothing was imported"
             )
         if not matches:
-            key = new_key(ref, taken)
-            taken.append(key)
+            key = _key_for(ref, (keys or {}).get(ref.number), taken)
             studies[key] = Study(key, ref)
             order[ref.number - 1] = key
             result.added.append(ref.number)
