@@ -50,7 +50,9 @@ def test_own_exports_import_back_as_the_same_references(
 
 def _corpus_files() -> list[Path]:
     return sorted(
-        p for p in CORPUS.glob("*") if p.suffix in (".bib", ".ris", ".json") and ".source" not in p.name
+        p
+        for p in CORPUS.glob("*")
+        if p.suffix in (".bib", ".ris", ".json", ".nbib") and ".source" not in p.name
     )
 
 
@@ -59,7 +61,7 @@ def test_real_bibliography_files_read_entry_for_entry(path: Path) -> None:
     text = path.read_text(encoding="utf-8-sig")
     side = tomllib.loads(path.with_name(path.stem + ".source.toml").read_text("utf-8"))
     fmt = detect_format(text)
-    assert fmt == {".bib": "bibtex", ".ris": "ris", ".json": "csl-json"}[path.suffix]
+    assert fmt == {".bib": "bibtex", ".ris": "ris", ".json": "csl-json", ".nbib": "medline"}[path.suffix]
     entries, problems = read_entries(text, fmt, path.name)
     assert len(entries) == side["entries"], problems
     structured = [e for e in entries if e.reference.kind != "unparsed"]
@@ -104,3 +106,28 @@ def test_a_printed_list_is_not_taken_for_a_file() -> None:
     assert detect_format("[1] Smith J. A title. J Test. 2020;1:1-2.\n") is None
     assert detect_format("TY  - JOUR\nTI  - A title\nER  - \n") == "ris"
     assert detect_format('[{"id": "a", "type": "article-journal", "title": "T"}]') == "csl-json"
+
+
+def test_a_pubmed_medline_record_keeps_its_fields() -> None:
+    text = (CORPUS / "pubmed-medline-biopython-4.nbib").read_text("utf-8")
+    entries, problems = read_entries(text, "medline", "x.nbib")
+    assert problems == [] and len(entries) == 4
+    ref = entries[0].reference
+    assert [(a.family, a.given) for a in ref.authors] == [
+        ("Casbon", "James A"),
+        ("Crooks", "Gavin E"),
+        ("Saqi", "Mansoor A S"),
+    ]
+    assert (ref.title, ref.journal, ref.year, ref.volume, ref.pages, ref.doi) == (
+        "A high level interface to SCOP and ASTRAL implemented in python",
+        "BMC Bioinformatics",
+        2006,
+        "7",
+        "10",
+        "10.1186/1471-2105-7-10",
+    )
+    second = entries[1].reference  # a title wrapped over two lines
+    assert second.title is not None and second.title.startswith(
+        "GenomeDiagram: a python package for the visualization of large-scale genomic"
+    )
+    assert " data" in second.title.split("genomic", 1)[1]

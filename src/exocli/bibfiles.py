@@ -1,4 +1,5 @@
-"""Bibliography files as references: BibTeX/BibLaTeX, RIS and CSL-JSON, told apart by content.
+"""Bibliography files as references: BibTeX/BibLaTeX, RIS, CSL-JSON and PubMed MEDLINE
+(.nbib), told apart by content.
 
 Each entry becomes a reference with the fields the file gives (full given names kept), the
 entry as exocli would print it (Vancouver), and the file's own citation key where it has
@@ -16,7 +17,7 @@ from typing import Any
 from exocli.errors import DataError
 from exocli.refparse import Author, ParsedReference, try_normalize_doi
 
-FORMATS = ("bibtex", "ris", "csl-json")
+FORMATS = ("bibtex", "ris", "csl-json", "medline")
 _BIBTEX_ENTRY = re.compile(r"^\s*@[A-Za-z]+\s*[{(]", re.MULTILINE)
 _RIS_TAG = re.compile(r"^[A-Z][A-Z0-9]  - ", re.MULTILINE)
 
@@ -29,7 +30,8 @@ class FileEntry:
 
 
 def detect_format(text: str) -> str | None:
-    """'bibtex', 'ris' or 'csl-json' when the text is one; None for anything else (a printed list)."""
+    """'bibtex', 'ris', 'csl-json' or 'medline' when the text is one; None for anything else (a
+    printed list)."""
     stripped = text.lstrip()
     if stripped.startswith(("[", "{")):
         try:
@@ -42,6 +44,8 @@ def detect_format(text: str) -> str | None:
         return None
     if re.search(r"^TY  - ", text, re.MULTILINE) and re.search(r"^ER  -", text, re.MULTILINE):
         return "ris"
+    if re.search(r"^PMID- ", text, re.MULTILINE) and re.search(r"^TI  - ", text, re.MULTILINE):
+        return "medline"
     if _BIBTEX_ENTRY.search(text):
         return "bibtex"
     return None
@@ -53,6 +57,7 @@ def read_entries(text: str, fmt: str, source: str) -> tuple[list[FileEntry], lis
         "bibtex": _bibtex_items,
         "ris": _ris_items,
         "csl-json": _csl_items,
+        "medline": _medline_items,
     }
     entries: list[FileEntry] = []
     problems: list[str] = []
@@ -251,4 +256,55 @@ def _csl_items(text: str, source: str) -> list[tuple[dict[str, Any], str | None,
             "url": item.get("URL"),
         }
         items.append((fields, str(item["id"]) if item.get("id") is not None else None, 1))
+    return items
+
+
+# --- PubMed MEDLINE (.nbib) ----------------------------------------------------------------------
+
+_MEDLINE_TAG = re.compile(r"^([A-Z]{2,4}) *- (.*)$")
+
+
+def _medline_items(text: str, source: str) -> list[tuple[dict[str, Any], str | None, int]]:
+    """PubMed's MEDLINE format: 'TAG - value' lines (continuations indented), a record per PMID."""
+    records: list[tuple[int, list[tuple[str, str]]]] = []
+    for number, row in enumerate(text.replace("\r\n", "\n").splitlines(), 1):
+        found = _MEDLINE_TAG.match(row)
+        if found:
+            tag, value = found.group(1), found.group(2).strip()
+            if tag == "PMID":
+                records.append((number, []))
+            if records:
+                records[-1][1].append((tag, value))
+        elif row.startswith("      ") and records and records[-1][1]:
+            tag, value = records[-1][1][-1]
+            records[-1][1][-1] = (tag, f"{value} {row.strip()}")
+    items: list[tuple[dict[str, Any], str | None, int]] = []
+    for line, pairs in records:
+        values: dict[str, list[str]] = {}
+        for tag, value in pairs:
+            values.setdefault(tag, []).append(value)
+
+        def first(tag: str, values: dict[str, list[str]] = values) -> str | None:
+            return values[tag][0] if values.get(tag) else None
+
+        authors = [
+            (f.strip(), g.strip()) for name in values.get("FAU", []) for f, _, g in [name.partition(",")]
+        ]
+        if not authors:  # AU lines only: "Casbon JA"
+            authors = [
+                (n.rsplit(" ", 1)[0], n.rsplit(" ", 1)[-1] if " " in n else "") for n in values.get("AU", [])
+            ]
+        dois = [v.split(" ")[0] for v in values.get("LID", []) + values.get("AID", []) if v.endswith("[doi]")]
+        fields = {
+            "authors": authors,
+            "title": first("TI"),
+            "journal": first("TA") or first("JT"),
+            "year": _year(first("DP")),
+            "volume": first("VI"),
+            "issue": first("IP"),
+            "pages": first("PG"),
+            "doi": dois[0] if dois else None,
+            "url": None,
+        }
+        items.append((fields, None, line))
     return items
