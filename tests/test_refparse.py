@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -510,3 +511,47 @@ def test_wrapped_doi_normalises_like_the_bare_doi(
         return
     body = quote(doi, safe="/") if encode and prefix.startswith("http") else doi
     assert normalize_doi(prefix + body + trailing) == doi
+
+
+# --- real lists from other publishers (tests/data/reference_lists/, each with its source) --------
+
+CORPUS = Path(__file__).resolve().parent / "data" / "reference_lists"
+# Lists whose entries are split one for one today (the styles' fields are the next step).
+SPLIT_ONE_FOR_ONE = (
+    "ama-jimhicr-2016.txt",
+    "ama-psychooncology-2020.txt",
+    "bmc-stem-cell-res-ther-2018.txt",
+    "frontiers-public-health-2021.txt",
+    "jbc-asbmb-zbc1240.txt",
+    "mdpi-data-2021.txt",
+    "mdpi-marine-drugs-2013.txt",
+    "nature-medicine-2022-web.md",
+    "nature-sci-rep-2019.txt",
+)
+
+
+@pytest.mark.parametrize("name", SPLIT_ONE_FOR_ONE)
+def test_real_lists_split_into_their_entries(name: str) -> None:
+    """A heading, numbers alone on a line, web link lines and line-broken URLs are handled."""
+    import tomllib
+
+    path = CORPUS / name
+    side = tomllib.loads(path.with_name(path.stem + ".source.toml").read_text("utf-8"))
+    parsed = parse_reference_list(path.read_text("utf-8-sig"), name)
+    assert [r.number for r in parsed.references] == list(range(1, side["entries"] + 1))
+    assert not any("Google Scholar" in r.raw or "[CrossRef]" in r.raw for r in parsed.references)
+
+
+def test_headings_lone_numbers_and_link_lines() -> None:
+    text = (
+        "References\n1.\nGoel A. Stem cell therapy in spinal cord injury. J Spine. 2016;7:121-6.\n"
+        "PubMed Google Scholar\n[2]Lin M. Exosomes. Stem Cell Res Ther. 2025;16:182. https://doi.org/10.1186/\n"
+        "s13287-025-04296-4. [CrossRef]\n"
+    )
+    parsed = parse_reference_list(text, "x.txt")
+    assert [r.number for r in parsed.references] == [1, 2]
+    assert (
+        parsed.references[0].raw == "Goel A. Stem cell therapy in spinal cord injury. J Spine. 2016;7:121-6."
+    )
+    assert parsed.references[1].doi == "10.1186/s13287-025-04296-4"
+    assert parsed.lines == {1: 2, 2: 5}

@@ -115,7 +115,19 @@ _PUBLICATION = re.compile(
 )
 # "1. ", "1) " or "[1] ": the mark after the number is required, so that a wrapped line
 # that happens to start with a figure ("2 rat models ...") stays part of its entry.
-_NUMBERED = re.compile(r"^\s*(?:\[(?P<bracketed>\d{1,19})\]|(?P<number>\d{1,19})[.)])\s+(?P<rest>\S.*)$")
+_NUMBERED = re.compile(r"^\s*(?:\[(?P<bracketed>\d{1,19})\]\s*|(?P<number>\d{1,19})[.)]\s+)(?P<rest>\S.*)$")
+# "1." alone on its line, the entry below it (copies from PDFs)
+_NUMBER_ALONE = re.compile(r"^\s*(?:\[(?P<bracketed>\d{1,19})\]|(?P<number>\d{1,19})[.)])\s*$")
+# A heading above the list ("References"), skipped; any other text there is not a list.
+_HEADING = re.compile(
+    r"^\s*(?:\d+\.?\s*)?(?:references?(?: list| cited)?|bibliography|literature cited|works cited)\s*:?\s*$",
+    re.IGNORECASE,
+)
+# What web pages print under each entry ("PubMed Google Scholar", "CrossRef Full Text", ...)
+_LINK_LABELS = re.compile(
+    r"\[?(?:CrossRef(?: Full Text)?|PubMed(?: Abstract| Central)?|Google Scholar|Green Version|Article|CAS"
+    r"|Web of Science|Scopus|MathSciNet|ADS)\]?"
+)
 MAX_NUMBER = 2**63 - 1  # SQLite's largest integer
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -216,6 +228,24 @@ class ReferenceList:
     lines: dict[int, int] = field(default_factory=dict)  # reference number -> line it starts on
 
 
+def _is_link_line(line: str) -> bool:
+    """A line of link labels only ("PubMed Google Scholar", "Article CAS PubMed")."""
+    rest = _LINK_LABELS.sub("", line)
+    return rest != line and not rest.strip(" |,;")
+
+
+def _join(pieces: list[str]) -> str:
+    """An entry's lines as one: a line ending in '-' or '/' (a word, URL or DOI broken by the
+    line end) joins the next without a space; link labels go."""
+    text = ""
+    for piece in pieces:
+        if text and not (text.endswith(("-", "/")) and not text.endswith((" -", "--"))):
+            text += " "
+        text += piece
+    text = re.sub(r"\s*\[(?:CrossRef|PubMed|Google Scholar|Green Version|PubMed Central)\]", "", text)
+    return text.strip()
+
+
 def parse_reference_list(text: str, source: str = "<input>") -> ReferenceList:
     """Parse a numbered list ("1. ...", "[1] ...", "1) ...", one per line).
 
@@ -232,14 +262,19 @@ def parse_reference_list(text: str, source: str = "<input>") -> ReferenceList:
         line = line.replace("\t", " ")
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        numbered = _NUMBERED.match(line)
+        if not entries and _HEADING.match(line):
+            continue
+        if entries and _is_link_line(line):
+            continue
+        numbered = _NUMBERED.match(line) or _NUMBER_ALONE.match(line)
         if numbered:
             number = int(numbered.group("number") or numbered.group("bracketed"))
             if number < 1 or number > MAX_NUMBER:
                 raise ValueError(
                     f"{source}:{line_no}: reference number {number} is out of range (1 to {MAX_NUMBER})"
                 )
-            entries.append((number, line_no, [numbered.group("rest")]))
+            rest = numbered.groupdict().get("rest")
+            entries.append((number, line_no, [rest] if rest else []))
         elif entries:
             entries[-1][2].append(line.strip())
         else:
@@ -254,7 +289,7 @@ def parse_reference_list(text: str, source: str = "<input>") -> ReferenceList:
                 f"{source}:{line_no}: reference number {number} repeats (first at line {seen[number]})"
             )
         seen[number] = line_no
-        parsed = parse_reference(" ".join(pieces), number)
+        parsed = parse_reference(_join(pieces), number)
         if parsed.kind == "unparsed":
             problems.append(
                 f"{source}:{line_no}: reference {number} kept unparsed ({parsed.problem}): {parsed.raw[:80]}"
