@@ -93,10 +93,6 @@ def _check_not_duplicate(claim: Claim, others: Sequence[Claim]) -> None:
             )
 
 
-def _claim_ids(conn: sqlite3.Connection) -> set[int]:
-    return {row[0] for row in conn.execute("SELECT id FROM claims")}
-
-
 class _TakenIds:
     """`in` asks the database (a write needs one new id, not every id in memory)."""
 

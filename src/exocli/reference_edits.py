@@ -297,7 +297,7 @@ def edit_reference(
             if isinstance(value, str) and _CONTROL.search(value):
                 raise UsageError(f"--{name}: control characters are not allowed")
             if name == "authors":
-                ref.authors = [_author(a) for a in value]
+                ref.authors = [author_option(a) for a in value]
                 ref.et_al = False
             elif name == "doi":
                 ref.doi = _doi_option(value) if value else None
@@ -340,11 +340,14 @@ def edit_reference(
     return ReferenceChange(number, key, changes)
 
 
-def _author(text: str) -> Author:
-    family, _, given = str(text).partition(",")
-    if not family.strip():
+def author_option(text: str) -> Author:
+    """An --author value, "Family, Given" (the way study files write names too)."""
+    from exocli.studies import parse_author
+
+    author = parse_author(str(text))
+    if not author.family:
         raise UsageError(f"--author {text!r}: write it as 'Family, Given'")
-    return Author(family.strip(), given.strip())
+    return author
 
 
 def remove_reference(ws: Workspace, conn: sqlite3.Connection, ident: str) -> ReferenceChange:

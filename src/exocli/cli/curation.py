@@ -143,7 +143,7 @@ def study_metadata(
     url: str | None = None,
 ) -> Any:
     """A study's details as given on the command line (None: none were given)."""
-    from exocli.reference_edits import StudyMetadata
+    from exocli.reference_edits import StudyMetadata, author_option
 
     if not (title or author or year or journal):
         if volume or issue or pages or url:
@@ -153,14 +153,10 @@ def study_metadata(
         return None
     if not (title and author and year and journal):
         raise UsageError("--title, --author, --year and --journal go together")
-    return StudyMetadata(title, [_split_author(a) for a in author], year, journal, volume, issue, pages, url)
-
-
-def _split_author(text: str) -> tuple[str, str]:
-    family, _, given = text.partition(",")
-    if not family.strip():
-        raise UsageError(f"--author {text!r}: write it as 'Family, Given'")
-    return family.strip(), given.strip()
+    names = [author_option(a) for a in author]
+    return StudyMetadata(
+        title, [(a.family, a.given) for a in names], year, journal, volume, issue, pages, url
+    )
 
 
 def crossref_fetcher(ws: Workspace) -> Any:
