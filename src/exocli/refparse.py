@@ -110,6 +110,8 @@ _ONE_AUTHOR = re.compile(rf"(?P<family>{_NAME_WORD}(?: {_NAME_WORD})*) (?P<initi
 # "Journal. 2019;18:24–5." / "Journal. 2023." / "Journal. 2014;93:S132–44." / "J. 2025;13:e2."
 _PUBLICATION = re.compile(
     r"(?:^|(?<=[.?!]))\s+(?P<journal>[^.?!]+?)\.\s+(?P<year>(?:1[5-9]|20)\d\d)"
+    # PubMed's month and day after the year: "2016 Dec;", "2020 Jan 5;", "2019 Jul-Aug;"
+    r"(?:\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*(?:-[A-Z][a-z]{2,8})?(?:\s+\d{1,2})?)?"
     r"(?:;\s*(?P<volume>[^:;()\s]+)?\s*(?:\((?P<issue>[^)]*)\))?)?"
     r"(?::\s*(?P<pages>[^\s]+?))?\.?\s*$"
 )
@@ -161,7 +163,9 @@ def parse_reference(text: str, number: int | None = None) -> ParsedReference:
     if not raw:
         ref.kind, ref.problem = "unparsed", "empty reference"
         return ref
-    body = raw
+    # What Zotero's Vancouver adds: "[Internet]", "[cited 2024 Jan 5]", "Available from: URL"
+    body = re.sub(r"\s*\[(?:Internet|cited [^\]]*)\]", "", raw)
+    body = re.sub(r"\bAvailable from:\s*", "", body)
     url_match = _last_url(body)
     if url_match:
         url = _strip_trailing(url_match.group(0))
