@@ -210,23 +210,13 @@ class ClaimEdit:
     changes: list[tuple[str, str, str]]  # (field, old, new) as text
 
 
-def _shown(value: Any) -> str:
-    if isinstance(value, list):
-        return "; ".join(map(str, value)) if value else "(none)"
-    return "(none)" if value is None or value == "" else str(value)
-
-
 def edit_claim(
     ws: Workspace, conn: sqlite3.Connection, claim_id: int, changes: Mapping[str, Any]
 ) -> ClaimEdit:
     """Change fields of one claim; `ref` (a number, DOI or key) moves it to another study."""
-    from exocli.reference_edits import study_of
+    from exocli.reference_edits import check_changes, field_changes, study_of
 
-    unknown = [key for key in changes if key not in EDITABLE_KEYS]
-    if unknown:
-        raise UsageError(f"cannot edit {unknown[0]!r}; editable fields: {', '.join(EDITABLE_KEYS)}")
-    if not changes:
-        raise UsageError("nothing to change: give at least one --FIELD VALUE")
+    check_changes(changes, EDITABLE_KEYS)
     with workspace_lock(ws):
         vocabs = load_vocabularies(ws)
         key, number = _study_of_claim(conn, claim_id)
@@ -254,12 +244,7 @@ def edit_claim(
             target = Study(target_key, target_before.reference, [*target_before.claims, claim])
             _check_not_duplicate(claim, target.claims)
             studies[target_key], befores[target_key] = target, target_before
-        old_entry, new_entry = claim_entry(old), claim_entry(claim)
-        shown = [
-            (name, _shown(old_entry.get(name)), _shown(new_entry.get(name)))
-            for name in CLAIM_KEYS
-            if old_entry.get(name) != new_entry.get(name)
-        ]
+        shown = field_changes(claim_entry(old), claim_entry(claim), CLAIM_KEYS)
         if not shown:
             raise DataError(f"claim {claim_id} already has those values; nothing was changed")
         write_change(ws, conn, Change(studies=studies, before=befores), vocabs.pathways)

@@ -266,6 +266,30 @@ def _doi_option(text: str | None) -> str | None:
     return doi
 
 
+def check_changes(values: Mapping[str, Any], editable: tuple[str, ...]) -> None:
+    """An edit names at least one field, and only fields that can be edited."""
+    unknown = [name for name in values if name not in editable]
+    if unknown:
+        raise UsageError(f"cannot edit {unknown[0]!r}; editable fields: {', '.join(editable)}")
+    if not values:
+        raise UsageError("nothing to change: give at least one --FIELD VALUE")
+
+
+def field_changes(
+    old: Mapping[str, Any], new: Mapping[str, Any], names: tuple[str, ...]
+) -> list[tuple[str, str, str]]:
+    """(field, old, new) as text for each field that differs; lists joined, nothing as (none)."""
+
+    def shown(value: Any) -> str:
+        if isinstance(value, list):
+            return "; ".join(map(str, value)) if value else "(none)"
+        return "(none)" if value is None or value == "" else str(value)
+
+    return [
+        (name, shown(old.get(name)), shown(new.get(name))) for name in names if old.get(name) != new.get(name)
+    ]
+
+
 def edit_reference(
     ws: Workspace, conn: sqlite3.Connection, ident: str, values: Mapping[str, Any]
 ) -> ReferenceChange:
@@ -274,11 +298,7 @@ def edit_reference(
     from exocli.store import Change, load_vocabularies, write_change
     from exocli.studies import reference_entry
 
-    unknown = [name for name in values if name not in EDITABLE_FIELDS]
-    if unknown:
-        raise UsageError(f"cannot edit {unknown[0]!r}; editable fields: {', '.join(EDITABLE_FIELDS)}")
-    if not values:
-        raise UsageError("nothing to change: give at least one --FIELD VALUE")
+    check_changes(values, EDITABLE_FIELDS)
     with workspace_lock(ws):
         key, number = study_of(conn, ident)
         vocabs = load_vocabularies(ws)
@@ -325,15 +345,7 @@ def edit_reference(
             ref.raw = vancouver(meta, ref.doi)
             ref.kind, ref.problem = "article", None
         study = Study(key, ref, before.claims)
-        changes = []
-        old_entry, new_entry = reference_entry(old), reference_entry(ref)
-        for name in ("text", "authors", "title", "journal", "year", "volume", "issue", "pages", "doi", "url"):
-            if old_entry.get(name) != new_entry.get(name):
-                shown = [
-                    "; ".join(v) if isinstance(v, list) else ("" if v is None else str(v))
-                    for v in (old_entry.get(name), new_entry.get(name))
-                ]
-                changes.append((name, shown[0], shown[1]))
+        changes = field_changes(reference_entry(old), reference_entry(ref), ("text", *EDITABLE_FIELDS[:-1]))
         if not changes:
             raise DataError(f"reference {number} already has those values; nothing was changed")
         write_change(ws, conn, Change(studies={key: study}, before={key: before}), vocabs.pathways)

@@ -217,7 +217,7 @@ def refs_edit(
     change = edit_reference(workspace(), database(), ident, values)
     message(f"Edited reference {change.number} ({change.key}):")
     for name, old, new in change.changes:
-        message(f"  {name}: {old or '(none)'} -> {new or '(none)'}")
+        message(f"  {name}: {old} -> {new}")
 
 
 @refs_app.command("remove", cls=ExocliCommand)
