@@ -432,8 +432,13 @@ def now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+def stored_text(data: dict[str, Any]) -> str:
+    """A stored Crossref answer as refs/crossref/ keeps it (one layout, readable diffs)."""
+    return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+
 def write_json(path: Path, data: dict[str, Any]) -> None:
-    atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+    atomic_write(path, stored_text(data))
 
 
 def read_cache(

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from exocli.errors import DataError, NotFoundError, UsageError
-from exocli.refparse import Author, ParsedReference, doi_key, parse_reference, try_normalize_doi
+from exocli.refparse import Author, ParsedReference, parse_reference, try_normalize_doi
 from exocli.studies import Study, read_order, read_study
 from exocli.workspace import Workspace
 
@@ -152,27 +152,28 @@ MetadataFetcher = Callable[[str], "tuple[Mapping[str, Any] | None, Path, str]"]
 def find_study(
     conn: sqlite3.Connection, doi: str | None, meta: StudyMetadata | None
 ) -> tuple[str, int] | None:
-    """(key, number) of the same study: same DOI, or same title + first author + year."""
-    from exocli.verify import fold
+    """(key, number) of the same study, as `references.study_keys` defines it: the same DOI,
+    else the same title + first author + year."""
+    from exocli.references import study_keys
 
-    if doi:
+    if doi:  # refs.doi compares without case (COLLATE NOCASE, indexed)
         row = conn.execute(
             "SELECT citekey, number FROM refs WHERE doi = ? ORDER BY number LIMIT 1", (doi,)
         ).fetchone()
         if row is not None:
             return row[0], row[1]
-        for key, number, other in conn.execute("SELECT citekey, number, doi FROM refs WHERE doi IS NOT NULL"):
-            if doi_key(other) == doi_key(doi):
-                return key, number
     if meta and meta.authors and meta.title and meta.year:
-        wanted = (fold(meta.title), fold(meta.authors[0][0]))
+        wanted = study_keys(
+            ParsedReference(raw="", title=meta.title, authors=[Author(*meta.authors[0])], year=meta.year)
+        )
         rows = conn.execute(
             "SELECT r.citekey, r.number, r.title, a.family FROM refs r"
             " JOIN ref_authors a ON a.ref_id = r.id AND a.position = 0 WHERE r.year = ?",
             (meta.year,),
         )
         for key, number, title, family in rows:
-            if (fold(title or ""), fold(family or "")) == wanted:
+            candidate = ParsedReference(raw="", title=title, authors=[Author(family or "")], year=meta.year)
+            if study_keys(candidate) == wanted:
                 return key, number
     return None
 

@@ -161,8 +161,6 @@ def study_metadata(
 
 def crossref_fetcher(ws: Workspace) -> Any:
     """Fetch one DOI's record; the core stores it in refs/crossref/ with its change."""
-    import json
-
     from exocli import crossref
 
     def fetch(doi: str) -> Any:
@@ -180,8 +178,8 @@ def crossref_fetcher(ws: Workspace) -> Any:
             "pool": settings.pool,
             "message": outcome.body if outcome.status == "ok" else None,
         }
-        text = json.dumps(stored, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-        return (outcome.body if outcome.status == "ok" else None), crossref.work_path(ws, doi), text
+        message = outcome.body if outcome.status == "ok" else None
+        return message, crossref.work_path(ws, doi), crossref.stored_text(stored)
 
     return fetch
 
