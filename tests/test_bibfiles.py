@@ -131,3 +131,23 @@ def test_a_pubmed_medline_record_keeps_its_fields() -> None:
         "GenomeDiagram: a python package for the visualization of large-scale genomic"
     )
     assert " data" in second.title.split("genomic", 1)[1]
+
+
+def test_csl_json_of_odd_shapes_is_read_without_a_crash() -> None:
+    text = (
+        '[{"id": 1, "type": "article", "title": ["A listed title"], "container-title": ["J Test"],'
+        ' "issued": "2021", "author": "nobody", "DOI": 12},'
+        ' {"type": "article", "title": "No date", "issued": {"raw": "March 2019"}},'
+        ' {"type": "article", "title": {"x": 1}}]'
+    )
+    entries, problems = read_entries(text, "csl-json", "odd.json")
+    first, second, third = (e.reference for e in entries)
+    assert (first.title, first.journal, first.year, first.doi, entries[0].key) == (
+        "A listed title",
+        "J Test",
+        2021,
+        None,
+        "1",
+    )
+    assert second.year == 2019
+    assert third.kind == "unparsed" and problems == ["odd.json:1: entry 3 kept unparsed: no title"]

@@ -77,7 +77,7 @@ def _reference(fields: Mapping[str, Any], number: int) -> ParsedReference:
 
     authors = [Author(family, given) for family, given in fields.get("authors", []) if family]
     title = _clean(fields.get("title"))
-    doi = try_normalize_doi(fields["doi"]) if fields.get("doi") else None
+    doi = try_normalize_doi(_clean(fields.get("doi")) or "")
     year = fields.get("year")
     meta = StudyMetadata(
         title or "",
@@ -111,7 +111,9 @@ def _reference(fields: Mapping[str, Any], number: int) -> ParsedReference:
 
 
 def _clean(value: Any) -> str | None:
-    if value is None:
+    if isinstance(value, list):  # CSL-JSON written by some tools: ["Nature"]
+        value = value[0] if value else None
+    if value is None or isinstance(value, dict | bool):
         return None
     text = " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", str(value)).split())
     return text or None
@@ -236,19 +238,25 @@ def _csl_items(text: str, source: str) -> list[tuple[dict[str, Any], str | None,
     data = json.loads(text)
     items: list[tuple[dict[str, Any], str | None, int]] = []
     for item in data if isinstance(data, list) else [data]:
+        if not isinstance(item, dict):
+            continue  # detect_format let only objects through
         authors = []
         for name in item.get("author") or []:
             if not isinstance(name, dict):
                 continue
             family = name.get("family") or name.get("literal") or ""
             authors.append((str(family).strip(), str(name.get("given") or "").strip()))
-        issued = (item.get("issued") or {}).get("date-parts") or [[None]]
-        year = issued[0][0] if issued and issued[0] else None
+        issued = item.get("issued")
+        year = (
+            _year(issued)
+            if not isinstance(issued, dict)
+            else _year(issued.get("date-parts") or issued.get("raw"))
+        )
         fields = {
             "authors": authors,
             "title": item.get("title"),
             "journal": item.get("container-title-short") or item.get("container-title"),
-            "year": _year(year if year is not None else (item.get("issued") or {}).get("raw")),
+            "year": year,
             "volume": item.get("volume"),
             "issue": item.get("issue"),
             "pages": item.get("page"),
