@@ -26,7 +26,8 @@ from werkzeug import Request, Response
 
 from exocli.cli import app
 from exocli.crossref import RateLimiter, acquire_all, classify
-from exocli.refparse import ParsedReference, parse_reference_list
+from exocli.reflists import parse_reference_list
+from exocli.refparse import ParsedReference
 from helpers import REVIEW_LIST, copy_workspace
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -24,7 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exocli.evidence import Claim
-from exocli.refparse import Author, ParsedReference, parse_reference_list
+from exocli.reflists import parse_reference_list
+from exocli.refparse import Author, ParsedReference
 from exocli.studies import Study, format_study, parse_study
 from exocli.upgrade import legacy_identities
 from helpers import (

@@ -9,12 +9,11 @@ from typing import Any
 
 from exocli.errors import DataError, NotFoundError, UsageError
 from exocli.fields import MAX_INTEGER
+from exocli.reflists import ReferenceList, parse_reference_list
 from exocli.refparse import (
     Author,
     ParsedReference,
-    ReferenceList,
     doi_key,
-    parse_reference_list,
     try_normalize_doi,
 )
 from exocli.workspace import Workspace
@@ -237,10 +236,12 @@ def plan_import(
             raise DataError(str(exc)) from exc
     incoming = parsed.references
     unparsed = sum(ref.kind == "unparsed" for ref in incoming)
-    if unparsed * 2 > len(incoming):
+    if unparsed == len(incoming):
+        # A hard list is imported with its unreadable entries kept; text with no reference at
+        # all is not a list.
         raise DataError(
-            f"{source}: does not look like a reference list ({unparsed} of {len(incoming)} entries"
-            " do not parse as references)"
+            f"{source}: does not look like a reference list (none of its {len(incoming)} entries"
+            " reads as a reference)"
         )
     if replace:
         plan = _plan_replace(existing, parsed, source, drop_claims, keys)

@@ -1,10 +1,12 @@
-"""Parsing numbered reference lists in the Vancouver / NLM style, and DOIs."""
+"""Reading one printed reference, in any of the common styles, and DOIs."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import unquote
 
 # A DOI is "10." + registrant code + "/" + suffix; the suffix may hold almost anything
@@ -32,6 +34,9 @@ def normalize_doi(text: str) -> str:
     value = _DOI_PREFIX.sub("", value)
     if re.match(r"^(?:https?|ftp)://", value, re.IGNORECASE):
         found = _DOI_IN_URL.search(value)
+        if not found and _DOI_IN_URL.search(unquote(value)):
+            value = unquote(value)  # "10.1038%2Fs41586-021-03553-9": an encoded slash
+            found = _DOI_IN_URL.search(value)
         if not found:
             raise DoiError(f"no DOI in URL {text!r}")
         value = value[found.start() :]
@@ -101,37 +106,93 @@ class ParsedReference:
         return self.authors[0].family if self.authors else None
 
 
-# "Lin M", "Zhao Y-l", "Bond Allison M", "De Lazzari G", "O’Driscoll L"
-_INITIALS = r"[A-Z]{1,4}(?:-[A-Za-z]{1,2})?"
-_NAME_WORD = r"[^\s,.;:()\[\]0-9]+"
-_AUTHOR = rf"{_NAME_WORD}(?: {_NAME_WORD})* {_INITIALS}"
-_AUTHOR_LIST = re.compile(rf"(?P<list>{_AUTHOR}(?:, {_AUTHOR})*)(?P<etal>, et al)?")
-_ONE_AUTHOR = re.compile(rf"(?P<family>{_NAME_WORD}(?: {_NAME_WORD})*) (?P<initials>{_INITIALS})")
-# "Journal. 2019;18:24–5." / "Journal. 2023." / "Journal. 2014;93:S132–44." / "J. 2025;13:e2."
-_PUBLICATION = re.compile(
-    r"(?:^|(?<=[.?!]))\s+(?P<journal>[^.?!]+?)\.\s+(?P<year>(?:1[5-9]|20)\d\d)"
-    # PubMed's month and day after the year: "2016 Dec;", "2020 Jan 5;", "2019 Jul-Aug;"
-    r"(?:\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*(?:-[A-Z][a-z]{2,8})?(?:\s+\d{1,2})?)?"
-    r"(?:;\s*(?P<volume>[^:;()\s]+)?\s*(?:\((?P<issue>[^)]*)\))?)?"
-    r"(?::\s*(?P<pages>[^\s]+?))?\.?\s*$"
+def _letters(test: Callable[[str], bool]) -> str:
+    return "".join(ch for ch in map(chr, range(0x41, 0x250)) if test(ch))
+
+
+_UPPER = f"[{re.escape(_letters(str.isupper))}]"  # A-Z and the accented capitals (Á, Ø, Ž)
+_WORD = r"[^\W\d_](?:[^\W\d_]|['’\-](?=[^\W\d_]))*"  # letters, with inner ' or - (O’Driscoll, Díaz-Sáez)
+_FAMILY = rf"{_WORD}(?: {_WORD})*"
+_SUFFIX = r"(?:Jr|Sr|2nd|3rd|4th|II|III|IV)\.?"
+# "Lin M", "Zhao Y-l", "Bond Allison M", "De Lazzari G", "Marrugal Á", "Smith JA 3rd"
+_VANCOUVER_AUTHOR = re.compile(
+    rf"(?P<family>{_FAMILY}) (?P<initials>{_UPPER}{{1,4}}(?:-[A-Za-z]{{1,2}})?)(?: (?P<suffix>{_SUFFIX}))?"
+    r"(?=[,.;:( ]|$)"
 )
-# "1. ", "1) " or "[1] ": the mark after the number is required, so that a wrapped line
-# that happens to start with a figure ("2 rat models ...") stays part of its entry.
-_NUMBERED = re.compile(r"^\s*(?:\[(?P<bracketed>\d{1,19})\]\s*|(?P<number>\d{1,19})[.)]\s+)(?P<rest>\S.*)$")
-# "1." alone on its line, the entry below it (copies from PDFs)
-_NUMBER_ALONE = re.compile(r"^\s*(?:\[(?P<bracketed>\d{1,19})\]|(?P<number>\d{1,19})[.)])\s*$")
-# A heading above the list ("References"), skipped; any other text there is not a list.
-_HEADING = re.compile(
-    r"^\s*(?:\d+\.?\s*)?(?:references?(?: list| cited)?|bibliography|literature cited|works cited)\s*:?\s*$",
-    re.IGNORECASE,
+_DOTTED = rf"{_UPPER}[a-z]{{0,2}}\.(?:(?: ?- ?| )?{_UPPER}[a-z]{{0,2}}\.)*"  # "S.W.", "C. M.", "M.-H.", "Th."
+# "Barthold, S.W.", "Grimster, N. P.", "Wu, M.-H.", "Smith, J., Jr."
+_INVERTED_AUTHOR = re.compile(
+    rf"(?P<family>{_FAMILY}), ?(?P<initials>{_DOTTED})(?:,? (?P<suffix>{_SUFFIX}))?"
 )
-# What web pages print under each entry ("PubMed Google Scholar", "CrossRef Full Text", ...)
-_LINK_LABELS = re.compile(
-    r"\[?(?:CrossRef(?: Full Text)?|PubMed(?: Abstract| Central)?|Google Scholar|Green Version|Article|CAS"
-    r"|Web of Science|Scopus|MathSciNet|ADS)\]?"
+# "T. L. Hale", "L. von Seidlein", "M. Garcia-Boronat"
+_GIVEN_FIRST_AUTHOR = re.compile(
+    rf"(?P<initials>{_DOTTED}) (?P<family>{_FAMILY}?)(?:,? (?P<suffix>{_SUFFIX}))?(?=[,.;&]| and | et al|$)"
 )
-MAX_NUMBER = 2**63 - 1  # SQLite's largest integer
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_SEPARATORS = {
+    "vancouver": re.compile(r"(?:, |; )"),
+    "inverted": re.compile(r"(?:,? & |, and | and |, |; )"),
+    "given-first": re.compile(r"(?:,? and |, |,? & )"),
+}
+_ET_AL = re.compile(r",? et al(?=[.,\s]|$)")
+_MONTH = (
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
+    r"(?: ?[-/–] ?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?)?(?: \d{1,2}(?: ?[-–] ?\d{1,2})?)?"
+    r"|Spring|Summer|Fall|Autumn|Winter"
+)
+_Y = r"(?P<year>(?:1[5-9]|20)\d\d)[a-z]?"
+_VOL = r"(?P<volume>[A-Za-z]?\d[\w./\-–]*(?: (?:Suppl|Pt|Spec No)\.? ?\w+)?)"
+_ISS = r"(?: ?\((?P<issue>[^()]*(?:\([^()]*\))?[^()]*)\))"
+_PAGES = r"(?P<pages>[A-Za-z]{0,3}\d\w*(?:\.e\d+)?(?: ?[-–—] ?[A-Za-z]{0,3}\d\w*(?:\.e\d+)?)?)"
+_END = r" ?[.,]? ?$"
+# The part after the title and the journal, anchored at the end, in the styles' orders.
+_TAILS = [
+    # IEEE: ', vol. 77, no. 8, pp. 651-660, 1999.' (Hindawi: 'article e1000048', 'Article ID 123')
+    re.compile(
+        rf", ?vol\. ?{_VOL}(?:, ?no\. ?(?P<issue>[^,]+))?"
+        rf"(?:, ?(?:pp?\.|Art\. ?no\.|[Aa]rticle(?: no\.| ID)?) ?{_PAGES})?(?:, [^,]{{1,40}}?)*?, ?(?:(?:{_MONTH}),? )?{_Y}{_END}"
+    ),
+    re.compile(rf", ?(?:pp?\. ?{_PAGES}, ?)?(?:(?:{_MONTH}),? )?{_Y}{_END}"),
+    # Frontiers: '. (2019) 130:825–32.'
+    re.compile(rf"\.? \({_Y}\)(?: ?{_VOL}{_ISS}?(?: ?: ?{_PAGES})?)?{_END}"),
+    # Elsevier: ' 280 (2005) 123–130.'
+    re.compile(rf",? {_VOL} \({_Y}\),? {_PAGES}{_END}"),
+    # Nature: ' 25, 1181–1188 (1994).'
+    re.compile(rf",? ?(?:{_VOL}{_ISS}?)?(?:, ?{_PAGES})? ?\({_Y}\){_END}"),
+    # MDPI / ACS: ' 2005, 68, 1051–1055.' / ' 2020, 11 (1), 5047.'
+    re.compile(rf"\.? {_Y}, ?{_VOL}{_ISS}?(?:, ?{_PAGES})?{_END}"),
+    # Vancouver / NLM / AMA: '. 2005 Dec;353(12):1374–85.'
+    re.compile(rf"[.,;]? {_Y}(?: (?:{_MONTH}|\d\d))?(?: ?; ?{_VOL}?{_ISS}?)?(?: ?: ?{_PAGES})?{_END}"),
+    # MDPI / ACS preprints and books: ' arXiv 2019, arXiv:1903.10676.' / '; Springer: Berlin, 2014; pp. 221–245.'
+    re.compile(rf"\.? {_Y}, (?P<volume>arXiv:\S+?)(?:, [\w-]+)?{_END}"),
+    re.compile(rf"(?:; [^;]{{2,150}}?)?, ?{_Y}(?:; ?pp?\. ?{_PAGES}(?:, ?\d+[-–]\d+)*)?{_END}"),
+    re.compile(rf", ?{_Y}, (?:[Cc]hapter|ch\.|pp?\.) ?\w+(?:[-–]\w+)?{_END}"),
+]
+# A tail with a volume and pages but no year (a year the list forgot)
+_TAIL_WITHOUT_YEAR = re.compile(rf"[.,]? {_VOL}{_ISS}?, ?{_PAGES}{_END}")
+# "London: The Review on Antimicrobial Resistance" after a title: a publisher, not a journal
+_PUBLISHER = re.compile(r"^[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?(?:, [A-Z][\w.]*(?: [A-Z][\w.]*)?)?: [^.:]+$")
+# After an author-year head (Cell, JBC, SfN, APA): ' 76, 502–506.' / ' 188:29–41.' / ', 12(3), 45–67.'
+_TAILS_AFTER_YEAR = [
+    re.compile(rf",? {_VOL}{_ISS}?(?: ?[,:] ?{_PAGES})?{_END}"),
+    re.compile(r"\.?$"),  # a preprint or a book: 'Title. bioRxiv.'
+]
+_HEAD_YEAR = re.compile(rf" ?\.? ?\({_Y}\)[.,:]? ")
+_JOURNAL_LOWER_WORDS = frozenset(
+    "of and the in for on to with at from de des du la le et und für y e do da der die das di del della van voor "
+    "och og i en a an & npj".split()
+)
+_CHAPTER = re.compile(
+    r"^(?P<title>.+?)[.,] [Ii]n:? (?:(?P<editors>[^.]*?(?:\.[^.]*?)*?),? \(?[Ee]ds?\.?\)?(?:itors?)?[.,]? )?(?P<book>.+)$"
+)
+_LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
+# Identifiers and link words that lists print after the entry ("PMID: 123", "CrossRef Medline")
+_TRAILERS = re.compile(
+    r"(?:[.;,]? ?(?:\[(?:PubMed|CrossRef|Google Scholar|Green Version|PubMed Central)(?:: ?\w+)?\]"
+    r"|(?:PubMed )?PMID: ?\d+|(?:PubMed Central )?PMCID: ?PMC\d+|Epub(?: ahead of print)?[ :]?(?:\d{4}[/ ][\w/ ]*)?"
+    r"|eCollection(?: \d{4}[\w ]*)?|Review|Erratum in:?[^.]*|Comment in:?[^.]*"
+    r"|CrossRef|Medline|PubMed|Google Scholar|Full Text|Abstract|CAS|Article|Web of Science|ADS))+[.;,]? *$"
+)
+_PII = re.compile(r"\bdoi: ?[^\[\s]+(?: [^\[\s]+)? \[pii\]\.?", re.IGNORECASE)
 
 
 def format_given(initials: str) -> str:
@@ -143,160 +204,307 @@ def format_given(initials: str) -> str:
     return given
 
 
-def parse_authors(text: str) -> tuple[list[Author], bool]:
-    match = _AUTHOR_LIST.fullmatch(text.strip())
-    if not match:
-        raise ValueError(f"not an author list: {text!r}")
-    authors = []
-    for piece in match.group("list").split(", "):
-        one = _ONE_AUTHOR.fullmatch(piece)
-        if one is None:  # pragma: no cover - the list regex guarantees the shape
-            raise ValueError(f"not an author: {piece!r}")
-        authors.append(Author(one.group("family"), format_given(one.group("initials"))))
-    return authors, match.group("etal") is not None
+def _dotted_given(initials: str) -> str:
+    """'S.W.' -> 'S. W.', 'M.-H.' -> 'M.-H.', 'C. M.' -> 'C. M.'"""
+    return re.sub(r"\.(?=[^\s.\-])", ". ", re.sub(r"\s*-\s*", "-", initials))
+
+
+@dataclass
+class _Authors:
+    authors: list[Author]
+    et_al: bool
+    end: int  # where the text after the author list starts
+
+
+def _read_authors(body: str) -> _Authors | None:
+    """The longest author list at the start of `body`, in whichever convention fits."""
+    found = [
+        read(body)
+        for read in (_read_vancouver, _read_dotted_authors("inverted"), _read_dotted_authors("given-first"))
+    ]
+    best = max((f for f in found if f), key=lambda f: (f.end, len(f.authors)), default=None)
+    return best
+
+
+def _read_list(
+    body: str, pattern: re.Pattern[str], separator: re.Pattern[str], make: Callable[[re.Match[str]], Author]
+) -> tuple[list[Author], int]:
+    authors: list[Author] = []
+    pos = 0
+    while True:
+        one = pattern.match(body, pos)
+        if one is None:
+            break
+        authors.append(make(one))
+        pos = one.end()
+        sep = separator.match(body, pos)
+        if sep is None or _ET_AL.match(body, pos) or not pattern.match(body, sep.end()):
+            break
+        pos = sep.end()
+    return authors, pos
+
+
+def _read_vancouver(body: str) -> _Authors | None:
+    def make(m: re.Match[str]) -> Author:
+        given = format_given(m.group("initials"))
+        return Author(m.group("family"), given + (f" {m.group('suffix')}" if m.group("suffix") else ""))
+
+    authors, pos = _read_list(body, _VANCOUVER_AUTHOR, _SEPARATORS["vancouver"], make)
+    if not authors:
+        return None
+    et_al = _ET_AL.match(body, pos)
+    if et_al:
+        pos = et_al.end()
+    group = re.compile(r"; ([^.;]{3,120}?)(?=\. )").match(body, pos)  # "...; ATS/ERS Committee."
+    if group:
+        authors.append(Author(group.group(1).strip()))
+        pos = group.end()
+    if re.match(r"\.(?: |$)", body[pos:]):
+        return _Authors(authors, bool(et_al), pos + 1)
+    if _HEAD_YEAR.match(body, pos):
+        return _Authors(authors, bool(et_al), pos)
+    if ";" in body[:pos] and re.match(rf" {_UPPER}", body[pos:]):
+        return _Authors(authors, bool(et_al), pos)  # "Hanahan D; Weinberg RA Hallmarks of ..."
+    return None
+
+
+def _read_dotted_authors(convention: str) -> Callable[[str], _Authors | None]:
+    pattern = _INVERTED_AUTHOR if convention == "inverted" else _GIVEN_FIRST_AUTHOR
+
+    def make(m: re.Match[str]) -> Author:
+        given = _dotted_given(m.group("initials"))
+        return Author(m.group("family"), given + (f" {m.group('suffix')}" if m.group("suffix") else ""))
+
+    def read(body: str) -> _Authors | None:
+        authors, pos = _read_list(body, pattern, _SEPARATORS[convention], make)
+        if not authors:
+            return None
+        et_al = _ET_AL.match(body, pos)
+        if et_al:
+            pos = et_al.end()
+        rest = body[pos:]
+        if re.match(r"[.,]{0,2} ?[\"“]", rest):  # IEEE: the quoted title follows
+            return _Authors(authors, bool(et_al), pos + len(rest) - len(rest.lstrip(",. ")))
+        if _HEAD_YEAR.match(body, pos):
+            return _Authors(authors, bool(et_al), pos)
+        if re.match(r"[.,]? \S", rest) and (body[pos - 1] == "." or rest.startswith((".", ","))):
+            return _Authors(authors, bool(et_al), pos + len(rest) - len(rest.lstrip(",. ")))
+        return None
+
+    return read
+
+
+def _journal_like(text: str) -> bool:
+    """Could this be a journal (or book) title? Capitalised words, abbreviations and the small
+    words of titles; not a sentence."""
+    words = text.split()
+    if not words or len(words) > 16:
+        return False
+    depth = 0
+    for word in words:
+        bare = word.strip(".,:;()[]\"“”'’")
+        opened = word.count("(") - word.count(")")
+        if depth > 0 or word.startswith("("):
+            depth = max(0, depth + opened)
+            continue
+        depth = max(0, opened)
+        if not bare:
+            continue
+        if bare[0].isupper() or bare[0].isdigit() or bare.casefold() in _JOURNAL_LOWER_WORDS:
+            continue
+        if any(ch.isupper() for ch in bare[1:]):  # eLife, bioRxiv, iScience, mBio
+            continue
+        return False
+    return True
+
+
+_BOUNDARY = re.compile(r"(?<=[^\s.][.?!])(?:[\"”’])? +(?=\S)")
+
+
+def _split_title_journal(front: str) -> tuple[str, str | None]:
+    """'Title. Journal' -> (title, journal): the first sentence end after which only a
+    journal-like name follows (journal names hold abbreviation points: 'J. Nat. Prod.')."""
+    quoted = re.match(r"^[\"“](?P<title>.+?)[,.]?[\"”][,.]? ?(?:[Ii]n:? )?(?P<journal>.*)$", front)
+    if quoted:
+        journal = re.split(
+            r",? (?:[A-Z]\. ?)+[\w-]+(?:(?:,| and) (?:[A-Z]\. ?)+[\w-]+)*,? Eds?\.", quoted.group("journal")
+        )[0]
+        return quoted.group("title").strip(" ,"), journal.strip(" ,.") or None
+    chapter = _CHAPTER.match(front)
+    if chapter and chapter.group("book"):
+        book = re.split(r"\. (?=[A-Z][^.]*[:;])", chapter.group("book"))[0]  # drop ". City: Publisher"
+        return chapter.group("title").strip(), book.strip(" .,")
+    candidates = [
+        m for m in _BOUNDARY.finditer(front) if not re.search(r"\b[A-Z]\.[A-Z]\.?$", front[: m.start()])
+    ]
+    for match in candidates:
+        journal = front[match.end() :].strip(" ,")
+        if _PUBLISHER.match(journal):
+            return front[: match.start()].strip(), None  # a book: "Title. London: Publisher; 2016"
+        if _journal_like(journal):
+            return front[: match.start()].strip(), journal
+    if candidates:
+        last = candidates[-1]
+        return front[: last.start()].strip(), front[last.end() :].strip(" ,")
+    return front.strip(), None
+
+
+_SPACING_ACCENTS = {
+    "´": "\u0301",
+    "ˆ": "\u0302",
+    "`": "\u0300",
+    "¨": "\u0308",
+    "ˇ": "\u030c",
+    "˜": "\u0303",
+    "¸": "\u0327",
+    "˚": "\u030a",
+}
+
+
+def _clean_body(raw: str) -> str:
+    text = raw.translate(_LIGATURES)
+    # PDFs print an accent apart from its letter: "Plechanovova ´", "Tokgo ¨z", "A ́brányi"
+    text = re.sub(r"(?<=[^\W\d_]) ?([´ˆ`¨ˇ˜¸˚])", lambda m: _SPACING_ACCENTS[m.group(1)], text)
+    text = unicodedata.normalize("NFC", re.sub(r"(?<=[^\W\d_]) ([\u0300-\u036f])", r"\1", text))
+    text = re.sub(r"\*\*|(?<!\w)_(?=\S)|(?<=\S)_(?!\w)", "", text)  # Markdown: _Nature_ **594**
+    text = _PII.sub("", text)
+    text = re.sub(r"\s*\[(?:Internet|cited [^\]]*)\]", "", text)
+    text = re.sub(r"\b(?:Available (?:online )?(?:from|at):?)\s*", "", text, flags=re.IGNORECASE)
+    text = re.sub(r"\s*\((?:[Aa]ccessed|[Cc]ited|[Rr]etrieved)[^)]*\)", "", text)
+    text = re.sub(r"(https?://(?:dx\.)?doi)\. (org/)", r"\1.\2", text)
+    text = re.sub(
+        r"(\d) ?([-–—]) (?=\d)|(\d) ([-–—]) ?(?=\d)",
+        lambda m: (m.group(1) or m.group(3)) + (m.group(2) or m.group(4)),
+        text,
+    )
+    text = re.sub(r" +([,;:])", r"\1", text)
+    return text
+
+
+def _excise_identifiers(body: str, ref: ParsedReference) -> str:
+    """Take the DOI and URL out of the entry (wherever they are printed) into their fields."""
+    # A DOI broken at a point or before a parenthesis by the line end: '10.1016/j. phymed.2025.1'
+    body = re.sub(r"(10\.\d{4,9}/\S*[.\-]) (?=[a-z0-9][\w.\-]*[\d.][\w.\-()]*)", r"\1", body)
+    body = re.sub(r"(10\.\d{4,9}/\S*\d) (?=\(\d+\)[\w\-]+)", r"\1", body)
+    for url_match in reversed(list(_URL.finditer(body))):
+        url = _strip_trailing(url_match.group(0))
+        doi = try_normalize_doi(url)
+        if doi and ref.doi is None:
+            ref.doi = doi
+        elif not doi and ref.url is None:
+            ref.url = url
+        body = body[: url_match.start()] + body[url_match.start() + len(url) :]
+    for doi_match in reversed(list(re.finditer(r"(?:\bdoi\s*:?\s*)?\b10\.\d{4,9}/\S+", body, re.IGNORECASE))):
+        doi = try_normalize_doi(doi_match.group(0))
+        if doi is None:
+            continue
+        if ref.doi is None:
+            ref.doi = doi
+        end = doi_match.start() + doi_match.group(0).find(doi) + len(doi)
+        body = body[: doi_match.start()] + body[end:]
+    body = re.sub(r"\bdoi:?\s*(?=[.,;]|$)", "", body, flags=re.IGNORECASE)
+    body = re.sub(r"\s*,\s*(?=[.,(])|\s+(?=[.,;])", "", body)
+    body = re.sub(r"[,;]\s*\.|\.\s*\.(?!\.)|,\s*,", lambda m: m.group(0).strip()[-1], body)
+    while True:
+        trimmed = _TRAILERS.sub("", body).rstrip()
+        if trimmed == body:
+            break
+        body = trimmed
+    return " ".join(body.split())
 
 
 def parse_reference(text: str, number: int | None = None) -> ParsedReference:
-    """Parse one reference string. Never raises: what cannot be parsed is kept as unparsed."""
+    """Parse one reference string in any of the common styles. Never raises: what cannot be
+    parsed is kept as unparsed, with why."""
     raw = " ".join(text.split())
     ref = ParsedReference(raw=raw, number=number)
     if not raw:
         ref.kind, ref.problem = "unparsed", "empty reference"
         return ref
-    # What Zotero's Vancouver adds: "[Internet]", "[cited 2024 Jan 5]", "Available from: URL"
-    body = re.sub(r"\s*\[(?:Internet|cited [^\]]*)\]", "", raw)
-    body = re.sub(r"\bAvailable from:\s*", "", body)
-    url_match = _last_url(body)
-    if url_match:
-        url = _strip_trailing(url_match.group(0))
-        doi = try_normalize_doi(url)
-        if doi:
-            ref.doi = doi
+    body = _excise_identifiers(_clean_body(raw), ref)
+    fields = _read_fields(body, bool(ref.url))
+    if isinstance(fields, str):
+        # Copies from PDFs run page furniture into the entry ("... 2015;168:154-58. Khatri et
+        # al. Stem Cell Res Ther (2018) 9:17 Page 12 of 13"): read the longest part that parses.
+        for cut in reversed(
+            list(re.finditer(r"(?<=[.\d)])\. |(?<=\d) (?=[A-Z])|(?<=[a-z]{2}\.) (?=[A-Z])", body))
+        ):
+            shorter = _read_fields(body[: cut.start() + 1], bool(ref.url))
+            if not isinstance(shorter, str):
+                fields = shorter
+                break
+    if isinstance(fields, str):
+        if ref.url and not ref.doi:
+            ref.kind, ref.title = "web", body.rstrip(". ") or None
         else:
-            ref.url = url
-        body = body[: url_match.start()].rstrip()
-    doi_text = re.search(r"\bdoi\s*:\s*(10\.\d{4,9}/\S+)", body, re.IGNORECASE)
-    if doi_text and ref.doi is None:
-        ref.doi = try_normalize_doi(doi_text.group(1))
-        body = body[: doi_text.start()].rstrip()
-    try:
-        _parse_body(body, ref)
-    except ValueError as exc:
-        if ref.url and not ref.doi and not _PUBLICATION.search(" " + body):
-            ref.kind = "web"
-            ref.title = body.rstrip(". ") or None
-        else:
-            ref.kind, ref.problem = "unparsed", str(exc)
+            ref.kind, ref.problem = "unparsed", fields
+        return ref
+    for name, value in fields.items():
+        setattr(ref, name, value)
+    if ref.journal is None and ref.url and not ref.volume and not ref.doi:
+        ref.kind = "web"
     return ref
 
 
-def _last_url(body: str) -> re.Match[str] | None:
-    found = None
-    for match in _URL.finditer(body):
-        found = match
-    return found
-
-
-def _parse_body(body: str, ref: ParsedReference) -> None:
-    publication = _PUBLICATION.search(" " + body)
-    if publication is None:
-        raise ValueError("no 'Journal. Year' part")
-    head = (" " + body)[: publication.start()].strip()
-    authors_end = _authors_end(head)
-    if authors_end is None:
-        raise ValueError("no author list before the title")
-    authors_text, title = head[:authors_end], head[authors_end + 1 :].strip()
-    ref.authors, ref.et_al = parse_authors(authors_text)
+def _read_fields(body: str, has_url: bool = False) -> dict[str, Any] | str:
+    """The fields of an entry (identifiers already taken out), or why it cannot be read."""
+    fields: dict[str, Any] = {}
+    found = _read_authors(body)
+    rest = body[found.end :] if found else body
+    if found:
+        fields["authors"], fields["et_al"] = found.authors, found.et_al
+    head_year = _HEAD_YEAR.match(rest)
+    if head_year:
+        fields["year"] = int(head_year.group("year"))
+        rest = rest[head_year.end() :]
+    rest = rest.strip()
+    tail = None
+    for patterns in ([_TAILS_AFTER_YEAR] if head_year else []) + [_TAILS, [_TAIL_WITHOUT_YEAR]]:
+        # the style whose ending takes in the most of the entry ("Nature 594, 259 (2021)")
+        matches = [m for m in map(lambda p: p.search(rest), patterns) if m and m.start() > 0]
+        if matches:
+            tail = min(matches, key=lambda m: m.start())
+            break
+    if tail is None:
+        return "no 'Journal. Year' part" if not head_year else "no journal and volume"
+    groups = tail.groupdict()
+    if groups.get("year"):
+        fields["year"] = int(groups["year"])
+    fields["volume"] = groups.get("volume")
+    fields["issue"] = (groups.get("issue") or "").strip() or None
+    fields["pages"] = groups.get("pages")
+    front = rest[: tail.start()].strip(" ,")
+    if not front:
+        return "no title"
+    title, journal = _split_title_journal(front)
+    if not found:
+        # No person names: an organisation first ("World Health Organization. Title. Journal"),
+        # or a title alone ("Title. Journal. 2020").
+        pieces = [p for p in _BOUNDARY.split(front) if p.strip()]
+        org, remainder = pieces[0].rstrip(". "), front[len(pieces[0]) :].strip()
+        if len(pieces) >= 3 or (len(pieces) == 2 and not fields["volume"] and (has_url or not journal)):
+            fields["authors"] = [Author(org)]
+            title, journal = _split_title_journal(remainder) if len(pieces) >= 3 else (remainder, None)
+            if journal and journal.strip(". ") == org:
+                journal = None  # "Public Health England. Title. Public Health England; 2017": the publisher
+    title = title.strip()
+    if title.endswith(".") and not title.endswith(".."):
+        title = title[:-1]
     if not title:
-        raise ValueError("no title")
-    ref.title = title[:-1] if title.endswith(".") else title
-    ref.journal = publication.group("journal").strip()
-    ref.year = int(publication.group("year"))
-    ref.volume = publication.group("volume")
-    ref.issue = publication.group("issue")
-    ref.pages = publication.group("pages")
-
-
-def _authors_end(head: str) -> int | None:
-    """Index of the period that closes the author list (the first one that fits)."""
-    for match in re.finditer(r"\.(?:\s|$)", head):
-        if _AUTHOR_LIST.fullmatch(head[: match.start()]):
-            return match.start()
-    return None
-
-
-@dataclass
-class ReferenceList:
-    references: list[ParsedReference]
-    problems: list[str]
-    lines: dict[int, int] = field(default_factory=dict)  # reference number -> line it starts on
-
-
-def _is_link_line(line: str) -> bool:
-    """A line of link labels only ("PubMed Google Scholar", "Article CAS PubMed")."""
-    rest = _LINK_LABELS.sub("", line)
-    return rest != line and not rest.strip(" |,;")
-
-
-def _join(pieces: list[str]) -> str:
-    """An entry's lines as one: a line ending in '-' or '/' (a word, URL or DOI broken by the
-    line end) joins the next without a space; link labels go."""
-    text = ""
-    for piece in pieces:
-        if text and not (text.endswith(("-", "/")) and not text.endswith((" -", "--"))):
-            text += " "
-        text += piece
-    text = re.sub(r"\s*\[(?:CrossRef|PubMed|Google Scholar|Green Version|PubMed Central)\]", "", text)
-    return text.strip()
-
-
-def parse_reference_list(text: str, source: str = "<input>") -> ReferenceList:
-    """Parse a numbered list ("1. ...", "[1] ...", "1) ...", one per line).
-
-    Unnumbered continuation lines are joined to the entry above. A list without any
-    numbered line is not a reference list.
-    """
-    entries: list[tuple[int, int, list[str]]] = []  # (number, line, pieces)
-    problems: list[str] = []
-    for line_no, line in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
-        if _CONTROL.search(line):
-            # Copies from PDFs carry form feeds and the like: never into the record.
-            problems.append(f"{source}:{line_no}: control characters replaced by spaces")
-            line = _CONTROL.sub(" ", line)
-        line = line.replace("\t", " ")
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        if not entries and _HEADING.match(line):
-            continue
-        if entries and _is_link_line(line):
-            continue
-        numbered = _NUMBERED.match(line) or _NUMBER_ALONE.match(line)
-        if numbered:
-            number = int(numbered.group("number") or numbered.group("bracketed"))
-            if number < 1 or number > MAX_NUMBER:
-                raise ValueError(
-                    f"{source}:{line_no}: reference number {number} is out of range (1 to {MAX_NUMBER})"
-                )
-            rest = numbered.groupdict().get("rest")
-            entries.append((number, line_no, [rest] if rest else []))
-        elif entries:
-            entries[-1][2].append(line.strip())
-        else:
-            raise ValueError(f"{source}:{line_no}: expected a numbered reference, got {line.strip()[:60]!r}")
-    if not entries:
-        raise ValueError(f"{source}: no numbered references found")
-    seen: dict[int, int] = {}
-    references = []
-    for number, line_no, pieces in entries:
-        if number in seen:
-            raise ValueError(
-                f"{source}:{line_no}: reference number {number} repeats (first at line {seen[number]})"
-            )
-        seen[number] = line_no
-        parsed = parse_reference(_join(pieces), number)
-        if parsed.kind == "unparsed":
-            problems.append(
-                f"{source}:{line_no}: reference {number} kept unparsed ({parsed.problem}): {parsed.raw[:80]}"
-            )
-        references.append(parsed)
-    return ReferenceList(references, problems, seen)
+        return "no title"
+    if "year" not in fields:
+        if not (fields["volume"] and fields["pages"] and journal):
+            return "no year"
+        fields["year"] = None
+    fields["title"] = title
+    fields["journal"] = journal.rstrip(",. ") if journal else None
+    if (
+        fields["journal"]
+        and not fields["journal"].endswith(".")
+        and journal
+        and journal.rstrip(", ").endswith(".")
+        and re.search(r"\b\w{1,12}\.$", journal.rstrip(", "))
+        and "." in journal.rstrip(", ")[:-1]
+    ):
+        fields["journal"] = journal.rstrip(", ")  # "Acta Neuropathol.": the abbreviation point stays
+    return fields

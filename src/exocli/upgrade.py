@@ -20,7 +20,8 @@ from typing import Any
 from exocli.errors import DataError, ExocliError
 from exocli.evidence import Claim, Vocabularies, validate_claim
 from exocli.fields import CLAIM_KEYS
-from exocli.refparse import ParsedReference, doi_key, parse_reference_list
+from exocli.reflists import parse_reference_list
+from exocli.refparse import ParsedReference, doi_key
 from exocli.studies import KEY_PATTERN, Study, new_key
 from exocli.workspace import CONFIG_NAME, DEFAULT_REFERENCES, RECORD_FORMAT, Workspace, check_config
 

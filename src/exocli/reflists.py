@@ -1,0 +1,318 @@
+"""Splitting a printed reference list into its entries.
+
+Numbered lists ("1.", "[1]", "1)", "(1)", the number alone on its line as PDFs give it),
+bulleted lists, and author-year lists (Cell, APA, SfN) where an entry runs over several
+lines. Copies from PDFs and web pages bring line-end hyphens, broken DOIs, link lines and
+page furniture; what cannot be read is kept, unparsed, with its line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+from exocli.refparse import ParsedReference, parse_reference
+
+MAX_NUMBER = 2**63 - 1  # SQLite's largest integer
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# The number marks of numbered lists; the text after the mark may be on the next line.
+_MARKS = {
+    "bracket": re.compile(r"^\s*\[(?P<number>\d{1,19})\]\s*(?P<rest>.*?)\s*$"),
+    "dot": re.compile(r"^\s*(?P<number>\d{1,19})\.(?:\s+(?P<rest>\S.*?))?\s*$"),
+    "paren": re.compile(r"^\s*(?P<number>\d{1,19})\)(?:\s+(?P<rest>\S.*?))?\s*$"),
+    "parenthesised": re.compile(r"^\s*\((?P<number>\d{1,19})\)(?:\s+(?P<rest>\S.*?))?\s*$"),
+}
+_BULLET = re.compile(r"^\s*[*•▪◦·‣-]\s+(?P<rest>\S.*?)\s*$")
+# A heading above the list ("References", "■ REFERENCES", "## References"), skipped.
+_HEADING = re.compile(
+    r"^\W*(?:\d+\.?\s*)?(?:references?(?: list| cited)?|bibliography|literature cited|works cited|notes and references)"
+    r"\W*$",
+    re.IGNORECASE,
+)
+# What web pages print under each entry ("PubMed Google Scholar", "CrossRef Full Text", ...)
+_LINK_LABEL = (
+    r"(?:CrossRef(?: Full Text)?|PubMed(?: Abstract| Central)?|Google Scholar|Green Version|Article|CAS"
+    r"|Web of Science|Scopus|MathSciNet|ADS|Medline|Full Text|Abstract)"
+)
+_LINK_LABELS = re.compile(rf"\[?{_LINK_LABEL}\]?")
+_MARKDOWN_LINK = re.compile(rf"\[(?P<label>{_LINK_LABEL})\]\((?P<url>[^)\s]+)\)")
+# A line that starts an author-year entry: "Barthold, S.W.", "Anderson MJ, ...", "Antkowiak B (2001)"
+_WORD = r"[^\W\d_](?:[^\W\d_]|['’\-](?=[^\W\d_]))*"
+_AUTHOR_START = re.compile(
+    rf"^(?:(?:{_WORD} ){{0,3}}{_WORD}, (?:[A-Z][a-z]?\.|[A-Z][a-z]+[ ,])"
+    rf"|(?:{_WORD} ){{0,3}}{_WORD} [A-Z]{{1,3}}(?:[,(]| \(|$| [A-Z][a-z]| et al)"
+    rf"|[A-Z]\.(?: ?[A-Z]\.)* (?:{_WORD} ){{0,3}}{_WORD}[,.])"
+)
+_ENTRY_END = re.compile(
+    r"(?:[.!?)\]]|\b(?:CrossRef|Medline|PubMed|Google Scholar)|10\.\d{4,9}/\S+|https?://\S+)$"
+)
+# The year of an author-year entry: "(2004)", "(2020a)", "2004." after the authors
+_YEAR_NEAR_START = re.compile(r"\((?:1[6-9]|20)\d\d[a-z]?\)|[.,] (?:1[6-9]|20)\d\d[a-z]?\. ")
+_HEAD_YEAR = re.compile(r"\((?:1[6-9]|20)\d\d[a-z]?\)")
+# Word starts that keep their hyphen at a line end ("anti-/inflammatory"); other
+# lowercase words split by the line end are joined ("neu-/ronal").
+_PREFIXES = frozenset(
+    "anti non pre post co self cross multi semi well long short high low double single cell stem time dose age "
+    "sex gene small large wide drug auto meta mono bi tri poly sub super ultra intra inter extra trans "
+    "x t b".split()
+)
+
+
+@dataclass
+class ReferenceList:
+    references: list[ParsedReference]
+    problems: list[str]
+    lines: dict[int, int] = field(default_factory=dict)  # reference number -> line it starts on
+
+
+@dataclass
+class _Entry:
+    number: int
+    line: int
+    pieces: list[str]
+
+
+def _is_link_line(line: str) -> bool:
+    """A line of link labels only ("PubMed Google Scholar", "Article CAS PubMed")."""
+    rest = _LINK_LABELS.sub("", _MARKDOWN_LINK.sub("", line))
+    return rest != line and not rest.strip(" |,;")
+
+
+def _web_links(line: str) -> str:
+    """Markdown link labels of a web copy: a DOI link keeps its URL, the others go."""
+
+    def keep(match: re.Match[str]) -> str:
+        url = match.group("url")
+        return f" {url} " if re.search(r"doi\.org/10\.|/doi/10\.", url) else " "
+
+    return _MARKDOWN_LINK.sub(keep, line)
+
+
+def _join(pieces: list[str], whole: str) -> str:
+    """An entry's lines as one. A line-end hyphen inside a lowercase word goes ("neu-/ronal"),
+    unless the word is hyphenated elsewhere in the list or starts with a common prefix; a line
+    ending in '-' or '/' otherwise joins without a space (a DOI or URL broken by the line end)."""
+    text = ""
+    for piece in pieces:
+        if not text:
+            text = piece
+            continue
+        if text.endswith("-") and not text.endswith((" -", "--")):
+            word = re.search(r"([^\W\d_]+)-$", text)
+            nxt = re.match(r"([^\W\d_]+)", piece)
+            if word and nxt and word.group(1)[-1].islower() and nxt.group(1)[0].islower():
+                joined, hyphenated = word.group(1) + nxt.group(1), f"{word.group(1)}-{nxt.group(1)}"
+                keep = hyphenated in whole or word.group(1).casefold() in _PREFIXES
+                if joined in whole.replace("-\n", "\n"):
+                    keep = hyphenated in whole.replace("-\n", "")
+                text = text + piece if keep else text[:-1] + piece
+            else:
+                text += piece
+        elif text.endswith("/") or (re.search(r"https?://[^/\s]*\.$", text) and piece[:1].islower()):
+            text += piece
+        else:
+            text += " " + piece
+    text = re.sub(r"\s*\[(?:CrossRef|PubMed|Google Scholar|Green Version|PubMed Central)\]", "", text)
+    return text.strip()
+
+
+def _lines(text: str, source: str, problems: list[str]) -> list[tuple[int, str]]:
+    lines = []
+    for line_no, line in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
+        if line.lstrip().startswith("#"):
+            continue  # a comment, or a Markdown heading ("## References")
+        if _CONTROL.search(line):
+            # Copies from PDFs carry form feeds and the like: never into the record.
+            problems.append(f"{source}:{line_no}: control characters replaced by spaces")
+            line = _CONTROL.sub(" ", line)
+        line = _web_links(line.replace("\t", " ")).strip()
+        if line:
+            lines.append((line_no, line))
+    return lines
+
+
+def _mark(line: str) -> tuple[str, re.Match[str]] | None:
+    for kind, pattern in _MARKS.items():
+        match = pattern.match(line)
+        if match:
+            return kind, match
+    return None
+
+
+def parse_reference_list(text: str, source: str = "<input>") -> ReferenceList:
+    """Split a printed list into entries and parse each one.
+
+    Never refuses a list for being hard: an entry that cannot be read is kept, unparsed, and
+    reported with its line. Raises ValueError for text that holds no entry at all and for a
+    reference number that repeats.
+    """
+    problems: list[str] = []
+    lines = [(n, line) for n, line in _lines(text, source, problems) if not line.startswith("<!--")]
+    kind = _numbering(lines)
+    # In a numbered list the marks find the entries; short repeated lines may be an entry's own
+    # (Zotero's one word per line), so only the known shapes of furniture go.
+    lines = _without_page_furniture(lines, repeated=kind is None)
+    bullets = sum(bool(_BULLET.match(line)) for _, line in lines)
+    if kind and sum(bool(_MARKS[kind].match(line)) for _, line in lines) >= bullets:
+        entries = _numbered_entries(lines, kind, source, problems)
+    elif bullets:
+        entries = _marked_entries(lines, _BULLET, source, problems)
+    else:
+        entries = _author_year_entries(lines)
+    if not entries:
+        raise ValueError(f"{source}: no references found (the text is empty)")
+    seen: dict[int, int] = {}
+    references = []
+    for entry in entries:
+        seen[entry.number] = entry.line
+        parsed = parse_reference(_join(entry.pieces, text), entry.number)
+        if parsed.kind == "unparsed":
+            problems.append(
+                f"{source}:{entry.line}: reference {entry.number} kept unparsed ({parsed.problem}):"
+                f" {parsed.raw[:80]}"
+            )
+        references.append(parsed)
+    return ReferenceList(references, problems, seen)
+
+
+def _numbering(lines: list[tuple[int, str]]) -> str | None:
+    """The list's number mark: the kind whose numbers count up one by one most often, then the
+    commonest, then the first. None for an author-year list, where a line may start with "19."
+    and mean a volume: there the marks neither count up nor make half the lines."""
+    best: tuple[int, int, int] | None = None
+    chosen = None
+    for kind, pattern in _MARKS.items():
+        found = [
+            (i, int(m.group("number"))) for i, (_, line) in enumerate(lines) if (m := pattern.match(line))
+        ]
+        if not found:
+            continue
+        numbers = [n for _, n in found]
+        steps = sum(b == a + 1 for a, b in pairwise(numbers))
+        if steps * 2 < len(numbers) - 1 and len(numbers) * 2 < len(lines):
+            continue
+        score = (steps, len(numbers), -found[0][0])
+        if best is None or score > best:
+            best, chosen = score, kind
+    return chosen
+
+
+# Running heads and footers that PDFs print on every page, in the list's flow
+_FURNITURE = re.compile(
+    r"\bPage \d+ of \d+$|^Page \d+$|\bet al\.,? Page \d+$|[Aa]uthor [Mm]anuscript|available in PMC \d{4}"
+    r"|^\d+ of \d+$|^[\w-]+\.(?:org|com)$|^(?:[A-Z][a-z]+/)?[A-Z][a-z]+ \d{4}, \d+\(\d+\) \S+$"
+)
+
+
+def _without_page_furniture(lines: list[tuple[int, str]], repeated: bool) -> list[tuple[int, str]]:
+    """Drop the running heads and footers a PDF prints on every page ("Khatri et al. Stem Cell
+    Research & Therapy (2018) 9:17 Page 12 of 13", "13 of 14", "OPEN ACCESS"): lines of their
+    known shapes, and short lines without a full stop that recur with only their numbers changed."""
+
+    def shape(line: str) -> str:
+        return re.sub(r"\d+", "#", line)
+
+    def short(line: str) -> bool:
+        return len(line.split()) <= 6 and not line.endswith(".") and not _mark(line)
+
+    repeats = Counter(shape(line) for _, line in lines if short(line)) if repeated else Counter()
+    return [
+        (n, line)
+        for n, line in lines
+        if not _FURNITURE.search(line) and not (short(line) and repeats[shape(line)] >= 2)
+    ]
+
+
+def _skip_before_first(line_no: int, line: str, source: str, problems: list[str]) -> None:
+    if not _HEADING.match(line) and not line.startswith("#"):
+        problems.append(f"{source}:{line_no}: text before the first reference skipped: {line[:60]!r}")
+
+
+def _numbered_entries(
+    lines: list[tuple[int, str]], kind: str, source: str, problems: list[str]
+) -> list[_Entry]:
+    """Entries start at the list's own number mark; a mark of another kind, or a number far
+    past the last one (a year alone on its line), continues the entry above."""
+    entries: list[_Entry] = []
+    seen: dict[int, int] = {}
+    pattern = _MARKS[kind]
+    for line_no, line in lines:
+        match = pattern.match(line)
+        if match is None and (other := _mark(line)):
+            # another kind of mark starts an entry only as the next number ("1." then "[2]");
+            # otherwise it is text of the entry above ("6." ending a broken DOI)
+            expected = entries[-1].number + 1 if entries else 1
+            match = other[1] if int(other[1].group("number")) == expected else None
+        if match:
+            number = int(match.group("number"))
+            last = entries[-1].number if entries else None
+            if number < 1 or number > MAX_NUMBER:
+                if entries and number == 0:
+                    match = None
+                else:
+                    raise ValueError(
+                        f"{source}:{line_no}: reference number {number} is out of range (1 to {MAX_NUMBER})"
+                    )
+            elif last is not None and number > last + 50 and not match.group("rest"):
+                match = None  # "2008." alone on its line: a year of the entry above
+        if match:
+            number = int(match.group("number"))
+            if number in seen:
+                raise ValueError(
+                    f"{source}:{line_no}: reference number {number} repeats (first at line {seen[number]})"
+                )
+            seen[number] = line_no
+            rest = match.group("rest")
+            entries.append(_Entry(number, line_no, [rest] if rest else []))
+        elif not entries:
+            _skip_before_first(line_no, line, source, problems)
+        elif not _is_link_line(line):
+            entries[-1].pieces.append(line)
+    return entries
+
+
+def _marked_entries(
+    lines: list[tuple[int, str]], pattern: re.Pattern[str], source: str, problems: list[str]
+) -> list[_Entry]:
+    entries: list[_Entry] = []
+    for line_no, line in lines:
+        match = pattern.match(line)
+        if match:
+            entries.append(_Entry(len(entries) + 1, line_no, [match.group("rest")]))
+        elif not entries:
+            _skip_before_first(line_no, line, source, problems)
+        elif not _is_link_line(line):
+            entries[-1].pieces.append(line)
+    return entries
+
+
+def _author_year_entries(lines: list[tuple[int, str]]) -> list[_Entry]:
+    """An unnumbered list: a new entry where the line above ended one, this line starts with an
+    author, and a year follows before the next such line (so that a wrapped line starting with
+    a journal, "J. Virol. 82, 755-763.", stays in its entry)."""
+    lines = [(n, line) for n, line in lines if not _is_link_line(line)]
+    while lines and _HEADING.match(lines[0][1]):
+        lines = lines[1:]
+    if not lines:
+        return []
+    starts = [0] + [
+        i
+        for i in range(1, len(lines))
+        if _AUTHOR_START.match(lines[i][1])
+        and (
+            _ENTRY_END.search(lines[i - 1][1]) or " " not in lines[i - 1][1] or _HEAD_YEAR.search(lines[i][1])
+        )
+    ]
+    kept: list[int] = []
+    for position, start in enumerate(starts):
+        end = starts[position + 1] if position + 1 < len(starts) else len(lines)
+        chunk = " ".join(line for _, line in lines[start:end])
+        if not kept or _YEAR_NEAR_START.search(chunk[:400]):
+            kept.append(start)
+    entries = []
+    for position, start in enumerate(kept):
+        end = kept[position + 1] if position + 1 < len(kept) else len(lines)
+        entries.append(_Entry(position + 1, lines[start][0], [line for _, line in lines[start:end]]))
+    return entries
