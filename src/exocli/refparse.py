@@ -113,7 +113,7 @@ def _letters(test: Callable[[str], bool]) -> str:
 _UPPER = f"[{re.escape(_letters(str.isupper))}]"  # A-Z and the accented capitals (Á, Ø, Ž)
 _WORD = r"[^\W\d_](?:[^\W\d_]|['’\-](?=[^\W\d_]))*"  # letters, with inner ' or - (O’Driscoll, Díaz-Sáez)
 _FAMILY = rf"{_WORD}(?: {_WORD})*"
-_SUFFIX = r"(?:Jr|Sr|2nd|3rd|4th|II|III|IV)\.?"
+_SUFFIX = r"(?:Jr|Sr|2nd|3rd|4th|II|III|IV)(?![\w])"  # its point, if any, ends the list or the name
 # "Lin M", "Zhao Y-l", "Bond Allison M", "De Lazzari G", "Marrugal Á", "Smith JA 3rd"
 _VANCOUVER_AUTHOR = re.compile(
     rf"(?P<family>{_FAMILY}) (?P<initials>{_UPPER}{{1,4}}(?:-[A-Za-z]{{1,2}})?)(?: (?P<suffix>{_SUFFIX}))?"
@@ -142,7 +142,7 @@ _MONTH = (
 _Y = r"(?P<year>(?:1[5-9]|20)\d\d)[a-z]?"
 _VOL = r"(?P<volume>[A-Za-z]?\d[\w./\-–]*(?: (?:Suppl|Pt|Spec No)\.? ?\w+)?)"
 _ISS = r"(?: ?\((?P<issue>[^()]*(?:\([^()]*\))?[^()]*)\))"
-_PAGES = r"(?P<pages>[A-Za-z]{0,3}\d\w*(?:\.e\d+)?(?: ?[-–—] ?[A-Za-z]{0,3}\d\w*(?:\.e\d+)?)?)"
+_PAGES = r"(?P<pages>[A-Za-z]{0,5}\d\w*(?:\.e\d+)?(?: ?[-–—] ?[A-Za-z]{0,3}\d\w*(?:\.e\d+)?)?)"
 _END = r" ?[.,]? ?$"
 # The part after the title and the journal, anchored at the end, in the styles' orders.
 _TAILS = [
@@ -173,10 +173,11 @@ _TAIL_WITHOUT_YEAR = re.compile(rf"[.,]? {_VOL}{_ISS}?, ?{_PAGES}{_END}")
 _PUBLISHER = re.compile(r"^[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?(?:, [A-Z][\w.]*(?: [A-Z][\w.]*)?)?: [^.:]+$")
 # After an author-year head (Cell, JBC, SfN, APA): ' 76, 502–506.' / ' 188:29–41.' / ', 12(3), 45–67.'
 _TAILS_AFTER_YEAR = [
-    re.compile(rf",? {_VOL}{_ISS}?(?: ?[,:] ?{_PAGES})?{_END}"),
+    re.compile(rf",? {_VOL}{_ISS}?(?: ?[,:] ?(?:pp?\. ?|[Aa]rticle(?: [Nn]o\.)? ?)?{_PAGES})?{_END}"),
     re.compile(r"\.?$"),  # a preprint or a book: 'Title. bioRxiv.'
 ]
-_HEAD_YEAR = re.compile(rf" ?\.? ?\({_Y}\)[.,:]? ")
+# "(2004) " after the authors (Cell, JBC, SfN, APA), or "2010. " (Elsevier's Harvard)
+_HEAD_YEAR = re.compile(rf" ?\.? ?(?P<open>\()?{_Y}(?(open)\)|(?=\. ))[.,:]? ")
 _JOURNAL_LOWER_WORDS = frozenset(
     "of and the in for on to with at from de des du la le et und für y e do da der die das di del della van voor "
     "och og i en a an & npj".split()
@@ -324,7 +325,7 @@ _BOUNDARY = re.compile(r"(?<=[^\s.][.?!])(?:[\"”’])? +(?=\S)")
 def _split_title_journal(front: str) -> tuple[str, str | None]:
     """'Title. Journal' -> (title, journal): the first sentence end after which only a
     journal-like name follows (journal names hold abbreviation points: 'J. Nat. Prod.')."""
-    quoted = re.match(r"^[\"“](?P<title>.+?)[,.]?[\"”][,.]? ?(?:[Ii]n:? )?(?P<journal>.*)$", front)
+    quoted = re.match(r"^[\"“‘'](?P<title>.+?)[,.]?[\"”’'][,.]? ?(?:[Ii]n:? )?(?P<journal>.*)$", front)
     if quoted:
         journal = re.split(
             r",? (?:[A-Z]\. ?)+[\w-]+(?:(?:,| and) (?:[A-Z]\. ?)+[\w-]+)*,? Eds?\.", quoted.group("journal")
@@ -346,6 +347,10 @@ def _split_title_journal(front: str) -> tuple[str, str | None]:
     if candidates:
         last = candidates[-1]
         return front[: last.start()].strip(), front[last.end() :].strip(" ,")
+    for comma in re.finditer(r", (?=\S)", front):  # Elsevier: "Title, Stem Cell Res. 4 (2010) 214."
+        journal = front[comma.end() :].strip(" ,")
+        if _journal_like(journal) and len(journal.split()) <= 8:
+            return front[: comma.start()].strip(), journal
     return front.strip(), None
 
 
@@ -359,6 +364,16 @@ _SPACING_ACCENTS = {
     "¸": "\u0327",
     "˚": "\u030a",
 }
+
+
+def _journal_name(text: str) -> str:
+    """The journal without the point that ends it, unless that point is an abbreviation's in a
+    name of abbreviations ("J. Nat. Prod.", "Acta Neuropathol."; but "N Engl J Med", "Cell")."""
+    name = text.strip(", ")
+    bare = name.rstrip(". ")
+    if name.endswith(".") and "." in bare and not name.endswith(".."):
+        return bare + "."
+    return bare
 
 
 def _clean_body(raw: str) -> str:
@@ -497,14 +512,5 @@ def _read_fields(body: str, has_url: bool = False) -> dict[str, Any] | str:
             return "no year"
         fields["year"] = None
     fields["title"] = title
-    fields["journal"] = journal.rstrip(",. ") if journal else None
-    if (
-        fields["journal"]
-        and not fields["journal"].endswith(".")
-        and journal
-        and journal.rstrip(", ").endswith(".")
-        and re.search(r"\b\w{1,12}\.$", journal.rstrip(", "))
-        and "." in journal.rstrip(", ")[:-1]
-    ):
-        fields["journal"] = journal.rstrip(", ")  # "Acta Neuropathol.": the abbreviation point stays
+    fields["journal"] = _journal_name(journal) if journal else None
     return fields
