@@ -511,3 +511,39 @@ def test_an_entry_matching_two_cited_references_is_refused(
     )
     assert record_files(workspace) == original
     assert db_count(workspace, "refs") == 96
+
+
+def test_dry_run_prints_every_entry_as_read_and_writes_nothing(
+    cli: Invoke, empty_workspace: Path, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "list.txt", SMALL_LIST)
+    before = record_files(empty_workspace)
+    result = cli("refs", "import", str(path), "--dry-run", "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "number,kind,first_author,authors,year,title,journal,doi,problem",
+        "1,article,Badhiwala,3,2019,Global burden of traumatic brain and spinal cord injury,Lancet Neurol,"
+        "10.1016/S1474-4422(18)30444-7,",
+        "2,article,Goel,1,2016,Stem cell therapy in spinal cord injury: hollow promise or promising science?,"
+        "J Craniovertebral Junction Spine,10.4103/0974-8237.181880,",
+        "3,unparsed,,0,,,,,no 'Journal. Year' part",
+    ]
+    assert result.stderr.splitlines()[-1] == (
+        summary(path, 3, new=3, unparsed=1).replace("Imported", "Would import")
+        + "; nothing was written (--dry-run)"
+    )
+    assert record_files(empty_workspace) == before
+
+
+def test_a_hard_list_is_imported_with_its_unreadable_entries_kept(
+    cli: Invoke, empty_workspace: Path, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "mostly.txt", f"1. {REF_1}\n2. Then 12 dogs came.\n3. And 40 birds flew by.\n")
+    result = cli("refs", "import", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert f"Warning: {path}:2: reference 2 kept unparsed (no 'Journal. Year' part): Then 12 dogs came." in (
+        result.stderr
+    )
+    assert result.stderr.splitlines()[-1] == summary(path, 3, new=3, unparsed=2)
+    listed = stdout_json(cli("refs", "list", "--format", "json"))
+    assert [(r["number"], r["kind"]) for r in listed] == [(1, "article"), (2, "unparsed"), (3, "unparsed")]

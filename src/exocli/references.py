@@ -200,7 +200,8 @@ class ImportResult:
     moved: list[tuple[int, int]] = field(default_factory=list)  # (old number, new number)
     dropped: list[int] = field(default_factory=list)  # old numbers not in the new list (--replace)
     dropped_claims: dict[int, list[int]] = field(default_factory=dict)  # old number -> claims removed
-    format: str = "list"  # what the file was: list, bibtex, ris or csl-json
+    format: str = "list"  # what the file was: list, bibtex, ris, csl-json, ...
+    entries: list[ParsedReference] = field(default_factory=list)  # the file's entries as read
 
 
 @dataclass
@@ -225,6 +226,18 @@ def plan_import(
     keys: dict[int, str] = {}  # number -> the file's own citation key
     if fmt is not None:
         entries, problems = read_entries(text, fmt, source)
+        if fmt == "doi-list":
+            import dataclasses
+
+            # A DOI alone says less than the workspace's study of it: that paper keeps its fields
+            # (with --replace too, where it only moves).
+            known = {doi_key(s.reference.doi): s.reference for s in existing if s.reference.doi}
+            for entry in entries:
+                old = known.get(doi_key(entry.reference.doi or ""))
+                if old is not None:
+                    entry.reference = dataclasses.replace(
+                        old, number=entry.reference.number, authors=list(old.authors)
+                    )
         parsed = ReferenceList(
             [e.reference for e in entries], problems, {e.reference.number or 0: e.line for e in entries}
         )
@@ -250,6 +263,7 @@ def plan_import(
     else:
         plan = _plan_merge(existing, parsed, source)
     plan.result.format = fmt or "list"
+    plan.result.entries = incoming
     # A repeated DOI is kept (each copy is its own study); `exocli check` reports it.
     listed = {study.number: study.reference for study in existing} if not replace else {}
     listed.update({ref.number: ref for ref in incoming})

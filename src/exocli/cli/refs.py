@@ -15,7 +15,13 @@ app.add_typer(refs_app, name="refs")
 
 @refs_app.command("import", cls=ExocliCommand)
 def refs_import(
-    file: Annotated[Path, typer.Argument(help="A numbered reference list (Vancouver / NLM style).")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A numbered reference list (Vancouver / NLM style), a BibTeX, RIS, CSL-JSON, CSL-YAML"
+            " or MEDLINE file, or a list of DOIs (one a line)."
+        ),
+    ],
     replace: Annotated[
         bool, typer.Option(help="Take the new list whole: match each entry to its paper, renumber.")
     ] = False,
@@ -23,13 +29,46 @@ def refs_import(
         bool, typer.Option("--drop-claims", help="With --replace: also remove claims of dropped references.")
     ] = False,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Report what would change; write nothing.")
+        bool,
+        typer.Option("--dry-run", help="Print the entries as read and report what would change; write nothing."),
     ] = False,
+    fmt: FormatOption = "table",
 ) -> None:
     """Parse a numbered reference list into the workspace: new studies, replaced entries, moves."""
     from exocli.references import import_references
 
+    fmt = check_format(fmt)
     result = import_references(workspace(), file, replace=replace, drop_claims=drop_claims, dry_run=dry_run)
+    if dry_run:
+        write_rows(
+            ("number", "kind", "first_author", "authors", "year", "title", "journal", "doi", "problem"),
+            [
+                {
+                    "number": ref.number,
+                    "kind": ref.kind,
+                    "first_author": ref.first_author,
+                    "authors": len(ref.authors),
+                    "year": ref.year,
+                    "title": ref.title,
+                    "journal": ref.journal,
+                    "doi": ref.doi or ref.url,
+                    "problem": ref.problem,
+                }
+                for ref in result.entries
+            ],
+            fmt,
+            headers={
+                "number": "#",
+                "kind": "Kind",
+                "first_author": "First author",
+                "authors": "Authors",
+                "year": "Year",
+                "title": "Title",
+                "journal": "Journal",
+                "doi": "DOI / URL",
+                "problem": "Why unparsed",
+            },
+        )
     for problem in result.problems:
         message(f"Warning: {problem}")
     for old, new in result.moved:
@@ -48,6 +87,11 @@ def refs_import(
         f" {sum('kept unparsed' in p for p in result.problems)} kept unparsed"
         + ("; nothing was written (--dry-run)" if dry_run else "")
     )
+    if result.format == "doi-list" and result.added:
+        message(
+            f"Next: `exocli resolve` fills in the authors, title, journal and year of the {len(result.added)}"
+            " new references from Crossref (they have only their DOI so far)"
+        )
 
 
 @refs_app.command("list", cls=ExocliCommand)
