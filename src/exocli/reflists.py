@@ -50,6 +50,7 @@ _ENTRY_END = re.compile(
 )
 # The year of an author-year entry: "(2004)", "(2020a)", "2004." after the authors
 _YEAR_NEAR_START = re.compile(r"\((?:1[6-9]|20)\d\d[a-z]?\)|[.,] (?:1[6-9]|20)\d\d[a-z]?\. ")
+_LIST_GOES_ON = re.compile(r"(?:,|\band|&|-)$")  # an author list (or a word) wrapped at the line end
 _HEAD_YEAR = re.compile(r"\((?:1[6-9]|20)\d\d[a-z]?\)")
 # Word starts that keep their hyphen at a line end ("anti-/inflammatory"); other
 # lowercase words split by the line end are joined ("neu-/ronal").
@@ -302,7 +303,9 @@ def _author_year_entries(lines: list[tuple[int, str]]) -> list[_Entry]:
         for i in range(1, len(lines))
         if _AUTHOR_START.match(lines[i][1])
         and (
-            _ENTRY_END.search(lines[i - 1][1]) or " " not in lines[i - 1][1] or _HEAD_YEAR.search(lines[i][1])
+            _ENTRY_END.search(lines[i - 1][1])
+            or " " not in lines[i - 1][1]
+            or (_HEAD_YEAR.search(lines[i][1]) and not _LIST_GOES_ON.search(lines[i - 1][1]))
         )
     ]
     kept: list[int] = []
