@@ -140,7 +140,7 @@ _MONTH = (
     r"|Spring|Summer|Fall|Autumn|Winter"
 )
 _Y = r"(?P<year>(?:1[5-9]|20)\d\d)[a-z]?"
-_VOL = r"(?P<volume>[A-Za-z]?\d[\w./\-–]*(?: (?:Suppl|Pt|Spec No)\.? ?\w+)?)"
+_VOL = r"(?P<volume>[A-Za-z]?\d(?:[\w./\-–]*\w)?(?: (?:Suppl|Pt|Spec No)\.? ?\w+)?)"
 _ISS = r"(?: ?\((?P<issue>[^()]*(?:\([^()]*\))?[^()]*)\))"
 _PAGES = r"(?P<pages>[A-Za-z]{0,5}\d\w*(?:\.e\d+)?(?: ?[-–—] ?[A-Za-z]{0,3}\d\w*(?:\.e\d+)?)?)"
 _END = r" ?[.,]? ?$"
