@@ -126,12 +126,12 @@ _INVERTED_AUTHOR = re.compile(
 )
 # "T. L. Hale", "L. von Seidlein", "M. Garcia-Boronat"
 _GIVEN_FIRST_AUTHOR = re.compile(
-    rf"(?P<initials>{_DOTTED}) (?P<family>{_FAMILY}?)(?:,? (?P<suffix>{_SUFFIX}))?(?=[,.;&]| and | et al|$)"
+    rf"(?P<initials>{_DOTTED}) (?P<family>{_FAMILY}?)(?:,? (?P<suffix>{_SUFFIX}))?(?=[,.;&]| and | et al| \(|$)"
 )
 _SEPARATORS = {
     "vancouver": re.compile(r"(?:, |; )"),
-    "inverted": re.compile(r"(?:,? & |, and | and |, |; )"),
-    "given-first": re.compile(r"(?:,? and |, |,? & )"),
+    "inverted": re.compile(r"(?:,? ?& ?|, and | and |, |; )"),
+    "given-first": re.compile(r"(?:,? and |, |,? ?& ?)"),
 }
 _ET_AL = re.compile(r",? et al(?=[.,\s]|$)")
 _MONTH = (
@@ -140,15 +140,16 @@ _MONTH = (
     r"|Spring|Summer|Fall|Autumn|Winter"
 )
 _Y = r"(?P<year>(?:1[5-9]|20)\d\d)[a-z]?"
-_VOL = r"(?P<volume>[A-Za-z]?\d(?:[\w./\-–]*\w)?(?: (?:Suppl|Pt|Spec No)\.? ?\w+)?)"
+_VOL = r"(?P<volume>[A-Za-z]?\d(?:[\w./\-–]*\w)?(?: (?:[Ss]uppl|Pt|Spec No)\.?(?: ?\w+)?)?)"
+_PAGES_LABEL = r"(?:pp?\. ?|pages |[Aa]rticle(?: ID| [Nn]o\.)? ?)"
 _ISS = r"(?: ?\((?P<issue>[^()]*(?:\([^()]*\))?[^()]*)\))"
-_PAGES = r"(?P<pages>[A-Za-z]{0,5}\d\w*(?:\.e\d+)?(?: ?[-–—] ?[A-Za-z]{0,3}\d\w*(?:\.e\d+)?)?)"
+_PAGES = r"(?P<pages>[A-Za-z]{0,5}\d\w*(?:\.e\d+)?(?: ?(?:--|[-–—]) ?[A-Za-z]{0,3}\d\w*(?:\.e\d+)?)?)"
 _END = r" ?[.,]? ?$"
 # The part after the title and the journal, anchored at the end, in the styles' orders.
 _TAILS = [
     # IEEE: ', vol. 77, no. 8, pp. 651-660, 1999.' (Hindawi: 'article e1000048', 'Article ID 123')
     re.compile(
-        rf", ?vol\. ?{_VOL}(?:, ?no\. ?(?P<issue>[^,]+))?"
+        rf", ?[Vv]ol\. ?{_VOL}(?:, ?[Nn]o\. ?(?P<issue>[^,]+))?"
         rf"(?:, ?(?:pp?\.|Art\. ?no\.|[Aa]rticle(?: no\.| ID)?) ?{_PAGES})?(?:, [^,]{{1,40}}?)*?, ?(?:(?:{_MONTH}),? )?{_Y}{_END}"
     ),
     re.compile(rf", ?(?:pp?\. ?{_PAGES}, ?)?(?:(?:{_MONTH}),? )?{_Y}{_END}"),
@@ -159,9 +160,15 @@ _TAILS = [
     # Nature: ' 25, 1181–1188 (1994).'
     re.compile(rf",? ?(?:{_VOL}{_ISS}?)?(?:, ?{_PAGES})? ?\({_Y}\){_END}"),
     # MDPI / ACS: ' 2005, 68, 1051–1055.' / ' 2020, 11 (1), 5047.'
-    re.compile(rf"\.? {_Y}, ?{_VOL}{_ISS}?(?:, ?{_PAGES})?{_END}"),
+    re.compile(rf"\.? {_Y}, ?{_VOL}{_ISS}?(?:[,:] ?{_PAGES_LABEL}?{_PAGES})?{_END}"),
+    # EndNote numbered: ', 2016. 315(4): p. 388-406.'
+    re.compile(rf", {_Y}\. {_VOL}{_ISS}?(?:[,:] ?{_PAGES_LABEL}?{_PAGES})?{_END}"),
+    # The year last: ' 274:L404-L410, 1998.' / ', 3(1) 59-70, 1991.'
+    re.compile(rf",? {_VOL}{_ISS}?(?:[,:]? ?{_PAGES_LABEL}?{_PAGES})?, (?:(?:{_MONTH}),? )?{_Y}{_END}"),
     # Vancouver / NLM / AMA: '. 2005 Dec;353(12):1374–85.'
-    re.compile(rf"[.,;]? {_Y}(?: (?:{_MONTH}|\d\d))?(?: ?; ?{_VOL}?{_ISS}?)?(?: ?: ?{_PAGES})?{_END}"),
+    re.compile(
+        rf"[.,;]? {_Y}(?: (?:{_MONTH}|\d\d))?(?: ?; ?{_VOL}?{_ISS}?)?(?: ?[:,] ?{_PAGES_LABEL}?{_PAGES})?{_END}"
+    ),
     # MDPI / ACS preprints and books: ' arXiv 2019, arXiv:1903.10676.' / '; Springer: Berlin, 2014; pp. 221–245.'
     re.compile(rf"\.? {_Y}, (?P<volume>arXiv:\S+?)(?:, [\w-]+)?{_END}"),
     re.compile(rf"(?:; [^;]{{2,150}}?)?, ?{_Y}(?:; ?pp?\. ?{_PAGES}(?:, ?\d+[-–]\d+)*)?{_END}"),
@@ -177,7 +184,7 @@ _TAIL_WITHOUT_YEAR = re.compile(rf"[.,]? {_VOL}{_ISS}?, ?{_PAGES}{_END}")
 _PUBLISHER = re.compile(r"^[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?(?:, [A-Z][\w.]*(?: [A-Z][\w.]*)?)?: [^.:]+$")
 # After an author-year head (Cell, JBC, SfN, APA): ' 76, 502–506.' / ' 188:29–41.' / ', 12(3), 45–67.'
 _TAILS_AFTER_YEAR = [
-    re.compile(rf",? {_VOL}{_ISS}?(?: ?[,:] ?(?:pp?\. ?|[Aa]rticle(?: [Nn]o\.)? ?)?{_PAGES})?{_END}"),
+    re.compile(rf",? {_VOL}{_ISS}?(?: ?[,:] ?{_PAGES_LABEL}?{_PAGES})?{_END}"),
     re.compile(r"\.?$"),  # a preprint or a book: 'Title. bioRxiv.'
 ]
 
@@ -197,9 +204,10 @@ _TRAILERS = re.compile(
     r"(?:[.;,]? ?(?:\[(?:PubMed|CrossRef|Google Scholar|Green Version|PubMed Central)(?:: ?\w+)?\]"
     r"|(?:PubMed )?PMID: ?\d+|(?:PubMed Central )?PMCID: ?PMC\d+|Epub(?: ahead of print)?[ :]?(?:\d{4}[/ ][\w/ ]*)?"
     r"|eCollection(?: \d{4}[\w ]*)?|Review|Erratum in:?[^.]*|Comment in:?[^.]*"
+    r"|(?:IF|(?:JCR )?(?:[\w-]+ )?[Ii]mpact [Ff]actor):? ?\d[\d.,]*"
     r"|CrossRef|Medline|PubMed|Google Scholar|Full Text|Abstract|CAS|Article|Web of Science|ADS))+[.;,]? *$"
 )
-_PII = re.compile(r"\bdoi: ?[^\[\s]+(?: [^\[\s]+)? \[pii\]\.?", re.IGNORECASE)
+_PII = re.compile(r"(?:\bdoi: ?)?[^\[\s;]+(?: [^\[\s;]+)? ?\[pii\][.;]?", re.IGNORECASE)
 
 
 def format_given(initials: str) -> str:
@@ -221,6 +229,7 @@ class _Authors:
     authors: list[Author]
     et_al: bool
     end: int  # where the text after the author list starts
+    convention: str = "vancouver"
 
 
 def _read_authors(body: str) -> _Authors | None:
@@ -266,7 +275,7 @@ def _read_vancouver(body: str) -> _Authors | None:
     if group:
         authors.append(Author(group.group(1).strip()))
         pos = group.end()
-    if re.match(r"\.(?: |$)", body[pos:]):
+    if re.match(r"[.:](?: |$)", body[pos:]):  # "Hsia CCW, Hagler HK: Title"
         return _Authors(authors, bool(et_al), pos + 1)
     if _HEAD_YEAR.match(body, pos):
         return _Authors(authors, bool(et_al), pos)
@@ -290,12 +299,13 @@ def _read_dotted_authors(convention: str) -> Callable[[str], _Authors | None]:
         if et_al:
             pos = et_al.end()
         rest = body[pos:]
+        after = pos + len(rest) - len(rest.lstrip(",.: "))
         if re.match(r"[.,]{0,2} ?[\"“]", rest):  # IEEE: the quoted title follows
-            return _Authors(authors, bool(et_al), pos + len(rest) - len(rest.lstrip(",. ")))
+            return _Authors(authors, bool(et_al), after, convention)
         if _HEAD_YEAR.match(body, pos):
-            return _Authors(authors, bool(et_al), pos)
-        if re.match(r"[.,]? \S", rest) and (body[pos - 1] == "." or rest.startswith((".", ","))):
-            return _Authors(authors, bool(et_al), pos + len(rest) - len(rest.lstrip(",. ")))
+            return _Authors(authors, bool(et_al), pos, convention)
+        if re.match(r"[.,:]{0,2} \S", rest) and (body[pos - 1] == "." or rest.startswith((".", ",", ":"))):
+            return _Authors(authors, bool(et_al), after, convention)
         return None
 
     return read
@@ -328,7 +338,7 @@ def _journal_like(text: str) -> bool:
 _BOUNDARY = re.compile(r"(?<=[^\s.][.?!])(?:[\"”’])? +(?=\S)")
 
 
-def _split_title_journal(front: str) -> tuple[str, str | None]:
+def _split_title_journal(front: str, commas_first: bool = False) -> tuple[str, str | None]:
     """'Title. Journal' -> (title, journal): the first sentence end after which only a
     journal-like name follows (journal names hold abbreviation points: 'J. Nat. Prod.')."""
     quoted = re.match(r"^[\"“‘'](?P<title>.+?)[,.]?[\"”’'][,.]? ?(?:[Ii]n:? )?(?P<journal>.*)$", front)
@@ -341,6 +351,8 @@ def _split_title_journal(front: str) -> tuple[str, str | None]:
     if chapter and chapter.group("book"):
         book = re.split(r"\. (?=[A-Z][^.]*[:;])", chapter.group("book"))[0]  # drop ". City: Publisher"
         return chapter.group("title").strip(), book.strip(" .,")
+    if commas_first and (by_comma := _split_at_comma(front)):
+        return by_comma  # Elsevier and IEEE put a comma between title and journal
     candidates = [
         m for m in _BOUNDARY.finditer(front) if not re.search(r"\b[A-Z]\.[A-Z]\.?$", front[: m.start()])
     ]
@@ -353,11 +365,17 @@ def _split_title_journal(front: str) -> tuple[str, str | None]:
     if candidates:
         last = candidates[-1]
         return front[: last.start()].strip(), front[last.end() :].strip(" ,")
-    for comma in re.finditer(r", (?=\S)", front):  # Elsevier: "Title, Stem Cell Res. 4 (2010) 214."
+    return _split_at_comma(front) or (front.strip(), None)
+
+
+def _split_at_comma(front: str) -> tuple[str, str] | None:
+    """'Title, Stem Cell Res.' -> (title, journal): the first comma after which a journal-like
+    name of a few words follows."""
+    for comma in re.finditer(r", (?=\S)", front):
         journal = front[comma.end() :].strip(" ,")
         if _journal_like(journal) and len(journal.split()) <= 8:
             return front[: comma.start()].strip(), journal
-    return front.strip(), None
+    return None
 
 
 _SPACING_ACCENTS = {
@@ -391,9 +409,16 @@ _ACCESSED = re.compile(r"\s*\((?:[Aa]ccessed|[Cc]ited|[Rr]etrieved)[^)]*\)")
 _SPLIT_DOI_HOST = re.compile(r"(https?://(?:dx\.)?doi)\. (org/)")
 _SPACED_RANGE = re.compile(r"(\d) ?([-–—]) (?=\d)|(\d) ([-–—]) ?(?=\d)")
 _SPACE_BEFORE_MARK = re.compile(r" +([,;:])")
+_SQUEEZED_STOP = re.compile(r"(?<=[a-z]{3}) ?\.(?=[A-Z][a-z]*[ .])|(?<=[a-z]{3}) \.(?= )")
+_OTHER_HYPHENS = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2212": "-"})
+# A leading label that a copy kept: "12. ", "[4] ", "(29) ", "23."
+_LABEL = re.compile(r"^(?:\[\d{1,4}\]|\(\d{1,4}\)|\d{1,4}\.)\s*(?=[^\W\d_])")
 # A DOI broken at a point or before a parenthesis by the line end: '10.1016/j. phymed.2025.1'
 _BROKEN_DOI = re.compile(r"(10\.\d{4,9}/\S*[.\-]) (?=[a-z0-9][\w.\-]*[\d.][\w.\-()]*)")
 _BROKEN_DOI_PAREN = re.compile(r"(10\.\d{4,9}/\S*\d) (?=\(\d+\)[\w\-]+)")
+# "10. 1093/jb/mvg083", "10.1038 /nature11247", "10.1093/molbev /msu300"
+_SPACED_DOI_PREFIX = re.compile(r"\b10\. ?(\d{4,9}) ?/")
+_SPACED_DOI_SUFFIX = re.compile(r"(\b10\.\d{4,9}/\S+) (/\S+)")
 _PRINTED_DOI = re.compile(r"(?:\bdoi\s*:?\s*)?\b10\.\d{4,9}/\S+", re.IGNORECASE)
 _EMPTY_DOI_LABEL = re.compile(r"\bdoi:?\s*(?=[.,;]|$)", re.IGNORECASE)
 _LOOSE_COMMA = re.compile(r"\s*,\s*(?=[.,(])|\s+(?=[.,;])")
@@ -405,6 +430,7 @@ def _clean_body(raw: str) -> str:
     a list of 10,000 entries must read fast."""
     text = raw
     if not text.isascii():
+        text = text.translate(_OTHER_HYPHENS)
         if any(ligature in text for ligature in _LIGATURE_CHARACTERS):
             text = text.translate(_LIGATURES)
         # PDFs print an accent apart from its letter: "Plechanovova ´", "Tokgo ¨z", "A ́brányi"
@@ -426,13 +452,18 @@ def _clean_body(raw: str) -> str:
         text = _SPACED_RANGE.sub(lambda m: (m.group(1) or m.group(3)) + (m.group(2) or m.group(4)), text)
     if " ," in text or " ;" in text or " :" in text:
         text = _SPACE_BEFORE_MARK.sub(r"\1", text)
+    if " ." in text or "." in text:
+        # "cytoskeleton .Curr Opin Cell Biol", "glance.J Cell Sci": a sentence end lost its space
+        text = _SQUEEZED_STOP.sub(". ", text)
     return text
 
 
 def _excise_identifiers(body: str, ref: ParsedReference) -> str:
     """Take the DOI and URL out of the entry (wherever they are printed) into their fields."""
     if "10." in body:
-        body = _BROKEN_DOI_PAREN.sub(r"\1", _BROKEN_DOI.sub(r"\1", body))
+        body = _SPACED_DOI_PREFIX.sub(r"10.\1/", body)
+        body = _SPACED_DOI_SUFFIX.sub(r"\1\2", _BROKEN_DOI_PAREN.sub(r"\1", _BROKEN_DOI.sub(r"\1", body)))
+        body = body.replace("[doi]", "")
     if "://" in body:
         for url_match in reversed(list(_URL.finditer(body))):
             url = _strip_trailing(url_match.group(0))
@@ -468,7 +499,7 @@ def parse_reference(text: str, number: int | None = None) -> ParsedReference:
     if not raw:
         ref.kind, ref.problem = "unparsed", "empty reference"
         return ref
-    body = _excise_identifiers(_clean_body(raw), ref)
+    body = _excise_identifiers(_clean_body(_LABEL.sub("", raw)), ref)
     fields = _read_fields(body, bool(ref.url))
     if isinstance(fields, str):
         # Copies from PDFs run page furniture into the entry ("... 2015;168:154-58. Khatri et
@@ -530,7 +561,7 @@ def _read_fields(body: str, has_url: bool = False) -> dict[str, Any] | str:
     front = rest[: tail.start()].strip(" ,")
     if not front:
         return "no title"
-    title, journal = _split_title_journal(front)
+    title, journal = _split_title_journal(front, commas_first=bool(found and found.convention == "given-first"))
     if not found:
         # No person names: an organisation first ("World Health Organization. Title. Journal"),
         # or a title alone ("Title. Journal. 2020").
