@@ -129,11 +129,11 @@ _GIVEN_FIRST_AUTHOR = re.compile(
     rf"(?P<initials>{_DOTTED}) (?P<family>{_FAMILY}?)(?:,? (?P<suffix>{_SUFFIX}))?(?=[,.;&]| and | et al| \(|$)"
 )
 _SEPARATORS = {
-    "vancouver": re.compile(r"(?:, |; )"),
+    "vancouver": re.compile(r"(?:, ?|; ?| & | and )"),
     "inverted": re.compile(r"(?:,? ?& ?|, and | and |, |; )"),
     "given-first": re.compile(r"(?:,? and |, |,? ?& ?)"),
 }
-_ET_AL = re.compile(r",? et al(?=[.,\s]|$)")
+_ET_AL = re.compile(r",? et al(?=[.,:\s]|$)")
 _MONTH = (
     r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
     r"(?: ?[-/–] ?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?)?(?: \d{1,2}(?: ?[-–] ?\d{1,2})?)?"
@@ -153,10 +153,15 @@ _TAILS = [
         rf"(?:, ?(?:pp?\.|Art\. ?no\.|[Aa]rticle(?: no\.| ID)?) ?{_PAGES})?(?:, [^,]{{1,40}}?)*?, ?(?:(?:{_MONTH}),? )?{_Y}{_END}"
     ),
     re.compile(rf", ?(?:pp?\. ?{_PAGES}, ?)?(?:(?:{_MONTH}),? )?{_Y}{_END}"),
+    # IEEE with the pages last: ', Vol. 74, No. 5, September 1995, pp. 54-67.'
+    re.compile(
+        rf", ?[Vv]ol\. ?{_VOL}(?:, ?[Nn]o\. ?(?P<issue>[^,]+))?, (?:(?:{_MONTH})(?: ?/ ?(?:{_MONTH}))?,? )?{_Y}"
+        rf", ?pp?\. ?{_PAGES}{_END}"
+    ),
     # Frontiers: '. (2019) 130:825–32.'
     re.compile(rf"\.? \({_Y}\)(?: ?{_VOL}{_ISS}?(?: ?: ?{_PAGES})?)?{_END}"),
     # Elsevier: ' 280 (2005) 123–130.'
-    re.compile(rf",? {_VOL} \({_Y}\),? {_PAGES}{_END}"),
+    re.compile(rf",? {_VOL} \({_Y}\),? {_PAGES_LABEL}?{_PAGES}{_END}"),
     # Nature: ' 25, 1181–1188 (1994).'
     re.compile(rf",? ?(?:{_VOL}{_ISS}?)?(?:, ?{_PAGES})? ?\({_Y}\){_END}"),
     # MDPI / ACS: ' 2005, 68, 1051–1055.' / ' 2020, 11 (1), 5047.'
@@ -189,7 +194,7 @@ _TAILS_AFTER_YEAR = [
 ]
 
 # "(2004) " after the authors (Cell, JBC, SfN, APA), or "2010. " (Elsevier's Harvard)
-_HEAD_YEAR = re.compile(rf" ?\.? ?(?P<open>\()?{_Y}(?(open)\)|(?=\. ))[.,:]? ")
+_HEAD_YEAR = re.compile(rf"[ .,]{{0,3}}(?P<open>\()?{_Y}(?(open)\)|(?=[.:] ))[.,:]? ")
 _JOURNAL_LOWER_WORDS = frozenset(
     "of and the in for on to with at from de des du la le et und für y e do da der die das di del della van voor "
     "och og i en a an & npj".split()
@@ -243,20 +248,27 @@ def _read_authors(body: str) -> _Authors | None:
 
 
 def _read_list(
-    body: str, pattern: re.Pattern[str], separator: re.Pattern[str], make: Callable[[re.Match[str]], Author]
+    body: str,
+    pattern: re.Pattern[str],
+    separator: re.Pattern[str],
+    make: Callable[[re.Match[str]], Author],
+    later: re.Pattern[str] | None = None,
 ) -> tuple[list[Author], int]:
+    """Authors one by one from the start; `later` is another form the authors after the first
+    may take (Harvard: "Trathan, P. N., A. S. Brierley and J. L. Watkins")."""
     authors: list[Author] = []
     pos = 0
-    while True:
-        one = pattern.match(body, pos)
-        if one is None:
-            break
+    forms = (pattern,) if later is None else (pattern, later)
+    one = pattern.match(body, pos)
+    while one is not None:
         authors.append(make(one))
         pos = one.end()
         sep = separator.match(body, pos)
-        if sep is None or _ET_AL.match(body, pos) or not pattern.match(body, sep.end()):
+        if sep is None or _ET_AL.match(body, pos):
             break
-        pos = sep.end()
+        one = next((m for form in forms if (m := form.match(body, sep.end()))), None)
+        if one is not None:
+            pos = sep.end()
     return authors, pos
 
 
@@ -292,7 +304,8 @@ def _read_dotted_authors(convention: str) -> Callable[[str], _Authors | None]:
         return Author(m.group("family"), given + (f" {m.group('suffix')}" if m.group("suffix") else ""))
 
     def read(body: str) -> _Authors | None:
-        authors, pos = _read_list(body, pattern, _SEPARATORS[convention], make)
+        later = _GIVEN_FIRST_AUTHOR if convention == "inverted" else None
+        authors, pos = _read_list(body, pattern, _SEPARATORS[convention], make, later)
         if not authors:
             return None
         et_al = _ET_AL.match(body, pos)
@@ -410,8 +423,10 @@ _SPLIT_DOI_HOST = re.compile(r"(https?://(?:dx\.)?doi)\. (org/)")
 _SPACED_RANGE = re.compile(r"(\d) ?([-–—]) (?=\d)|(\d) ([-–—]) ?(?=\d)")
 _SPACE_BEFORE_MARK = re.compile(r" +([,;:])")
 _SQUEEZED_STOP = re.compile(r"(?<=[a-z]{3}) ?\.(?=[A-Z][a-z]*[ .])|(?<=[a-z]{3}) \.(?= )")
+_MARK_STAR = re.compile(r" ?\*+(?=[,;. ])")
 _OTHER_HYPHENS = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2212": "-"})
 # A leading label that a copy kept: "12. ", "[4] ", "(29) ", "23."
+_BARE_LABEL = re.compile(r"\d{1,4} (?=[^\W\d_])")
 _LABEL = re.compile(r"^(?:\[\d{1,4}\]|\(\d{1,4}\)|\d{1,4}\.)\s*(?=[^\W\d_])")
 # A DOI broken at a point or before a parenthesis by the line end: '10.1016/j. phymed.2025.1'
 _BROKEN_DOI = re.compile(r"(10\.\d{4,9}/\S*[.\-]) (?=[a-z0-9][\w.\-]*[\d.][\w.\-()]*)")
@@ -423,6 +438,16 @@ _PRINTED_DOI = re.compile(r"(?:\bdoi\s*:?\s*)?\b10\.\d{4,9}/\S+", re.IGNORECASE)
 _EMPTY_DOI_LABEL = re.compile(r"\bdoi:?\s*(?=[.,;]|$)", re.IGNORECASE)
 _LOOSE_COMMA = re.compile(r"\s*,\s*(?=[.,(])|\s+(?=[.,;])")
 _DOUBLE_MARK = re.compile(r"[,;]\s*\.|\.\s*\.(?!\.)|,\s*,")
+
+
+def _without_label(text: str) -> str:
+    """The entry without a number a copy kept before it ("12. ", "[4]", "(29)", and "62 " when
+    an author follows)."""
+    text = _LABEL.sub("", text)
+    bare = _BARE_LABEL.match(text)
+    if bare and (_VANCOUVER_AUTHOR.match(text, bare.end()) or _INVERTED_AUTHOR.match(text, bare.end())):
+        return text[bare.end() :]
+    return text
 
 
 def _clean_body(raw: str) -> str:
@@ -452,7 +477,11 @@ def _clean_body(raw: str) -> str:
         text = _SPACED_RANGE.sub(lambda m: (m.group(1) or m.group(3)) + (m.group(2) or m.group(4)), text)
     if " ," in text or " ;" in text or " :" in text:
         text = _SPACE_BEFORE_MARK.sub(r"\1", text)
-    if " ." in text or "." in text:
+    if "( " in text or " )" in text:
+        text = text.replace("( ", "(").replace(" )", ")")  # "613-617( 2015)"
+    if "*" in text:
+        text = _MARK_STAR.sub("", text)  # "Bao Q *, Zhao Y*": co-first authorship marks
+    if "." in text:
         # "cytoskeleton .Curr Opin Cell Biol", "glance.J Cell Sci": a sentence end lost its space
         text = _SQUEEZED_STOP.sub(". ", text)
     return text
@@ -460,6 +489,8 @@ def _clean_body(raw: str) -> str:
 
 def _excise_identifiers(body: str, ref: ParsedReference) -> str:
     """Take the DOI and URL out of the entry (wherever they are printed) into their fields."""
+    if "PMID" in body or "PMCID" in body:
+        body = re.sub(r"(?<=\S)\.?(?=PMC?ID)", " ", body)  # "science.1193063.PMID:20847271"
     if "10." in body:
         body = _SPACED_DOI_PREFIX.sub(r"10.\1/", body)
         body = _SPACED_DOI_SUFFIX.sub(r"\1\2", _BROKEN_DOI_PAREN.sub(r"\1", _BROKEN_DOI.sub(r"\1", body)))
@@ -499,7 +530,7 @@ def parse_reference(text: str, number: int | None = None) -> ParsedReference:
     if not raw:
         ref.kind, ref.problem = "unparsed", "empty reference"
         return ref
-    body = _excise_identifiers(_clean_body(_LABEL.sub("", raw)), ref)
+    body = _excise_identifiers(_clean_body(_without_label(raw)), ref)
     fields = _read_fields(body, bool(ref.url))
     if isinstance(fields, str):
         # Copies from PDFs run page furniture into the entry ("... 2015;168:154-58. Khatri et
@@ -561,7 +592,9 @@ def _read_fields(body: str, has_url: bool = False) -> dict[str, Any] | str:
     front = rest[: tail.start()].strip(" ,")
     if not front:
         return "no title"
-    title, journal = _split_title_journal(front, commas_first=bool(found and found.convention == "given-first"))
+    title, journal = _split_title_journal(
+        front, commas_first=bool(found and found.convention == "given-first")
+    )
     if not found:
         # No person names: an organisation first ("World Health Organization. Title. Journal"),
         # or a title alone ("Title. Journal. 2020").
