@@ -126,7 +126,7 @@ _INVERTED_AUTHOR = re.compile(
 )
 # "T. L. Hale", "L. von Seidlein", "M. Garcia-Boronat"
 _GIVEN_FIRST_AUTHOR = re.compile(
-    rf"(?P<initials>{_DOTTED}) (?P<family>{_FAMILY}?)(?:,? (?P<suffix>{_SUFFIX}))?(?=[,.;&]| and | et al| \(|$)"
+    rf"(?P<initials>{_DOTTED}) (?P<family>{_FAMILY}?)(?:,? (?P<suffix>{_SUFFIX}))?(?=[,.;&]| and | & | et al| \(|$)"
 )
 _SEPARATORS = {
     "vancouver": re.compile(r"(?:, ?|; ?| & | and )"),
@@ -163,7 +163,7 @@ _TAILS = [
     # Elsevier: ' 280 (2005) 123–130.'
     re.compile(rf",? {_VOL} \({_Y}\),? {_PAGES_LABEL}?{_PAGES}{_END}"),
     # Nature: ' 25, 1181–1188 (1994).'
-    re.compile(rf",? ?(?:{_VOL}{_ISS}?)?(?:, ?{_PAGES})? ?\({_Y}\){_END}"),
+    re.compile(rf",? ?(?:{_VOL}{_ISS}?)?(?:[,:] ?{_PAGES})? ?\({_Y}\){_END}"),
     # MDPI / ACS: ' 2005, 68, 1051–1055.' / ' 2020, 11 (1), 5047.'
     re.compile(rf"\.? {_Y}, ?{_VOL}{_ISS}?(?:[,:] ?{_PAGES_LABEL}?{_PAGES})?{_END}"),
     # EndNote numbered: ', 2016. 315(4): p. 388-406.'
@@ -421,7 +421,7 @@ _AVAILABLE = re.compile(r"\b(?:Available (?:online )?(?:from|at):?)\s*", re.IGNO
 _ACCESSED = re.compile(r"\s*\((?:[Aa]ccessed|[Cc]ited|[Rr]etrieved)[^)]*\)")
 _SPLIT_DOI_HOST = re.compile(r"(https?://(?:dx\.)?doi)\. (org/)")
 _SPACED_RANGE = re.compile(r"(\d) ?([-–—]) (?=\d)|(\d) ([-–—]) ?(?=\d)")
-_SPACE_BEFORE_MARK = re.compile(r" +([,;:])")
+_SPACE_BEFORE_MARK = re.compile(r" +([,;:?!])")
 _SQUEEZED_STOP = re.compile(r"(?<=[a-z]{3}) ?\.(?=[A-Z][a-z]*[ .])|(?<=[a-z]{3}) \.(?= )")
 _MARK_STAR = re.compile(r" ?\*+(?=[,;. ])")
 _OTHER_HYPHENS = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2212": "-"})
@@ -475,7 +475,7 @@ def _clean_body(raw: str) -> str:
         text = _SPLIT_DOI_HOST.sub(r"\1.\2", text)
     if " -" in text or "- " in text or " –" in text or "– " in text or "—" in text:
         text = _SPACED_RANGE.sub(lambda m: (m.group(1) or m.group(3)) + (m.group(2) or m.group(4)), text)
-    if " ," in text or " ;" in text or " :" in text:
+    if " ," in text or " ;" in text or " :" in text or " ?" in text or " !" in text:
         text = _SPACE_BEFORE_MARK.sub(r"\1", text)
     if "( " in text or " )" in text:
         text = text.replace("( ", "(").replace(" )", ")")  # "613-617( 2015)"
