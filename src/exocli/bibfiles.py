@@ -1,25 +1,46 @@
-"""Bibliography files as references: BibTeX/BibLaTeX, RIS, CSL-JSON and PubMed MEDLINE
-(.nbib), told apart by content.
+"""Bibliography files as references: BibTeX/BibLaTeX, RIS, CSL-JSON, CSL-YAML, PubMed
+MEDLINE (.nbib) and plain lists of DOIs, told apart by content.
 
 Each entry becomes a reference with the fields the file gives (full given names kept), the
 entry as exocli would print it (Vancouver), and the file's own citation key where it has
 one. Numbers follow the file's order. An entry without a title is kept, unparsed, with why.
+A DOI list's entries have only their DOI until `exocli resolve` fills them in from Crossref
+(`fill_from_crossref`).
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exocli.errors import DataError
-from exocli.refparse import Author, ParsedReference, try_normalize_doi
+from exocli.refparse import Author, ParsedReference, doi_key, try_normalize_doi
 
-FORMATS = ("bibtex", "ris", "csl-json", "medline")
+if TYPE_CHECKING:
+    import sqlite3
+
+    from exocli.workspace import Workspace
+
+FORMATS = ("bibtex", "ris", "csl-json", "csl-yaml", "medline", "doi-list")
 _BIBTEX_ENTRY = re.compile(r"^\s*@[A-Za-z]+\s*[{(]", re.MULTILINE)
 _RIS_TAG = re.compile(r"^[A-Z][A-Z0-9]  - ", re.MULTILINE)
+# CSL-YAML items start with a CSL variable (id, type, title, DOI, ...): a bulleted printed list
+# ("- Smith J, ...", "- WHO: Global report ..."), even under a "references:" heading, is no YAML.
+_CSL_ITEM = r"-[ \t]+(?:\{[ \t]*)?(?:[a-z][a-z_-]*|DOI|ISBN|ISSN|PMCID|PMID|URL)[ \t]*:(?:[ \t]|$)"
+_YAML_LIST_ITEM = re.compile(_CSL_ITEM)
+_YAML_REFERENCES = re.compile(
+    r"^references[ \t]*:[ \t]*(?:\[[ \t]*(?:[{\]]|\r?\n)|(?:#.*)?\r?\n(?:[ \t]*(?:#.*)?\r?\n)*[ \t]*"
+    + _CSL_ITEM
+    + ")",
+    re.MULTILINE,
+)
+_YAML_KEY_LINE = re.compile(r"[A-Za-z_][\w-]*[ \t]*:(?:[ \t]|$)")
+# The problem noted on a DOI list's entry until its fields are filled in.
+ONLY_DOI = "only its DOI so far: `exocli resolve` fills in its fields from Crossref (or `exocli refs edit`)"
 
 
 @dataclass
@@ -30,8 +51,7 @@ class FileEntry:
 
 
 def detect_format(text: str) -> str | None:
-    """'bibtex', 'ris', 'csl-json' or 'medline' when the text is one; None for anything else (a
-    printed list)."""
+    """One of FORMATS when the text is such a file; None for anything else (a printed list)."""
     stripped = text.lstrip()
     if stripped.startswith(("[", "{")):
         try:
@@ -42,12 +62,16 @@ def detect_format(text: str) -> str | None:
         if items and all(isinstance(i, dict) and ("type" in i or "title" in i) for i in items):
             return "csl-json"
         return None
+    if _looks_like_csl_yaml(text):
+        return "csl-yaml"
     if re.search(r"^TY  - ", text, re.MULTILINE) and re.search(r"^ER  -", text, re.MULTILINE):
         return "ris"
     if re.search(r"^PMID- ", text, re.MULTILINE) and re.search(r"^TI  - ", text, re.MULTILINE):
         return "medline"
     if _BIBTEX_ENTRY.search(text):
         return "bibtex"
+    if _is_doi_list(text):
+        return "doi-list"
     return None
 
 
@@ -57,11 +81,18 @@ def read_entries(text: str, fmt: str, source: str) -> tuple[list[FileEntry], lis
         "bibtex": _bibtex_items,
         "ris": _ris_items,
         "csl-json": _csl_items,
+        "csl-yaml": _csl_yaml_items,
         "medline": _medline_items,
+        "doi-list": _doi_list_items,
     }
     entries: list[FileEntry] = []
     problems: list[str] = []
-    for number, (fields, key, line) in enumerate(readers[fmt](text, source), 1):
+    number = 0
+    for fields, key, line in readers[fmt](text, source):
+        if fields.get("repeat"):  # left out, with a warning (a DOI list's repeated DOI)
+            problems.append(f"{source}:{line}: {fields['repeat']}")
+            continue
+        number += 1
         ref = _reference(fields, number)
         if ref.kind == "unparsed":
             problems.append(f"{source}:{line}: entry {number} kept unparsed: {ref.problem}")
@@ -91,6 +122,11 @@ def _reference(fields: Mapping[str, Any], number: int) -> ParsedReference:
     )
     if fields.get("problem"):
         return ParsedReference(raw=fields["raw"], number=number, kind="unparsed", problem=fields["problem"])
+    if fields.get("only_doi") and doi:
+        # An article by its DOI alone: `exocli resolve` fetches its record and fills it in.
+        return ParsedReference(
+            raw=f"https://doi.org/{doi}", number=number, kind="article", doi=doi, problem=ONLY_DOI
+        )
     if not title:
         raw = " ".join(str(v) for v in fields.values() if isinstance(v, str)) or "(empty entry)"
         return ParsedReference(raw=raw, number=number, kind="unparsed", problem="no title")
@@ -113,7 +149,9 @@ def _reference(fields: Mapping[str, Any], number: int) -> ParsedReference:
 def _clean(value: Any) -> str | None:
     if isinstance(value, list):  # CSL-JSON written by some tools: ["Nature"]
         value = value[0] if value else None
-    if value is None or isinstance(value, dict | bool):
+    # Text, numbers and YAML dates only: never str() of a structure (YAML aliases can nest
+    # one far larger than the file).
+    if isinstance(value, bool) or not isinstance(value, str | int | float | datetime.date):
         return None
     text = " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", str(value)).split())
     return text or None
@@ -122,6 +160,24 @@ def _clean(value: Any) -> str | None:
 def _year(value: Any) -> int | None:
     found = re.search(r"\b(1[5-9]\d\d|2\d\d\d)\b", str(value or ""))
     return int(found.group(1)) if found else None
+
+
+def _issued_year(issued: Any) -> int | None:
+    """A CSL date's year: {date-parts: [[2020, 5]]}, {raw: ...}, {year: 2020}, "2020", and
+    CSL-YAML's [{year: 2020, month: 5}] or 2020-05-01 (which YAML loads as a date)."""
+    if isinstance(issued, list) and issued:
+        issued = issued[0]  # [{year: ...}], or the start of a range
+    if isinstance(issued, dict):
+        parts = issued.get("date-parts")
+        if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]:
+            issued = parts[0][0]
+        else:
+            issued = issued.get("year") or issued.get("raw") or issued.get("literal")
+    if isinstance(issued, datetime.date):
+        return issued.year
+    if isinstance(issued, bool) or not isinstance(issued, str | int | float):
+        return None
+    return _year(issued)
 
 
 def _line_of(text: str, offset: int) -> int:
@@ -236,35 +292,252 @@ def _ris_items(text: str, source: str) -> list[tuple[dict[str, Any], str | None,
 
 def _csl_items(text: str, source: str) -> list[tuple[dict[str, Any], str | None, int]]:
     data = json.loads(text)
+    return [
+        (_csl_fields(item), _csl_key(item), 1)
+        for item in (data if isinstance(data, list) else [data])
+        if isinstance(item, dict)  # detect_format let only objects through
+    ]
+
+
+def _csl_fields(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A CSL item's fields (CSL-JSON and CSL-YAML alike)."""
+    authors = []
+    names = item.get("author")
+    for name in names if isinstance(names, list) else []:
+        if not isinstance(name, dict):
+            continue
+        family = _clean(name.get("family")) or _clean(name.get("literal")) or ""
+        particle = _clean(name.get("non-dropping-particle"))  # "de" Groot, "van den" Berg
+        if particle and family:
+            family = f"{particle} {family}"
+        authors.append((family, _clean(name.get("given")) or ""))
+    return {
+        "authors": authors,
+        "title": item.get("title"),
+        "journal": item.get("container-title-short") or item.get("container-title"),
+        "year": _issued_year(item.get("issued")),
+        "volume": item.get("volume"),
+        "issue": item.get("issue"),
+        "pages": item.get("page"),
+        "doi": item.get("DOI") or item.get("doi"),
+        "url": item.get("URL"),
+    }
+
+
+def _csl_key(item: Mapping[str, Any]) -> str | None:
+    key = item.get("id") if item.get("id") is not None else item.get("citation-key")
+    return _clean(key)
+
+
+# --- CSL-YAML (pandoc, citeproc, Zotero's "CSL YAML", Quarto and R Markdown) -------------------
+
+
+def _looks_like_csl_yaml(text: str) -> bool:
+    """A YAML `references:` list (alone, or in a Markdown file's front matter), or a bare YAML
+    list of items. Decided by shape, so that a file with a YAML mistake is still read as YAML
+    and told where the mistake is."""
+    block, _ = _yaml_block(text)
+    first = next((line for line in block.splitlines() if line.strip() and not line.startswith("#")), "")
+    if _YAML_LIST_ITEM.match(first):
+        return True
+    return bool(_YAML_KEY_LINE.match(first) and _YAML_REFERENCES.search(block))
+
+
+def _yaml_block(text: str) -> tuple[str, int]:
+    """The YAML of the file and the number of lines before it: a front matter block between
+    `---` and `---` (or `...`) when the file starts with one, else the whole text."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].rstrip() != "---":
+        return text, 0
+    end = next((n for n, line in enumerate(lines[1:], 1) if line.rstrip() in ("---", "...")), len(lines))
+    return "".join(lines[1:end]), 1
+
+
+def _csl_yaml_items(text: str, source: str) -> list[tuple[dict[str, Any], str | None, int]]:
+    import yaml
+
+    block, offset = _yaml_block(text)
+    loader = _yaml_loader()(block)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{source}:{mark.line + 1 + offset}" if mark is not None else source
+        raise DataError(f"{where}: not valid YAML ({exc.problem or exc.context or exc})") from exc
+    except yaml.YAMLError as exc:
+        raise DataError(f"{source}: not valid YAML ({exc})") from exc
+    except RecursionError as exc:
+        raise DataError(f"{source}: nested too deeply to be a bibliography") from exc
+    finally:
+        loader.dispose()
+    if isinstance(data, dict) and "references" in data:
+        data = data["references"]
+        node = next((v for k, v in reversed(node.value) if getattr(k, "value", None) == "references"), None)
+    if not isinstance(data, list):
+        raise DataError(f"{source}: not CSL YAML: `references:` is not a list of items")
+    nodes = node.value if isinstance(node, yaml.SequenceNode) and len(node.value) == len(data) else []
+    lines = [n.start_mark.line + 1 + offset for n in nodes] or [1 + offset] * len(data)
     items: list[tuple[dict[str, Any], str | None, int]] = []
-    for item in data if isinstance(data, list) else [data]:
+    for item, line in zip(data, lines, strict=True):
         if not isinstance(item, dict):
-            continue  # detect_format let only objects through
-        authors = []
-        for name in item.get("author") or []:
-            if not isinstance(name, dict):
-                continue
-            family = name.get("family") or name.get("literal") or ""
-            authors.append((str(family).strip(), str(name.get("given") or "").strip()))
-        issued = item.get("issued")
-        year = (
-            _year(issued)
-            if not isinstance(issued, dict)
-            else _year(issued.get("date-parts") or issued.get("raw"))
-        )
-        fields = {
-            "authors": authors,
-            "title": item.get("title"),
-            "journal": item.get("container-title-short") or item.get("container-title"),
-            "year": year,
-            "volume": item.get("volume"),
-            "issue": item.get("issue"),
-            "pages": item.get("page"),
-            "doi": item.get("DOI") or item.get("doi"),
-            "url": item.get("URL"),
-        }
-        items.append((fields, str(item["id"]) if item.get("id") is not None else None, 1))
+            raise DataError(f"{source}:{line}: not a CSL item (an item has fields such as id, type, title)")
+        fields = _csl_fields(item)
+        fields["title"], fields["journal"] = _plain(fields["title"]), _plain(fields["journal"])
+        items.append((fields, _csl_key(item), line))
     return items
+
+
+_MARKUP_TAG = re.compile(r"</?(?:span|i|b|em|strong|sup|sub|sc)\b[^>]*>", re.IGNORECASE)
+_EMPHASIS = re.compile(r"(?<![\w*])(\*{1,2})(?=\S)(.+?)(?<=\S)\1(?![\w*])")
+
+
+def _plain(value: Any) -> Any:
+    """CSL-YAML text is Markdown: *Vittaria appalachiana* and <span class="nocase">...</span>
+    (what pandoc writes for italics and protected case) as plain text."""
+    if not isinstance(value, str):
+        return value
+    return _EMPHASIS.sub(r"\2", _MARKUP_TAG.sub("", value)).replace("\\*", "*")
+
+
+def _yaml_loader() -> Any:
+    """PyYAML's safe loader with YAML 1.2's booleans, as pandoc reads CSL-YAML: only true and
+    false are booleans, so the names No, Yes, On and Off stay names."""
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Loader(base):  # type: ignore[misc, valid-type]
+        pass
+
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:bool"]
+        for first, resolvers in base.yaml_implicit_resolvers.items()
+    }
+    Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    )
+    return Loader
+
+
+# --- plain lists of DOIs ---------------------------------------------------------------------------
+
+
+def _doi_lines(text: str) -> Iterator[tuple[int, str | None]]:
+    """(line, the DOI on it or None) for each line that is not blank or a # comment."""
+    for number, line in enumerate(text.splitlines(), 1):
+        line = re.sub(r"\s+#.*$", "", line).strip()  # a comment after the DOI (DOIs hold no spaces)
+        if line and not line.startswith("#"):
+            yield number, try_normalize_doi(line)
+
+
+def _is_doi_list(text: str) -> bool:
+    found = False
+    for _, doi in _doi_lines(text):
+        if doi is None:
+            return False
+        found = True
+    return found
+
+
+def _doi_list_items(text: str, source: str) -> list[tuple[dict[str, Any], str | None, int]]:
+    seen: dict[str, int] = {}
+    items: list[tuple[dict[str, Any], str | None, int]] = []
+    for line, doi in _doi_lines(text):
+        if doi is None:  # pragma: no cover - detect_format took only lists of DOIs
+            raise DataError(f"{source}:{line}: not a DOI")
+        if doi_key(doi) in seen:
+            items.append(
+                ({"repeat": f"DOI {doi} repeats line {seen[doi_key(doi)]}; imported once"}, None, line)
+            )
+            continue
+        seen[doi_key(doi)] = line
+        items.append(({"doi": doi, "only_doi": True}, doi_study_key(doi), line))
+    return items
+
+
+def doi_study_key(doi: str) -> str:
+    """The key of a study known only by its DOI (doi-10.1371-journal.pone.0005723); it gets
+    the usual author-year key when Crossref fills it in (`fill_from_crossref`)."""
+    return ("doi-" + re.sub(r"[^A-Za-z0-9_.-]+", "-", doi))[:64].rstrip("-.")
+
+
+def only_doi(ref: ParsedReference) -> bool:
+    """A reference that has its DOI and no other field (a DOI list's entry, not filled in yet)."""
+    return (
+        ref.kind == "article"
+        and bool(ref.doi)
+        and not (ref.title or ref.authors or ref.journal or ref.year or ref.volume or ref.pages)
+    )
+
+
+def fill_from_crossref(ws: Workspace, conn: sqlite3.Connection) -> tuple[list[tuple[int, str]], list[str]]:
+    """Fill in each reference that has only its DOI from its stored Crossref record.
+
+    Its fields and printed entry come from the record, as for `refs add --doi`. A study whose
+    key is still the one made from its DOI, and that no claim cites yet, gets the usual
+    author-year key. Returns (number, key) of each reference filled in, and notes on those
+    whose record cannot fill them in; a DOI not fetched yet is left for the next `resolve`.
+    """
+    from exocli.crossref import read_cache, work_path
+    from exocli.records import workspace_lock
+    from exocli.reference_edits import metadata_from_crossref
+    from exocli.store import Change, load_snapshot, write_change
+    from exocli.studies import Study, new_key, read_order
+
+    filled: list[tuple[int, str]] = []
+    notes: list[str] = []
+    with workspace_lock(ws):
+        snapshot = load_snapshot(ws)
+        waiting = [s for s in snapshot.studies if s.reference.doi and only_doi(s.reference)]
+        if not waiting:
+            return filled, notes
+        works, _ = read_cache(ws, paths=[work_path(ws, s.reference.doi or "") for s in waiting])
+        taken = [s.key for s in snapshot.studies]
+        studies: dict[str, Study | None] = {}
+        before: dict[str, Study | None] = {}
+        renamed: dict[str, str] = {}
+        for study in waiting:
+            ref = study.reference
+            assert ref.doi is not None
+            message = (works.get(doi_key(ref.doi)) or {}).get("message")
+            if not message:
+                continue  # not fetched yet, or not in Crossref (`resolve` says which)
+            meta = metadata_from_crossref(message)
+            fields = {
+                "authors": meta.authors,
+                "title": meta.title,
+                "journal": meta.journal,
+                "year": meta.year,
+                "volume": meta.volume,
+                "issue": meta.issue,
+                "pages": meta.pages,
+                "doi": ref.doi,
+            }
+            new = _reference(fields, ref.number or 0)
+            if new.kind != "article":
+                notes.append(
+                    f"reference {ref.number} ({ref.doi}): the Crossref record has no title;"
+                    " the reference keeps only its DOI"
+                )
+                continue
+            new.number = ref.number
+            key = study.key
+            if key == doi_study_key(ref.doi) and not study.claims:
+                key = new_key(new, [k for k in taken if k != study.key])
+                taken.append(key)
+                renamed[study.key] = key
+                studies[study.key] = None
+            studies[key] = Study(key, new, study.claims)
+            before[study.key] = study
+            filled.append((ref.number or 0, key))
+        if studies:
+            order = None
+            if renamed:
+                order = [renamed.get(k, k) if k is not None else None for k in read_order(ws).keys]
+            change = Change(studies=studies, before=before, order=order)
+            write_change(ws, conn, change, snapshot.vocabs.pathways)
+    return filled, notes
 
 
 # --- PubMed MEDLINE (.nbib) ----------------------------------------------------------------------

@@ -631,6 +631,10 @@ def _run_task(ws: Workspace, client: Client, task: Task) -> tuple[str, str]:
             return "not_found", f"{task.label} {task.doi}: not in Crossref"
         if task.ref is None:
             return "stored", f"{task.label}: stored (not in the reference list)"
+        from exocli.bibfiles import only_doi
+
+        if only_doi(task.ref):  # nothing to compare yet: the record fills it in (bibfiles)
+            return "fetched", f"{task.label} {task.doi}: fetched, to fill in the reference"
         verdict = verify(task.ref, outcome.body)
         flags = sorted({flag["label"] for flag in update_flags(outcome.body)})
         flagged = f" ({', '.join(flags)})" if flags else ""

@@ -30,7 +30,9 @@ def refs_import(
     ] = False,
     dry_run: Annotated[
         bool,
-        typer.Option("--dry-run", help="Print the entries as read and report what would change; write nothing."),
+        typer.Option(
+            "--dry-run", help="Print the entries as read and report what would change; write nothing."
+        ),
     ] = False,
     fmt: FormatOption = "table",
 ) -> None:
@@ -66,7 +68,7 @@ def refs_import(
                 "title": "Title",
                 "journal": "Journal",
                 "doi": "DOI / URL",
-                "problem": "Why unparsed",
+                "problem": "Note",
             },
         )
     for problem in result.problems:

@@ -60,6 +60,14 @@ def resolve(
         message(
             f"Resolved {len(tasks)} ({counts}); {summary.requests} requests to {settings.base_url} ({settings.pool} pool)"
         )
+        from exocli.bibfiles import fill_from_crossref, only_doi
+
+        if any(only_doi(ref) for ref in references):  # a DOI list's entries: the records fill them in
+            filled, notes = fill_from_crossref(ws, database())
+            for note in notes:
+                message(f"Warning: {note}")
+            if filled:
+                message(f"Filled in {len(filled)} references from Crossref (they had only their DOI)")
     if all_refs:
         conn = database()
         from exocli.references import list_references
