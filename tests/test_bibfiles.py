@@ -387,3 +387,51 @@ def test_a_doi_list_is_read_as_references_with_only_their_doi() -> None:
     entries, problems = read_entries(mixed, detect_format(mixed) or "", "mine.txt")
     assert [e.reference.doi for e in entries] == ["10.1186/S13287-018-0774-8"]
     assert problems == ["mine.txt:4: DOI 10.1186/s13287-018-0774-8 repeats line 1; imported once"]
+
+
+def test_upper_case_field_names_as_jabref_writes_them() -> None:
+    # JabRef and some exports write AUTHOR = {...}: the authors must not be lost.
+    text = (
+        "@Article{Kalluri2020,\n  AUTHOR = {Kalluri, Raghu and LeBleu, Valerie S.},\n"
+        "  TITLE = {The biology, function, and biomedical applications of exosomes},\n"
+        "  JOURNAL = {Science},\n  YEAR = {2020},\n  VOLUME = {367},\n  DOI = {10.1126/science.aau6977},\n}\n"
+    )
+    entries, problems = read_entries(text, "bibtex", "jabref.bib")
+    assert problems == []
+    ref = entries[0].reference
+    assert [(a.family, a.given) for a in ref.authors] == [("Kalluri", "Raghu"), ("LeBleu", "Valerie S.")]
+    assert (ref.title, ref.journal, ref.year, ref.doi) == (
+        "The biology, function, and biomedical applications of exosomes",
+        "Science",
+        2020,
+        "10.1126/science.aau6977",
+    )
+    assert entries[0].key == "Kalluri2020"
+
+
+def test_latex_is_decoded_fast_and_like_pylatexenc() -> None:
+    from bibtexparser.middlewares import LatexDecodingMiddleware
+
+    from exocli.bibfiles import _common_latex, _plain_latex
+
+    slow = LatexDecodingMiddleware()
+    for text in [
+        'G{\\"o}del',
+        "\\v{s}koda",
+        "\\c{C}elik",
+        "Caf\\'e",
+        "{\\O}stergaard",
+        'M\\"{u}ller',
+        "A \\& B",
+        '\\AA{}ngstr\\"om',
+        "{\\L}\\'od\\'z",
+        "\\textit{in vivo}",
+        "Stra{\\ss}e",
+        "\\u{g}",
+        "\\'{\\i}",
+        "{DNA} repair in {E. coli}",
+        "123--130",
+    ]:
+        assert _plain_latex(_common_latex(text)) == slow._transform_python_value_string(text)[0], text
+    # where exocli differs on purpose: a bare % or & is kept (pylatexenc drops or blanks them)
+    assert _plain_latex("50% of A & B") == "50% of A & B"

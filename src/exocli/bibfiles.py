@@ -190,7 +190,7 @@ def _line_of(text: str, offset: int) -> int:
 
 def _bibtex_items(text: str, source: str) -> list[tuple[dict[str, Any], str | None, int]]:
     from bibtexparser.entrypoint import parse_string
-    from bibtexparser.middlewares import LatexDecodingMiddleware
+    from bibtexparser.middlewares import LatexDecodingMiddleware, NormalizeFieldKeys
     from bibtexparser.middlewares.names import SeparateCoAuthors, SplitNameParts
 
     class QuickLatexDecoding(LatexDecodingMiddleware):
@@ -206,7 +206,8 @@ def _bibtex_items(text: str, source: str) -> list[tuple[dict[str, Any], str | No
             return _plain_latex(text), ""
 
     library = parse_string(
-        text, append_middleware=[QuickLatexDecoding(), SeparateCoAuthors(), SplitNameParts()]
+        text,
+        append_middleware=[NormalizeFieldKeys(), QuickLatexDecoding(), SeparateCoAuthors(), SplitNameParts()],
     )
     items: list[tuple[dict[str, Any], str | None, int]] = []
     for entry in library.entries:

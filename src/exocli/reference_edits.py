@@ -83,7 +83,12 @@ def vancouver(meta: StudyMetadata, doi: str | None) -> str:
     title = meta.title.strip().rstrip(".")
     journal = re.sub(r"\.", "", meta.journal or "").strip()
     # no authors (an organisation's page) or no journal (data, software): leave them out
-    text = ". ".join(part for part in (authors, title, journal) if part) + f". {meta.year or ''}"
+    parts = [part for part in (authors, title, journal) if part]
+    # a title ending in ? or ! takes no full stop after it: "imaging? Biomaterials"
+    text = (
+        "".join(part + ("" if part.endswith(("?", "!")) else ".") + " " for part in parts)
+        + f"{meta.year or ''}"
+    )
     if meta.volume:
         text += f";{meta.volume}"
         if meta.issue:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exocli.errors import DataError, NotFoundError, UsageError
 from exocli.fields import MAX_INTEGER
@@ -17,6 +17,9 @@ from exocli.refparse import (
     try_normalize_doi,
 )
 from exocli.workspace import Workspace
+
+if TYPE_CHECKING:
+    from exocli.studies import KeySet
 
 REFERENCE_COLUMNS = (
     "number",
@@ -274,21 +277,21 @@ def plan_import(
 
 
 def _plan_merge(existing: list[Any], parsed: ReferenceList, source: str) -> ImportPlan:
-    from exocli.studies import Study, new_key
+    from exocli.studies import KeySet, Study, new_key
 
     by_number = {study.number: study for study in existing}
     order: list[str | None] = [None] * max(by_number, default=0)
     for study in existing:
         order[study.number - 1] = study.key
     result = ImportResult([], [], [], [], len(parsed.references))
-    taken = [study.key for study in existing]
+    taken = KeySet(study.key for study in existing)
     studies: dict[str, Any] = {}
     for ref in parsed.references:
         assert ref.number is not None
         old = by_number.get(ref.number)
         if old is None:
             key = new_key(ref, taken)
-            taken.append(key)
+            taken.add(key)
             studies[key] = Study(key, ref)
             order += [None] * (ref.number - len(order))
             order[ref.number - 1] = key
@@ -318,7 +321,7 @@ def study_keys(ref: ParsedReference) -> list[tuple[str, ...]]:
 def _plan_identity_merge(existing: list[Any], parsed: ReferenceList, keys: dict[int, str]) -> ImportPlan:
     """A bibliography file into the list: entries that are a study already change nothing,
     the others are added after the last reference, in the file's order."""
-    from exocli.studies import Study
+    from exocli.studies import KeySet, Study
 
     index: dict[tuple[str, ...], Any] = {}
     for study in existing:
@@ -328,7 +331,7 @@ def _plan_identity_merge(existing: list[Any], parsed: ReferenceList, keys: dict[
     for study in existing:
         order[study.number - 1] = study.key
     result = ImportResult([], [], [], [], len(parsed.references))
-    taken = [study.key for study in existing]
+    taken = KeySet(study.key for study in existing)
     studies: dict[str, Any] = {}
     for ref in parsed.references:
         match = next((index[i] for i in study_keys(ref) if i in index), None)
@@ -345,15 +348,12 @@ def _plan_identity_merge(existing: list[Any], parsed: ReferenceList, keys: dict[
     return ImportPlan(result, studies, order)
 
 
-def _key_for(ref: ParsedReference, wanted: str | None, taken: list[str]) -> str:
+def _key_for(ref: ParsedReference, wanted: str | None, taken: KeySet) -> str:
     """The file's own key when it is usable and free (Better BibTeX users rely on theirs)."""
     from exocli.studies import KEY_PATTERN, new_key
 
-    if wanted and KEY_PATTERN.match(wanted) and wanted.casefold() not in {k.casefold() for k in taken}:
-        key = wanted
-    else:
-        key = new_key(ref, taken)
-    taken.append(key)
+    key = wanted if wanted and KEY_PATTERN.match(wanted) and wanted not in taken else new_key(ref, taken)
+    taken.add(key)
     return key
 
 
@@ -364,7 +364,7 @@ def _plan_replace(
     drop_claims: bool,
     keys: dict[int, str] | None = None,
 ) -> ImportPlan:
-    from exocli.studies import Study, new_key
+    from exocli.studies import KeySet, Study, new_key
 
     index: dict[tuple[str, ...], list[Any]] = {}
     for study in existing:
@@ -373,7 +373,7 @@ def _plan_replace(
     result = ImportResult([], [], [], [], len(parsed.references))
     claimed: dict[str, int] = {}  # study key -> the number of the new entry that matched it
     studies: dict[str, Any] = {}
-    taken = [study.key for study in existing]
+    taken = KeySet(study.key for study in existing)
     order: list[str | None] = [None] * max((ref.number or 0 for ref in parsed.references), default=0)
     for ref in parsed.references:
         assert ref.number is not None
@@ -409,7 +409,7 @@ def _plan_replace(
                     f" {', '.join(str(c.id) for c in old.claims)} cite; nothing was imported"
                 )
             key = new_key(ref, taken)  # an uncited paper twice: the second copy is a new study
-            taken.append(key)
+            taken.add(key)
             studies[key] = Study(key, ref)
             order[ref.number - 1] = key
             result.added.append(ref.number)

@@ -357,14 +357,29 @@ def load_record(ws: Workspace, vocabs: Vocabularies) -> list[Study]:
 # --- identities -----------------------------------------------------------------------------------
 
 
-def new_key(ref: ParsedReference, taken: Iterable[str]) -> str:
+class KeySet:
+    """Study keys in use, compared without case (a key is a file name, and file systems may
+    ignore case). Kept across the entries of one import: checking each new key against a
+    fresh set of every key made 10,000 new keys take seconds."""
+
+    def __init__(self, keys: Iterable[str] = ()) -> None:
+        self._folded = {key.casefold() for key in keys}
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.casefold() in self._folded
+
+    def add(self, key: str) -> None:
+        self._folded.add(key.casefold())
+
+
+def new_key(ref: ParsedReference, taken: Iterable[str] | KeySet) -> str:
     """A new study key: family name + year + first title word, with a, b, ... when taken."""
     from exocli.citekeys import base_key, letter_suffix
 
-    used = {key.casefold() for key in taken}
+    used = taken if isinstance(taken, KeySet) else KeySet(taken)
     base = base_key(ref)
     candidate, index = base, 0
-    while candidate.casefold() in used:
+    while candidate in used:
         candidate = base + letter_suffix(index)
         index += 1
     return candidate
