@@ -454,6 +454,10 @@ def read_cache(
     searches: dict[str, dict[str, Any]] = {}
     if not ws.crossref_dir.is_dir():
         return works, searches
+    if paths is not None and len(paths) > 64:
+        # an import of thousands of new references: one listing instead of a failed open each
+        present = set(os.listdir(ws.crossref_dir))
+        paths = [path for path in paths if path.name in present]
     for path in sorted(ws.crossref_dir.glob("*.json")) if paths is None else paths:
         problem = None
         try:

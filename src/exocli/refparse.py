@@ -239,10 +239,7 @@ class _Authors:
 
 def _read_authors(body: str) -> _Authors | None:
     """The longest author list at the start of `body`, in whichever convention fits."""
-    found = [
-        read(body)
-        for read in (_read_vancouver, _read_dotted_authors("inverted"), _read_dotted_authors("given-first"))
-    ]
+    found = [read(body) for read in _AUTHOR_READERS]
     best = max((f for f in found if f), key=lambda f: (f.end, len(f.authors)), default=None)
     return best
 
@@ -322,6 +319,9 @@ def _read_dotted_authors(convention: str) -> Callable[[str], _Authors | None]:
         return None
 
     return read
+
+
+_AUTHOR_READERS = (_read_vancouver, _read_dotted_authors("inverted"), _read_dotted_authors("given-first"))
 
 
 def _journal_like(text: str) -> bool:
