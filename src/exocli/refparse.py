@@ -182,6 +182,23 @@ _TAILS = [
 # Endings that close on "(2020)": tried only on entries that end with a parenthesis (costly to
 # search for in entries that do not)
 _TAILS_ENDING_IN_YEAR = frozenset(p for p in _TAILS if p.pattern.endswith(rf"\({_Y}\){_END}"))
+
+
+def _needs(pattern: re.Pattern[str]) -> tuple[str, ...]:
+    """Text an entry must hold for `pattern` to be worth searching (each search costs)."""
+    source = pattern.pattern
+    if "[Vv]ol\\." in source:
+        return ("ol.",)
+    if "arXiv:" in source:
+        return ("arXiv:",)
+    if "[Cc]hapter" in source:
+        return ("hapter", "ch.", "p.")
+    if rf"\({_Y}\)" in source:
+        return ("(",)
+    return ()
+
+
+_TAIL_NEEDS = {pattern: _needs(pattern) for pattern in _TAILS}
 _TAIL_WINDOW = 260  # characters: the longest ending (a book's "; Publisher: City, 2014; pp. 1-9.")
 # A tail with a volume and pages but no year (a year the list forgot)
 _TAIL_WITHOUT_YEAR = re.compile(rf"[.,]? {_VOL}{_ISS}?, ?{_PAGES}{_END}")
@@ -212,7 +229,17 @@ _TRAILERS = re.compile(
     r"|(?:IF|(?:JCR )?(?:[\w-]+ )?[Ii]mpact [Ff]actor):? ?\d[\d.,]*"
     r"|CrossRef|Medline|PubMed|Google Scholar|Full Text|Abstract|CAS|Article|Web of Science|ADS))+[.;,]? *$"
 )
-_PII = re.compile(r"(?:\bdoi: ?)?[^\[\s;]+(?: [^\[\s;]+)? ?\[pii\][.;]?", re.IGNORECASE)
+# Words one of the _TRAILERS holds: searched first, as the trailers' own search is slow
+_TRAILER_WORDS = re.compile(
+    r"PubMed|CrossRef|Google|Green|PMID|PMC|Epub|eCollection|Review|Erratum|Comment|IF|[Ff]actor"
+    r"|Medline|Full Text|Abstract|CAS|Article|Web of Science|ADS"
+)
+# A publisher item id labelled as a DOI ("doi: S0959-4388(11) 00081-X [pii]"); a real DOI
+# before it stays ("doi:10.1038/nature11899 nature11899 [pii]")
+_PII = re.compile(
+    r"(?<!\S)(?:doi: ?)?(?![^\s\[]*\b10\.\d{4})[^\[\s;]+(?: (?![^\s\[]*\b10\.\d{4})[^\[\s;]+)? ?\[pii\][.;]?",
+    re.IGNORECASE,
+)
 
 
 def format_given(initials: str) -> str:
@@ -423,6 +450,8 @@ _SPLIT_DOI_HOST = re.compile(r"(https?://(?:dx\.)?doi)\. (org/)")
 _SPACED_RANGE = re.compile(r"(\d) ?([-–—]) (?=\d)|(\d) ([-–—]) ?(?=\d)")
 _SPACE_BEFORE_MARK = re.compile(r" +([,;:?!])")
 _SQUEEZED_STOP = re.compile(r"(?<=[a-z]{3}) ?\.(?=[A-Z][a-z]*[ .])|(?<=[a-z]{3}) \.(?= )")
+_COMBINING = re.compile("[\u0300-\u036f]")
+_STOP_BEFORE_CAPITAL = re.compile(r"[a-z]\.[A-Z]")
 _MARK_STAR = re.compile(r" ?\*+(?=[,;. ])")
 _OTHER_HYPHENS = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2212": "-"})
 # A leading label that a copy kept: "12. ", "[4] ", "(29) ", "23."
@@ -437,6 +466,7 @@ _SPACED_DOI_SUFFIX = re.compile(r"(\b10\.\d{4,9}/\S+) (/\S+)")
 _PRINTED_DOI = re.compile(r"(?:\bdoi\s*:?\s*)?\b10\.\d{4,9}/\S+", re.IGNORECASE)
 _EMPTY_DOI_LABEL = re.compile(r"\bdoi:?\s*(?=[.,;]|$)", re.IGNORECASE)
 _LOOSE_COMMA = re.compile(r"\s*,\s*(?=[.,(])|\s+(?=[.,;])")
+_LOOSE_MARKS = ("  ", " .", " ,", " ;", ",.", ",,", ", .", ", ,", ",(", ", (", ";.", "; .", "..", ". .")
 _DOUBLE_MARK = re.compile(r"[,;]\s*\.|\.\s*\.(?!\.)|,\s*,")
 
 
@@ -455,12 +485,16 @@ def _clean_body(raw: str) -> str:
     a list of 10,000 entries must read fast."""
     text = raw
     if not text.isascii():
-        text = text.translate(_OTHER_HYPHENS)
+        if any(hyphen in text for hyphen in "\u2010\u2011\u2012\u2212"):
+            text = text.translate(_OTHER_HYPHENS)
         if any(ligature in text for ligature in _LIGATURE_CHARACTERS):
             text = text.translate(_LIGATURES)
         # PDFs print an accent apart from its letter: "Plechanovova ´", "Tokgo ¨z", "A ́brányi"
-        text = _SPLIT_ACCENT.sub(lambda m: _SPACING_ACCENTS[m.group(1)], text)
-        text = unicodedata.normalize("NFC", _SPLIT_COMBINING.sub(r"\1", text))
+        if any(accent in text for accent in _SPACING_ACCENTS):
+            text = _SPLIT_ACCENT.sub(lambda m: _SPACING_ACCENTS[m.group(1)], text)
+        if _COMBINING.search(text):
+            text = _SPLIT_COMBINING.sub(r"\1", text)
+        text = unicodedata.normalize("NFC", text)
     if "_" in text or "**" in text:
         text = _MARKDOWN.sub("", text)  # Markdown: _Nature_ **594**
     if "[pii]" in text:
@@ -481,7 +515,7 @@ def _clean_body(raw: str) -> str:
         text = text.replace("( ", "(").replace(" )", ")")  # "613-617( 2015)"
     if "*" in text:
         text = _MARK_STAR.sub("", text)  # "Bao Q *, Zhao Y*": co-first authorship marks
-    if "." in text:
+    if " ." in text or _STOP_BEFORE_CAPITAL.search(text):
         # "cytoskeleton .Curr Opin Cell Biol", "glance.J Cell Sci": a sentence end lost its space
         text = _SQUEEZED_STOP.sub(". ", text)
     return text
@@ -491,10 +525,11 @@ def _excise_identifiers(body: str, ref: ParsedReference) -> str:
     """Take the DOI and URL out of the entry (wherever they are printed) into their fields."""
     if "PMID" in body or "PMCID" in body:
         body = re.sub(r"(?<=\S)\.?(?=PMC?ID)", " ", body)  # "science.1193063.PMID:20847271"
+    taken_out = False
     if "10." in body:
-        body = _SPACED_DOI_PREFIX.sub(r"10.\1/", body)
-        body = _SPACED_DOI_SUFFIX.sub(r"\1\2", _BROKEN_DOI_PAREN.sub(r"\1", _BROKEN_DOI.sub(r"\1", body)))
-        body = body.replace("[doi]", "")
+        if "10. " in body or " /" in body:
+            body = _SPACED_DOI_SUFFIX.sub(r"\1\2", _SPACED_DOI_PREFIX.sub(r"10.\1/", body))
+        body = _BROKEN_DOI_PAREN.sub(r"\1", _BROKEN_DOI.sub(r"\1", body)).replace("[doi]", "")
     if "://" in body:
         for url_match in reversed(list(_URL.finditer(body))):
             url = _strip_trailing(url_match.group(0))
@@ -504,6 +539,7 @@ def _excise_identifiers(body: str, ref: ParsedReference) -> str:
             elif not doi and ref.url is None:
                 ref.url = url
             body = body[: url_match.start()] + body[url_match.start() + len(url) :]
+            taken_out = True
     if "10." in body:
         for doi_match in reversed(list(_PRINTED_DOI.finditer(body))):
             doi = try_normalize_doi(doi_match.group(0))
@@ -513,11 +549,16 @@ def _excise_identifiers(body: str, ref: ParsedReference) -> str:
                 ref.doi = doi
             end = doi_match.start() + doi_match.group(0).find(doi) + len(doi)
             body = body[: doi_match.start()] + body[end:]
-    if "oi" in body:
+            taken_out = True
+    # what is left around the identifiers, or was printed so: "doi: ", ", ." and ". ."
+    if taken_out or "oi" in body:
         body = _EMPTY_DOI_LABEL.sub("", body)
-    body = _LOOSE_COMMA.sub("", body)
-    body = _DOUBLE_MARK.sub(lambda m: m.group(0).strip()[-1], body)
-    while trailer := _TRAILERS.search(body, max(0, len(body) - 200)):
+    if taken_out or any(mark in body for mark in _LOOSE_MARKS):
+        body = _LOOSE_COMMA.sub("", body)
+        body = _DOUBLE_MARK.sub(lambda m: m.group(0).strip()[-1], body)
+    while _TRAILER_WORDS.search(body, max(0, len(body) - 200)) and (
+        trailer := _TRAILERS.search(body, max(0, len(body) - 200))
+    ):
         body = body[: trailer.start()].rstrip()
     return " ".join(body.split())
 
@@ -576,7 +617,9 @@ def _read_fields(body: str, has_url: bool = False) -> dict[str, Any] | str:
         matches = [
             m
             for pattern in patterns
-            if (pattern not in _TAILS_ENDING_IN_YEAR or closes) and (m := pattern.search(rest, window))
+            if (pattern not in _TAILS_ENDING_IN_YEAR or closes)
+            and (not (needs := _TAIL_NEEDS.get(pattern)) or any(need in rest for need in needs))
+            and (m := pattern.search(rest, window))
         ]
         if matches:
             tail = min(matches, key=lambda m: m.start())
