@@ -9,7 +9,11 @@ Distributions follow the shipped evidence (refs/studies/) over the real vocabula
 families with Zipf-like popularity, pathway axes from the pathways vocabulary joined
 with "/", and curator notes made of random words (something for full-text search).
 
+    write_reference_files(bib, printed, n_refs, seed)  -> the same references as a .bib file and
+                                                          as a printed numbered Vancouver list
+
 Run directly for a one-off workspace:  python bench/generate.py DIR --claims 10000 --refs 500
+or for the reference files:  python bench/generate.py --refs 10000 --bib refs.bib --printed refs.txt
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import itertools
+import re
 import shutil
 import sys
 import tomllib
@@ -790,16 +795,397 @@ def write_claims_csv(path: Path, n_claims: int, n_refs: int, seed: int) -> int:
     return count
 
 
+# --- reference files: BibTeX and the same references as a printed list ------------------------
+
+# Given names as bibliography files hold them (full names; hyphenated, double, non-ASCII).
+GIVEN_NAMES = """
+Wei Xiaoming Jing Hui Yan Lei Jun Ming Hao Yu-Ting Zhi-Qiang Xiao-Li Min-Jung Ji-Hoon Seung-Woo
+Hye-Jin Hiroshi Yuki Takeshi Akiko Kenji John Mary Michael Sarah David Emily James Robert Laura
+Anna Maria José María Jesús Ángel Álvaro Lucía Inês João Conceição Sebastián François Hélène
+Jérôme Zoë Chloé Anaïs Jürgen Björn Jörg Günter Søren Åsa Øystein Łukasz Małgorzata Wojciech
+Jiří Tomáš Dušan Miloš İbrahim Ahmet Şükrü Özlem Gülşen Thành Minh Ana-Sofía Jean-Pierre
+Marie-Claire Hans-Peter Anne-Marie Mary-Ann Giovanni Francesca Chiara Matteo Rafael Pedro Aleksandr
+Olga Yevgeny Natalia Priya Rahul Aditya Fatima Mohammed Omar Leila Reza Nasrin Kwame Amara Chidi
+""".split()
+EXTRA_FAMILY_NAMES = """
+García Pérez Núñez Gonçalves Sánchez Jiménez Çelik Yılmaz Öztürk Şahin Kovačević Wójcik Nguyễn
+Bergström Lindqvist Ødegård Bräuer Schäfer Köhler Lefèvre Bélanger D’Amico Ångström Søndergaard
+""".split()
+# Family names with particles, as (particle, family): "van der Berg, Anna".
+PARTICLE_NAMES = [
+    ("van der", "Berg"),
+    ("de la", "Fuente"),
+    ("von", "Stein"),
+    ("dos", "Santos"),
+    ("van", "Dijk"),
+    ("de", "Vries"),
+    ("di", "Stefano"),
+    ("Le", "Roux"),
+]
+# Journal abbreviation (as printed lists and some exports give it) -> full name (Zotero and
+# most exports), and the DOI prefix its publisher uses.
+JOURNAL_DETAILS = {
+    "Stem Cell Res Ther": ("Stem Cell Research \\& Therapy", "10.1186/s13287"),
+    "J Nanobiotechnology": ("Journal of Nanobiotechnology", "10.1186/s12951"),
+    "J Neuroinflammation": ("Journal of Neuroinflammation", "10.1186/s12974"),
+    "Neural Regen Res": ("Neural Regeneration Research", "10.4103/1673-5374"),
+    "Int J Mol Sci": ("International Journal of Molecular Sciences", "10.3390/ijms"),
+    "Mol Neurobiol": ("Molecular Neurobiology", "10.1007/s12035"),
+    "Cell Death Dis": ("Cell Death \\& Disease", "10.1038/s41419"),
+    "Front Cell Dev Biol": ("Frontiers in Cell and Developmental Biology", "10.3389/fcell"),
+    "Exp Neurol": ("Experimental Neurology", "10.1016/j.expneurol"),
+    "ACS Nano": ("ACS Nano", "10.1021/acsnano"),
+    "Bioact Mater": ("Bioactive Materials", "10.1016/j.bioactmat"),
+    "Theranostics": ("Theranostics", "10.7150/thno"),
+    "Oxid Med Cell Longev": ("Oxidative Medicine and Cellular Longevity", "10.1155"),
+    "J Extracell Vesicles": ("Journal of Extracellular Vesicles", "10.1002/jev2"),
+    "Cytotherapy": ("Cytotherapy", "10.1016/j.jcyt"),
+    "Neurosurg Rev": ("Neurosurgical Review", "10.1007/s10143"),
+    "Cells": ("Cells", "10.3390/cells"),
+    "Biomolecules": ("Biomolecules", "10.3390/biom"),
+    "Front Bioeng Biotechnol": ("Frontiers in Bioengineering and Biotechnology", "10.3389/fbioe"),
+    "Mol Ther Nucleic Acids": ("Molecular Therapy -- Nucleic Acids", "10.1016/j.omtn"),
+    "Neurochem Res": ("Neurochemical Research", "10.1007/s11064"),
+    "Brain Res Bull": ("Brain Research Bulletin", "10.1016/j.brainresbull"),
+    "Stem Cells Transl Med": ("Stem Cells Translational Medicine", "10.1002/sctm"),
+    "Spinal Cord": ("Spinal Cord", "10.1038/s41393"),
+    "Global Spine J": ("Global Spine Journal", "10.1177/2192568"),
+    "Lancet Neurol": ("The Lancet Neurology", "10.1016/S1474-4422"),
+    "Nat Neurosci": ("Nature Neuroscience", "10.1038/s41593"),
+    "Adv Drug Deliv Rev": ("Advanced Drug Delivery Reviews", "10.1016/j.addr"),
+    "Biomaterials": ("Biomaterials", "10.1016/j.biomaterials"),
+    "Tissue Cell": ("Tissue \\& Cell", "10.1016/j.tice"),
+}
+# Title pieces with what BibTeX files do to them: braces that protect case, LaTeX accents,
+# math Greek, \textit.  Each is (as printed, as a .bib holds it).
+TITLE_PATHWAYS = [
+    ("TLR4/NF-κB", "{TLR4/NF-$\\kappa$B}"),
+    ("PI3K/AKT", "{PI3K/AKT}"),
+    ("NLRP3", "{NLRP3}"),
+    ("Wnt/β-catenin", "{Wnt}/$\\beta$-catenin"),
+    ("MAPK", "{MAPK}"),
+    ("NRF2/GPX4", "{NRF2/GPX4}"),
+    ("TGF-β1/Smad", "{TGF}-$\\beta$1/{Smad}"),
+    ("Krüppel-like factor 4", 'Kr{\\"u}ppel-like factor 4'),
+]
+TITLE_EXTRAS = [
+    ("in naïve and injured rats", 'in na{\\"\\i}ve and injured rats'),
+    ("in Müller glia", 'in M{\\"u}ller glia'),
+    ("with Förster resonance energy transfer imaging", 'with F{\\"o}rster resonance energy transfer imaging'),
+    ("in a Guillain–Barré-like model", "in a Guillain--Barr{\\'e}-like model"),
+    ("in vitro and in vivo", "\\textit{in vitro} and \\textit{in vivo}"),
+    ("after 20% compression", "after 20\\% compression"),
+    ("in Schwann cells", "in {Schwann} cells"),
+]
+MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+# Letters written as LaTeX accents in the .bib files that do not use UTF-8.
+LATEX_LETTERS = {
+    "á": "{\\'a}", "é": "{\\'e}", "í": "{\\'i}", "ó": "{\\'o}", "ú": "{\\'u}", "ć": "{\\'c}",
+    "Á": "{\\'A}", "É": "{\\'E}", "à": "{\\`a}", "è": "{\\`e}", "â": "{\\^a}", "ê": "{\\^e}",
+    "ä": "{\\\"a}", "ë": "{\\\"e}", "ï": "{\\\"\\i}", "ö": "{\\\"o}", "ü": "{\\\"u}", "Ö": "{\\\"O}",
+    "Ü": "{\\\"U}", "ñ": "{\\~n}", "ã": "{\\~a}", "õ": "{\\~o}", "ç": "{\\c{c}}", "ş": "{\\c{s}}",
+    "Ş": "{\\c{S}}", "ø": "{\\o}", "Ø": "{\\O}", "å": "{\\aa}", "Å": "{\\AA}", "ł": "{\\l}",
+    "Ł": "{\\L}", "ř": "{\\v{r}}", "š": "{\\v{s}}", "č": "{\\v{c}}", "ž": "{\\v{z}}", "ğ": "{\\u{g}}",
+    "ı": "{\\i}", "İ": "{\\.I}", "ß": "{\\ss}",
+}  # fmt: skip
+_LATEX_TABLE = str.maketrans(LATEX_LETTERS)
+
+
+@dataclass
+class FileReference:
+    """One reference of the benchmark's bibliography files, printed and as BibTeX."""
+
+    number: int
+    key: str
+    authors: list[tuple[str, str]]  # (family with particle, full given name)
+    title: str  # as printed (Unicode)
+    title_tex: str  # as the .bib holds it (braces, LaTeX accents, math)
+    journal: str  # abbreviation
+    year: int
+    month: int | None
+    volume: str | None
+    issue: str | None
+    pages: tuple[str, str | None] | None  # (first, last) or (article number, None)
+    doi: str | None
+    abstract: str | None
+    keywords: list[str]
+
+
+def _ascii(text: str) -> str:
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", text.translate(str.maketrans("øØłŁıß", "oOlLis")))
+    return "".join(ch for ch in folded if not unicodedata.combining(ch))
+
+
+def _fold(text: str) -> str:
+    """Lowercase ASCII words (as exocli compares titles and names)."""
+    return " ".join(re.findall(r"[a-z0-9]+", _ascii(text).lower()))
+
+
+def _file_author(rng: Random) -> tuple[str, str]:
+    roll = rng.random()
+    if roll < 0.04:
+        particle, family = rng.choice(PARTICLE_NAMES)
+        family = f"{particle} {family}"
+    elif roll < 0.2:
+        family = rng.choice(EXTRA_FAMILY_NAMES)
+    else:
+        family = _family(rng)
+        if family == "Łukasz":  # a given name in FAMILY_NAMES
+            family = "Łukaszewicz"
+    given = rng.choice(GIVEN_NAMES)
+    if rng.random() < 0.25:
+        given += f" {rng.choice('ABCDEFGHJKLMNPRSTW')}."
+    return family, given
+
+
+def generate_file_references(
+    n_refs: int, seed: int, doi_share: float = 0.92, abstract_share: float = 0.0
+) -> list[FileReference]:
+    """n_refs references for the bibliography files, deterministic per seed.
+
+    No abstracts by default: bibtexparser's LaTeX decoding (pylatexenc, per character) of
+    long abstracts adds to both sides of the comparison and hides what exocli adds (an
+    abstract on 30 % of 10k entries made the file 9.2 MB instead of 5.2 MB and bibtexparser's
+    parse 78 s instead of 51 s here). Titles are unique per first author and year where there
+    is no DOI: otherwise exocli rightly takes two entries for one paper.
+    """
+    rng = Random(f"bibfile-{seed}")
+    journals, journal_cum = _pairs(JOURNALS)
+    refs: list[FileReference] = []
+    keys: set[str] = set()
+    identities: set[tuple[str, str, int]] = set()
+    for number in range(1, n_refs + 1):
+        count = rng.choices(range(1, 16), weights=[5, 7, 8, 9, 10, 12, 11, 9, 7, 6, 5, 4, 3, 2, 2])[0]
+        authors = [_file_author(rng) for _ in range(count)]
+        if rng.random() < 0.15:
+            title = tex = rng.choice(TITLE_REVIEWS)
+            if rng.random() < 0.5:
+                tex = tex.replace("MicroRNAs", "{MicroRNAs}")
+        else:
+            source = rng.choice(TITLE_SOURCES)
+            words = f" {rng.choice(TITLE_VERBS)} {rng.choice(TITLE_OBJECTS)}"
+            title, tex = source + words, source.replace("M2", "{M2}") + words
+            if rng.random() < 0.45:
+                printed, bib = rng.choice(TITLE_PATHWAYS)
+                title, tex = title + f" via the {printed} pathway", tex + f" via the {bib} pathway"
+            if rng.random() < 0.3:
+                family = rng.choice(HEAD_FAMILIES)
+                title, tex = title + f" by delivering {family}", tex + f" by delivering {{{family}}}"
+            if rng.random() < 0.25:
+                printed, bib = rng.choice(TITLE_EXTRAS)
+                title, tex = f"{title} {printed}", f"{tex} {bib}"
+            else:
+                tail = rng.choice(TITLE_TAILS)
+                title, tex = f"{title} {tail}", f"{tex} {tail}"
+        if rng.random() < 0.03:
+            title, tex = title + "?", tex + "?"
+        journal = rng.choices(journals, cum_weights=journal_cum)[0]
+        year = min(2025, max(1995, int(2025 - rng.expovariate(1 / 4.5))))
+        month = rng.randint(1, 12) if rng.random() < 0.4 else None
+        volume = str(rng.randint(1, 60)) if rng.random() < 0.95 else None
+        issue = str(rng.randint(1, 24)) if rng.random() < 0.6 else None
+        issue = issue if volume else None  # no issue without a volume (as printed lists have it)
+        pages: tuple[str, str | None] | None
+        layout = rng.random()
+        if layout < 0.6:
+            first = rng.randint(1, 9000)
+            pages = (str(first), str(first + rng.randint(2, 30)))
+        elif layout < 0.92:
+            pages = (rng.choice(["", "e", ""]) + str(rng.randint(100, 999999)), None)
+        else:
+            pages = None
+        doi = None
+        if rng.random() < doi_share:
+            prefix = JOURNAL_DETAILS[journal][1]
+            if rng.random() < 0.005:  # the SICI DOIs of older Wiley papers
+                doi = f"10.1002/(SICI)1097-4547({year}0101)55:1<{number}::AID-JNR1>3.0.CO;2-#"
+            elif re.search(r"/s\d+$", prefix):  # Springer Nature, BMC
+                doi = f"{prefix}-0{year % 100:02d}-{number:05d}-{rng.randint(0, 9)}"
+            elif "/j." in prefix:  # Elsevier
+                doi = f"{prefix}.{year}.{number:06d}"
+            elif "/" in prefix:
+                doi = f"{prefix}.{year}.{number}"
+            else:
+                doi = f"{prefix}/{year}/{number:06d}"
+        if doi is None:  # title + first author + year is then the paper's identity (exocli's too)
+            identity = (_fold(title), _fold(authors[0][0]), year)
+            while identity in identities:  # another paper: another first author
+                authors[0] = _file_author(rng)
+                identity = (_fold(title), _fold(authors[0][0]), year)
+            identities.add(identity)
+        abstract = None
+        if rng.random() < abstract_share:
+            abstract = (
+                " ".join(rng.choice(NOTE_WORDS) for _ in range(rng.randint(60, 220))).capitalize() + "."
+            )
+        keywords = rng.sample(NOTE_WORDS, rng.randint(3, 7)) if rng.random() < 0.4 else []
+        base = re.sub(r"[^a-z0-9]", "", _ascii(authors[0][0]).lower()) or "anon"
+        first_word = next((w for w in _ascii(title).lower().split() if len(w) > 3 and w.isalpha()), "x")
+        key = f"{base}{year}{first_word}"
+        suffix = 0
+        while key in keys:
+            suffix += 1
+            key = f"{base}{year}{first_word}{chr(ord('a') + (suffix - 1) % 26)}{(suffix - 1) // 26 or ''}"
+        keys.add(key)
+        refs.append(
+            FileReference(
+                number, key, authors, title, tex, journal, year, month, volume, issue, pages, doi,
+                abstract, keywords,
+            )
+        )  # fmt: skip
+    return refs
+
+
+def _bib_name(rng: Random, family: str, given: str, latex: bool) -> str:
+    if latex:
+        family, given = family.translate(_LATEX_TABLE), given.translate(_LATEX_TABLE)
+    if " " not in family and rng.random() < 0.12:
+        return f"{given} {family}"  # "Given Family", as some exports write it
+    return f"{family}, {given}"
+
+
+def bibtex_entry(ref: FileReference, rng: Random) -> str:
+    """One entry as exports and hand-kept files write it; layout varies per entry."""
+    latex = rng.random() < 0.4  # else UTF-8 letters as they are
+    names = [_bib_name(rng, f, g, latex) for f, g in ref.authors]
+    if len(names) > 10 and rng.random() < 0.3:
+        names = [*names[:10], "others"]
+    journal = JOURNAL_DETAILS[ref.journal][0] if rng.random() < 0.75 else ref.journal
+    title = ref.title_tex if latex else _utf8_title(ref)
+    title = "{" + title + "}" if rng.random() < 0.4 else title  # Zotero's double braces
+    fields: list[tuple[str, str]] = [
+        ("author", " and ".join(names)),
+        ("title", title),
+        ("journal", journal),
+        ("year", str(ref.year)),
+    ]
+    if ref.month is not None:
+        fields.append(("month", MONTHS[ref.month - 1] if rng.random() < 0.5 else str(ref.month)))
+    if ref.volume:
+        fields.append(("volume", ref.volume))
+    if ref.issue:
+        fields.append(("number", ref.issue))
+    if ref.pages:
+        first, last = ref.pages
+        fields.append(("pages", f"{first}--{last}" if last else first))
+    if ref.doi:
+        fields.append(("doi", ref.doi))
+        if rng.random() < 0.4:
+            fields.append(("url", f"https://doi.org/{ref.doi}"))
+    if rng.random() < 0.6:
+        fields.append(
+            ("issn", f"{rng.randint(1000, 9999)}-{rng.randint(100, 999)}{rng.choice('0123456789X')}")
+        )
+    if rng.random() < 0.5:
+        fields.append(("pmid", str(30_000_000 + ref.number * 7)))
+    if ref.keywords:
+        fields.append(("keywords", ", ".join(ref.keywords)))
+    if ref.abstract:
+        fields.append(("abstract", ref.abstract))
+    if rng.random() < 0.2:
+        fields.append(("language", "eng"))
+    upper = rng.random() < 0.1
+    indent = "\t" if rng.random() < 0.3 else "  "
+    lines = []
+    for name, value in fields:
+        name = name.upper() if upper else name
+        if name.lower() == "month" and value in MONTHS:
+            lines.append(f"{indent}{name} = {value}")  # the month macros
+        elif name.lower() == "year" and rng.random() < 0.3:
+            lines.append(f"{indent}{name} = {value}")
+        else:
+            lines.append(f"{indent}{name} = {{{value}}}")
+    kind = "Article" if upper or rng.random() < 0.2 else "article"
+    return f"@{kind}{{{ref.key},\n" + ",\n".join(lines) + "\n}\n"
+
+
+_TEX_TO_UTF8 = {
+    "$\\kappa$": "κ",
+    "$\\beta$": "β",
+    '{\\"u}': "ü",
+    '{\\"o}': "ö",
+    "{\\'e}": "é",
+    '{\\"\\i}': "ï",
+}
+
+
+def _utf8_title(ref: FileReference) -> str:
+    """The title as a UTF-8 .bib holds it: Unicode letters and Greek; braces, \\textit, \\% kept."""
+    title = ref.title_tex
+    for tex, letter in _TEX_TO_UTF8.items():
+        title = title.replace(tex, letter)
+    return title
+
+
+def vancouver_entry(ref: FileReference, rng: Random) -> str:
+    """The reference as a numbered Vancouver / NLM list prints it (initials, at most 6 authors)."""
+    names = []
+    for family, given in ref.authors[:6] if len(ref.authors) > 6 else ref.authors:
+        initials = "".join(part[0] for part in re.split(r"[\s-]+", _ascii(given)) if part)
+        names.append(f"{family} {initials}")
+    text = ", ".join(names) + (", et al" if len(ref.authors) > 6 else "")
+    title = ref.title if ref.title.endswith("?") else ref.title + "."
+    text += f". {title} {ref.journal}. {ref.year}"
+    if ref.month is not None and rng.random() < 0.5:
+        text += " " + MONTHS[ref.month - 1].capitalize()
+    if ref.volume:
+        text += f";{ref.volume}" + (f"({ref.issue})" if ref.issue else "")
+    if ref.pages:
+        first, last = ref.pages
+        dash = "–" if rng.random() < 0.3 else "-"
+        if last is None:
+            text += f":{first}"
+        else:
+            text += f":{first}{dash}{_short_last_page(int(first), int(last)) if rng.random() < 0.5 else last}"
+    text += "."
+    if ref.doi:
+        text += f" doi:{ref.doi}" if rng.random() < 0.7 else f" https://doi.org/{ref.doi}"
+    return f"{ref.number}. {text}"
+
+
+def write_reference_files(
+    bib_path: Path | None, printed_path: Path | None, n_refs: int, seed: int
+) -> list[FileReference]:
+    """The same n_refs references as a .bib file and as a printed numbered list (either optional)."""
+    refs = generate_file_references(n_refs, seed)
+    if bib_path is not None:
+        rng = Random(f"bibtex-{seed}")
+        parts = [
+            "% Encoding: UTF-8\n% Generated by exocli's bench/generate.py\n\n",
+            "@comment{jabref-meta: databaseType:bibtex;}\n\n",
+        ]
+        parts.extend(bibtex_entry(ref, rng) + "\n" for ref in refs)
+        Path(bib_path).write_text("".join(parts), encoding="utf-8")
+    if printed_path is not None:
+        rng = Random(f"printed-{seed}")
+        lines = ["References\n\n", *(vancouver_entry(ref, rng) + "\n" for ref in refs)]
+        Path(printed_path).write_text("".join(lines), encoding="utf-8")
+    return refs
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("root", type=Path)
+    parser.add_argument(
+        "root", type=Path, nargs="?", help="the workspace to write (optional with --bib/--printed)"
+    )
     parser.add_argument("--claims", type=int, default=10_000)
     parser.add_argument("--refs", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--csv", type=Path, help="also write the claims as a CSV here")
+    parser.add_argument("--bib", type=Path, help="write --refs references as a BibTeX file here")
+    parser.add_argument("--printed", type=Path, help="... and the same references as a printed numbered list")
     args = parser.parse_args(argv)
+    if args.bib or args.printed:
+        write_reference_files(args.bib, args.printed, args.refs, args.seed)
+        print(f"Wrote {args.bib or ''} {args.printed or ''} ({args.refs} references)", file=sys.stderr)
+    if args.root is None:
+        if not (args.bib or args.printed):
+            parser.error("give a workspace folder, --bib or --printed")
+        return 0
     generate(args.root, args.claims, args.refs, args.seed)
     if args.csv:
         write_claims_csv(args.csv, args.claims, args.refs, args.seed)

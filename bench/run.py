@@ -4,10 +4,17 @@ Prints ONE table (figure, value, reference, ratio, target, status) to stdout, wi
 figure measured in this run next to its reference point, and writes it with machine
 information to bench/results/latest.json (plus a timestamped copy for comparisons).
 
-    python bench/run.py                 latency, scale (10k, 100k), writes, import, resolve, export
+    python bench/run.py                 latency, scale (10k, 100k), writes, import, resolve, export,
+                                        refimport
     python bench/run.py --full          ... and the 1M-claim case (takes long; see BENCHMARKS.md)
     python bench/run.py --quick         a fast smoke run (small sizes, few repeats)
-    python bench/run.py --only resolve  one section (latency, scale, writes, import, resolve, export)
+    python bench/run.py --only resolve  one section (latency, scale, writes, import, resolve, export,
+                                        refimport)
+
+refimport: `exocli refs import FILE` of 10,000 generated references (1,000 with --quick), as
+a .bib and as the same references printed as a numbered Vancouver list, each into a workspace
+just made by `exocli init`, against bibtexparser's own parse of the .bib (the middlewares
+exocli.bibfiles uses), all whole processes, interleaved; target <= 2x.
 
 Progress goes to stderr. Generated workspaces live in a temporary folder that is removed
 at the end (--keep keeps it, --workdir chooses it).
@@ -48,7 +55,7 @@ PYTHON = sys.executable
 FLAGSHIP = "anti-inflammatory miRNAs from UCMSC"
 SELECTIVE_ARGS = ["--source", "UCMSC", "--effect", "anti-inflammatory", "--cargo", "miR-216a-5p"]
 FLOOR_CODE = "import typer, rich.table"
-SECTIONS = ("latency", "scale", "writes", "import", "resolve", "export")
+SECTIONS = ("latency", "scale", "writes", "import", "resolve", "export", "refimport")
 STARTED = time.monotonic()
 STARTED_AT = datetime.now(UTC).replace(microsecond=0).isoformat()
 
@@ -633,7 +640,7 @@ def polite_bound(requests: int, rate: float, concurrency: int, latency: float) -
 
 
 def bench_resolve(ctx: Context) -> None:
-    from exocli.refparse import parse_reference_list
+    from exocli.reflists import parse_reference_list
 
     latency = 0.2
     ws = shipped_copy(ctx.workdir / "resolve-ws")
@@ -822,6 +829,153 @@ def bench_export(ctx: Context) -> None:
             note=f"first run (with the build) {cold.maxrss_mb:,.0f} MB",
         )
     )
+
+
+# --- 5. refimport: references from a .bib file or a printed list -------------------------------
+
+# The reference point: bibtexparser v2's own parse of the .bib, as its users call it
+# (parse_string with its default middlewares), timed as a whole process like the imports.
+# exocli reads more than that (names split, LaTeX decoded, every entry checked, study files
+# written), and the target allows it twice the time.
+BIBTEX_PARSE_CODE = (
+    "import sys\n"
+    "from pathlib import Path\n"
+    "import bibtexparser\n"
+    "text = Path(sys.argv[1]).read_bytes().decode('utf-8-sig')\n"
+    "library = bibtexparser.parse_string(text)\n"
+    "print(len(library.entries), len(library.failed_blocks))\n"
+)
+
+
+def _imported(child: Child) -> dict[str, int] | None:
+    """The counts in `refs import`'s last line: Imported N references from F: A new, ..., U kept unparsed."""
+    import re
+
+    found = re.search(
+        r"Imported (\d+) references from .*: (\d+) new, .* (\d+) kept unparsed\s*$", child.stderr.strip()
+    )
+    if found is None:
+        return None
+    total, new, unparsed = map(int, found.groups())
+    return {"total": total, "new": new, "unparsed": unparsed}
+
+
+def bench_refimport(ctx: Context) -> None:
+    """`exocli refs import` of N references (.bib, printed list) into a fresh workspace vs bibtexparser.
+
+    Rounds interleave the three processes (reference parse, .bib import, printed-list import),
+    each through the peak-RSS launcher; every import gets a workspace just made by `exocli init`.
+    """
+    n_refs = 1000 if ctx.quick else 10_000
+    tag = label(n_refs)
+    folder = ctx.workdir / "refimport"
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    files = {"bib": folder / f"refs-{tag}.bib", "printed": folder / f"refs-{tag}.txt"}
+    warm = {"bib": folder / "warm.bib", "printed": folder / "warm.txt"}
+    log(f"refimport: writing {n_refs:,} references as BibTeX and as a printed list (seed {ctx.seed})")
+    generate.write_reference_files(files["bib"], files["printed"], n_refs, ctx.seed)
+    generate.write_reference_files(warm["bib"], warm["printed"], 100, ctx.seed + 1)
+    sizes = {kind: path.stat().st_size for kind, path in files.items()}
+    env = child_env()
+
+    def parse_reference(path: Path) -> Child:
+        return run_child([PYTHON, "-c", BIBTEX_PARSE_CODE, str(path)], env=env, capture=True, rss=True)
+
+    def import_into_fresh(path: Path, run: int) -> tuple[Child, int]:
+        ws = folder / f"ws-{run}"
+        if ws.exists():
+            shutil.rmtree(ws)
+        made = run_child([EXOCLI, "init", str(ws)], env=env)
+        if made.returncode != 0:
+            raise RuntimeError(f"exocli init failed: {made.stderr.strip()[-300:]}")
+        child = exocli(ws, "refs", "import", str(path), env=env, timeout=3600, rss=True)
+        studies = sum(1 for _ in (ws / "refs" / "studies").glob("*.toml"))
+        shutil.rmtree(ws, ignore_errors=True)
+        return child, studies
+
+    log("refimport: warm-up round on 100 references")
+    parse_reference(warm["bib"])
+    for kind in ("bib", "printed"):
+        import_into_fresh(warm[kind], 0)
+    runs = ctx.runs(3, quick=3)
+    log(f"refimport: {runs} interleaved rounds of bibtexparser parse, refs import .bib, refs import list")
+    walls: dict[str, list[float]] = {"reference": [], "bib": [], "printed": []}
+    peaks: dict[str, float] = {name: 0.0 for name in walls}
+    counts: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for run in range(1, runs + 1):
+        reference = parse_reference(files["bib"])
+        if reference.returncode != 0:
+            errors["reference"] = reference.stderr.strip()[-300:]
+        else:
+            entries, failed = map(int, reference.stdout.split()[:2])
+            counts["reference"] = {"entries": entries, "failed_blocks": failed}
+        walls["reference"].append(reference.wall_s)
+        peaks["reference"] = max(peaks["reference"], reference.maxrss_mb)
+        for kind in ("bib", "printed"):
+            child, studies = import_into_fresh(files[kind], run)
+            if child.returncode != 0:
+                errors[kind] = ("timed out: " if child.timed_out else "") + child.stderr.strip()[-300:]
+            counts[kind] = {**(_imported(child) or {}), "study_files": studies}
+            walls[kind].append(child.wall_s)
+            peaks[kind] = max(peaks[kind], child.maxrss_mb)
+        log(
+            f"  round {run}: bibtexparser {walls['reference'][-1]:.2f} s, .bib {walls['bib'][-1]:.2f} s,"
+            f" list {walls['printed'][-1]:.2f} s"
+        )
+    reference_s = statistics.median(walls["reference"])
+    DETAILS["refimport"] = {
+        "refs": n_refs,
+        "file_bytes": sizes,
+        "walls": walls,
+        "peaks_mb": peaks,
+        "counts": counts,
+        "errors": errors,
+        "reference_code": BIBTEX_PARSE_CODE,
+    }
+    ref_entries = counts.get("reference", {}).get("entries")
+    ref_note = (
+        f"; bibtexparser {ref_entries:,} entries, peak RSS {peaks['reference']:,.0f} MB"
+        if ref_entries is not None
+        else f"; bibtexparser failed: {errors.get('reference', '')}"
+    )
+    for kind, what in (("bib", "a .bib"), ("printed", "a printed list")):
+        value = statistics.median(walls[kind])
+        ratio = value / reference_s if reference_s and "reference" not in errors else None
+        got = counts.get(kind, {})
+        complete = got.get("new") == n_refs and got.get("study_files") == n_refs
+        if kind in errors or "reference" in errors:
+            status = "error"
+        else:
+            status = check(ratio is not None and ratio <= 2.0 and complete)
+        note = (
+            f"median of {runs}; {sizes[kind] / 1e6:.1f} MB file; {got.get('new', '?')} new,"
+            f" {got.get('unparsed', '?')} kept unparsed, {got.get('study_files', '?')} study files;"
+            f" peak RSS {peaks[kind]:,.0f} MB" + ref_note
+        )
+        if kind == "printed":
+            note += "; refparse is being rewritten: this figure will change"
+        if kind in errors:
+            note += f"; {errors[kind]}"
+        add(
+            Figure(
+                "refimport",
+                f"refs import {tag} refs from {what} (fresh workspace), whole command",
+                value,
+                "s",
+                reference_s,
+                "bibtexparser parse of the .bib",
+                ratio,
+                "<= 2x",
+                status,
+                note=note,
+                extra={"walls": walls[kind], "peak_mb": peaks[kind], "counts": got},
+            )
+        )
+    if not KEEP:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 # --- driver --------------------------------------------------------------------------------------
@@ -1014,6 +1168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "import": bench_import,
         "resolve": bench_resolve,
         "export": bench_export,
+        "refimport": bench_refimport,
     }
     timings: dict[str, float] = {}
     try:
