@@ -955,8 +955,6 @@ def bench_refimport(ctx: Context) -> None:
             f" {got.get('unparsed', '?')} kept unparsed, {got.get('study_files', '?')} study files;"
             f" peak RSS {peaks[kind]:,.0f} MB" + ref_note
         )
-        if kind == "printed":
-            note += "; refparse is being rewritten: this figure will change"
         if kind in errors:
             note += f"; {errors[kind]}"
         add(
