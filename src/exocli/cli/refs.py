@@ -18,8 +18,8 @@ def refs_import(
     file: Annotated[
         Path,
         typer.Argument(
-            help="A numbered reference list (Vancouver / NLM style), a BibTeX, RIS, CSL-JSON, CSL-YAML"
-            " or MEDLINE file, or a list of DOIs (one a line)."
+            help="A BibTeX, RIS, CSL-JSON, CSL-YAML or MEDLINE file, a list of DOIs (one a line), or a"
+            " reference list copied from an article, PDF or web page (any common style)."
         ),
     ],
     replace: Annotated[
@@ -36,7 +36,7 @@ def refs_import(
     ] = False,
     fmt: FormatOption = "table",
 ) -> None:
-    """Parse a numbered reference list into the workspace: new studies, replaced entries, moves."""
+    """Import a reference list or bibliography file into the workspace: new studies, replaced entries, moves."""
     from exocli.references import import_references
 
     fmt = check_format(fmt)
