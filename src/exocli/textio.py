@@ -13,6 +13,7 @@ no reader ever sees the files half changed.
 from __future__ import annotations
 
 import errno
+import itertools
 import json
 import os
 from collections.abc import Mapping
@@ -34,25 +35,50 @@ def os_error(path: Path, exc: OSError, action: str = "write") -> ExocliError:
     return ExocliError(f"cannot {action} {path}: {exc.strerror or exc}")
 
 
+_TEMPORARY_NUMBERS = itertools.count()
+
+
 def _write_temporary(path: Path, text: str, sync: bool = True) -> Path:
     """`text` in a new flushed temporary file beside `path`, with `path`'s permissions
-    (`sync`: on disk before this returns)."""
-    import tempfile  # only when writing: every command checks for a journal through this module
+    (`sync`: on disk before this returns).
 
+    Plain os calls, not tempfile and a text stream: an import writes 10,000 of these."""
     directory = path.parent
+    data = text.encode("utf-8")
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        mode = os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        mode = 0o644
     except OSError as exc:
         raise os_error(path, exc) from exc
+    made_directory = False
+    while True:
+        temp_name = os.path.join(directory, f".{path.name}.{os.getpid()}.{next(_TEMPORARY_NUMBERS)}.tmp")
+        try:
+            handle = os.open(temp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            break
+        except FileExistsError:
+            continue  # left by an earlier process with our pid: take the next number
+        except FileNotFoundError as exc:
+            if made_directory:  # a folder that takes no files (/proc)
+                raise os_error(path, exc) from exc
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+            except OSError as mkdir_exc:
+                raise os_error(path, mkdir_exc) from mkdir_exc
+            made_directory = True
+        except OSError as exc:
+            raise os_error(path, exc) from exc
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-            stream.flush()
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(handle, view) :]
+            os.fchmod(handle, mode)
             if sync:
-                os.fsync(stream.fileno())
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        os.chmod(temp_name, mode)
+                os.fsync(handle)
+        finally:
+            os.close(handle)
     except OSError as exc:
         Path(temp_name).unlink(missing_ok=True)
         raise os_error(path, exc) from exc
