@@ -276,13 +276,19 @@ def plan_import(
     return plan
 
 
+def _current_order(existing: list[Any]) -> list[str | None]:
+    """The workspace's list as keys by number (None where a number is free)."""
+    order: list[str | None] = [None] * max((study.number for study in existing), default=0)
+    for study in existing:
+        order[study.number - 1] = study.key
+    return order
+
+
 def _plan_merge(existing: list[Any], parsed: ReferenceList, source: str) -> ImportPlan:
     from exocli.studies import KeySet, Study, new_key
 
     by_number = {study.number: study for study in existing}
-    order: list[str | None] = [None] * max(by_number, default=0)
-    for study in existing:
-        order[study.number - 1] = study.key
+    order = _current_order(existing)
     result = ImportResult([], [], [], [], len(parsed.references))
     taken = KeySet(study.key for study in existing)
     studies: dict[str, Any] = {}
@@ -327,9 +333,7 @@ def _plan_identity_merge(existing: list[Any], parsed: ReferenceList, keys: dict[
     for study in existing:
         for ident in study_keys(study.reference):
             index.setdefault(ident, study)
-    order: list[str | None] = [None] * max((s.number for s in existing), default=0)
-    for study in existing:
-        order[study.number - 1] = study.key
+    order = _current_order(existing)
     result = ImportResult([], [], [], [], len(parsed.references))
     taken = KeySet(study.key for study in existing)
     studies: dict[str, Any] = {}
