@@ -435,3 +435,59 @@ def test_latex_is_decoded_fast_and_like_pylatexenc() -> None:
         assert _plain_latex(_common_latex(text)) == slow._transform_python_value_string(text)[0], text
     # where exocli differs on purpose: a bare % or & is kept (pylatexenc drops or blanks them)
     assert _plain_latex("50% of A & B") == "50% of A & B"
+
+
+@pytest.mark.parametrize(
+    ("names", "split"),
+    [
+        ("Núñez, Minh R. and Øystein Wang", [("Núñez", "Minh R."), ("Wang", "Øystein")]),
+        ("van der Berg, Jan and Jan de Groot", [("van der Berg", "Jan"), ("de Groot", "Jan")]),
+        ("Smith, Jr., John and D.~E. Knuth", [("Smith Jr.", "John"), ("Knuth", "D. E.")]),
+        # LaTeX accents in braces, as JabRef and Better BibTeX write them
+        ('G{\\"o}del, Kurt and Ana{\\"\\i}s Adams', [("Gödel", "Kurt"), ("Adams", "Anaïs")]),
+        ("{\\c S}ahin, Ay{\\c{s}}e and {\\AA}sa Berg", [("Şahin", "Ayşe"), ("Berg", "Åsa")]),
+        # braced whole: a body stays one name; a person's name in braces is still a person
+        (
+            "{World Health Organization} and {The {ENCODE} Project Consortium}",
+            [("World Health Organization", ""), ("The ENCODE Project Consortium", "")],
+        ),
+        ("{Austin, Claire C} and {Joachim Schöpfel}", [("Austin", "Claire C"), ("Schöpfel", "Joachim")]),
+        # biblatex's extended name format
+        (
+            "Roorda, Dirk and family=Heuvel, given=Charles, prefix=van den, useprefix=false",
+            [("Roorda", "Dirk"), ("van den Heuvel", "Charles")],
+        ),
+        ("Lamport, Leslie and others", [("Lamport", "Leslie")]),
+    ],
+)
+def test_bibtex_names_are_split_as_bibtex_splits_them(names: str, split: list[tuple[str, str]]) -> None:
+    from exocli.bibfiles import read_entries
+
+    text = f"@article{{k, author = {{{names}}}, title = {{T}}, journal = {{J}}, year = 2020}}\n"
+    entries, _ = read_entries(text, "bibtex", "names.bib")
+    assert [(a.family, a.given) for a in entries[0].reference.authors] == split
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.from_regex(r"[A-Z][a-z]{1,8}(-[A-Z][a-z]{1,6})?", fullmatch=True),
+            st.from_regex(r"([A-Z][a-z]{0,7}\.?)( [A-Z]\.)?", fullmatch=True),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_plain_names_split_as_bibtexparser_splits_them(people: list[tuple[str, str, bool]]) -> None:
+    """The fast path for plain names gives what bibtexparser's own splitter gives."""
+    from bibtexparser.middlewares.names import parse_single_name_into_parts, split_multiple_persons_names
+
+    from exocli.bibfiles import _bibtex_names
+
+    names = " and ".join(f"{f}, {g}" if comma else f"{g} {f}" for f, g, comma in people)
+    expected = []
+    for name in split_multiple_persons_names(names):
+        parts = parse_single_name_into_parts(name)
+        expected.append((" ".join([*parts.von, *parts.last, *parts.jr]), " ".join(parts.first)))
+    assert _bibtex_names(names) == expected

@@ -190,45 +190,31 @@ def _line_of(text: str, offset: int) -> int:
 
 def _bibtex_items(text: str, source: str) -> list[tuple[dict[str, Any], str | None, int]]:
     from bibtexparser.entrypoint import parse_string
-    from bibtexparser.middlewares import LatexDecodingMiddleware, NormalizeFieldKeys
-    from bibtexparser.middlewares.names import SeparateCoAuthors, SplitNameParts
 
-    class QuickLatexDecoding(LatexDecodingMiddleware):
-        """pylatexenc only for values with a LaTeX command: it takes ~1 ms a value (10,000
-        entries would take a minute), and most values hold none. The others get what it would
-        do to them, except that a bare % or & is kept (pylatexenc drops the rest of the value
-        after a %, and turns & into spaces)."""
-
-        def _transform_python_value_string(self, python_string: str) -> tuple[str, str]:
-            text = _common_latex(python_string) if "\\" in python_string else python_string
-            if "\\" in _MATH.sub("", text):  # math ($\\kappa$) stays as it is, as pylatexenc keeps it
-                return super()._transform_python_value_string(python_string)
-            return _plain_latex(text), ""
-
-    library = parse_string(
-        text,
-        append_middleware=[NormalizeFieldKeys(), QuickLatexDecoding(), SeparateCoAuthors(), SplitNameParts()],
-    )
+    # bibtexparser's own parse (its default stack: @string references, enclosing braces). The
+    # fields exocli reads are then decoded here, one value at a time: its name and LaTeX
+    # middlewares would handle every field of every entry, copying each block as they go.
+    library = parse_string(text)
+    decode = _LatexDecoder()
     items: list[tuple[dict[str, Any], str | None, int]] = []
     for entry in library.entries:
         values = {name.lower(): field.value for name, field in entry.fields_dict.items()}
-        authors = [
-            (" ".join([*name.von, *name.last, *name.jr]).strip("{} "), " ".join(name.first).strip("{} "))
-            for name in values.get("author", []) or []
-            if not isinstance(name, str)
-        ]
+
+        pages = _first_value(values, decode, "pages")
         fields = {
-            "authors": [(f, g) for f, g in authors if f.lower() != "others"],
-            "title": _unbrace(values.get("title")),
-            "journal": _unbrace(
-                values.get("journal") or values.get("journaltitle") or values.get("booktitle")
-            ),
-            "year": _year(values.get("year") or values.get("date")),
-            "volume": values.get("volume"),
-            "issue": values.get("number") or values.get("issue"),
-            "pages": re.sub(r"\s*(--|–)\s*", "-", str(values["pages"])) if values.get("pages") else None,
-            "doi": values.get("doi"),
-            "url": values.get("url"),
+            "authors": [
+                (decode(family).strip(), decode(given).strip())
+                for family, given in _bibtex_names(str(values.get("author") or ""))
+                if family.lower() != "others"
+            ],
+            "title": _unbrace(_first_value(values, decode, "title")),
+            "journal": _unbrace(_first_value(values, decode, "journal", "journaltitle", "booktitle")),
+            "year": _year(_first_value(values, decode, "year", "date")),
+            "volume": _first_value(values, decode, "volume"),
+            "issue": _first_value(values, decode, "number", "issue"),
+            "pages": re.sub(r"\s*(--|–)\s*", "-", pages) if pages else None,
+            "doi": _first_value(values, decode, "doi"),
+            "url": _first_value(values, decode, "url"),
         }
         items.append((fields, entry.key, (entry.start_line or 0) + 1))
     for block in library.failed_blocks:
@@ -242,6 +228,157 @@ def _bibtex_items(text: str, source: str) -> list[tuple[dict[str, Any], str | No
             )
         )
     return sorted(items, key=lambda item: item[2])
+
+
+class _LatexDecoder:
+    """A BibTeX value as text. pylatexenc (through bibtexparser's LaTeX middleware) only for
+    values with a command that `_common_latex` does not know: it takes ~1 ms a value, and most
+    values hold none. The others get what it would do to them, except that a bare % or & is
+    kept (pylatexenc drops the rest of the value after a %, and turns & into spaces)."""
+
+    def __init__(self) -> None:
+        self._slow: Any = None
+
+    def __call__(self, value: str) -> str:
+        if "\\" not in value:
+            return _plain_latex(value)
+        text = _common_latex(value)
+        if "\\" in _MATH.sub("", text):  # math ($\\kappa$) stays as it is, as pylatexenc keeps it
+            if self._slow is None:
+                from bibtexparser.middlewares import LatexDecodingMiddleware
+
+                self._slow = LatexDecodingMiddleware()
+            return str(self._slow._transform_python_value_string(value)[0])
+        return _plain_latex(text)
+
+
+# BibTeX's "and" between names, outside braces
+_NAME_SEPARATOR = re.compile(r"\s+and\s+", re.IGNORECASE)
+# Braces around one word or letter ({\"O}zt{\"u}rk, {Drewokane}) protect nothing a name needs
+_BRACED_WORD = re.compile(r"\{([^{}\s\\]*)\}")
+# {\"a}, {\o}, {\c S}, {\v{s}}, {\"\i}: one command in braces, which it decodes to one letter
+_BRACED_COMMAND = re.compile(r"\{(\\(?:[^{}]|\{[^{}]*\})*)\}")
+# biblatex's extended name format: family=Heuvel, given=Charles, prefix=van den, useprefix=false
+_NAME_PART = re.compile(r"(?<![\w-])(family|given|prefix|suffix)\s*=\s*(\{[^{}]*\}|[^,]*)", re.IGNORECASE)
+_EXTENDED_NAME = re.compile(r"\s*(?:family|given|prefix|suffix)\s*=", re.IGNORECASE)
+# A name braced whole is taken literally when it reads as a body, not a person:
+# {World Health Organization}, {GBD 2019 Collaborators}, {The ENCODE Project Consortium}
+_BODY_NAME = re.compile(
+    r"\b(?:organi[sz]ation|association|society|group|consortium|collaborat\w*|committee|council"
+    r"|institut\w*|universit\w*|agency|foundation|department|ministry|cent(?:re|er)|network|board"
+    r"|commission|office|service|federation|college|academy|alliance|union|project|initiative"
+    r"|program(?:me)?|trust|company|inc|ltd|corporation|bureau|investigators|team|working|panel"
+    r"|registry|study|trial|force|authors?|editors?)\b",
+    re.IGNORECASE,
+)
+
+
+def _first_value(values: Mapping[str, Any], decode: Callable[[str], str], *names: str) -> str | None:
+    """The first of the fields `names` that the entry has, decoded."""
+    for name in names:
+        found = values.get(name)
+        if found is not None and found != "":
+            return decode(str(found))
+    return None
+
+
+def _bibtex_names(names: str) -> list[tuple[str, str]]:
+    """(family, given) of each name in a BibTeX name list, as BibTeX splits them (family: von,
+    last and jr parts), with the LaTeX still in them.
+
+    The plain "Family, Given" and "Given Family" are split here, since they are nearly every
+    name and bibtexparser's splitter takes ~30 µs a name; names with particles, suffixes or
+    braced groups go through bibtexparser's splitter. A name braced whole, which Zotero and
+    Better BibTeX write for a single-field name, is a body ({World Health Organization}) or a
+    person ({Austin, Claire C}, {Joachim Schöpfel})."""
+    names = names.strip()
+    if not names:
+        return []
+    if "{" in names:
+        from bibtexparser.middlewares.names import split_multiple_persons_names
+
+        each = split_multiple_persons_names(names)
+    else:
+        each = _NAME_SEPARATOR.split(names)
+    split = [_split_name(name) for name in each]
+    return [name for name in split if name is not None]
+
+
+def _split_name(name: str) -> tuple[str, str] | None:
+    name = name.strip()
+    if _EXTENDED_NAME.match(name):
+        parts = {key.lower(): value.strip().strip("{}").strip() for key, value in _NAME_PART.findall(name)}
+        family = " ".join(p for p in (parts.get("prefix"), parts.get("family")) if p)
+        given = parts.get("given", "")
+        return (f"{family}, {parts['suffix']}" if parts.get("suffix") else family), given
+    if "{" in name:
+        if "\\" in name:
+            name = _common_latex(_BRACED_COMMAND.sub(_braced_command, name))
+        name = _unbrace_words(name)
+        if name.startswith("{") and name.endswith("}") and _balanced(name[1:-1]):
+            inner = name[1:-1].strip()
+            if "," not in inner and (_BODY_NAME.search(inner) or _not_a_person(inner)):
+                return inner, ""
+            name = inner
+    plain = _plain_name(name)
+    if plain is not None:
+        return plain
+    from bibtexparser.middlewares.names import InvalidNameError, parse_single_name_into_parts
+
+    try:
+        person = parse_single_name_into_parts(name, strict=False)
+    except InvalidNameError:
+        return None
+    return " ".join([*person.von, *person.last, *person.jr]), " ".join(person.first)
+
+
+def _braced_command(match: re.Match[str]) -> str:
+    decoded = _common_latex(match.group(1))
+    return match.group(0) if "\\" in decoded else decoded
+
+
+def _unbrace_words(name: str) -> str:
+    while True:
+        unbraced = _BRACED_WORD.sub(r"\1", name)
+        if unbraced == name:
+            return name
+        name = unbraced
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += char == "{"
+        depth -= char == "}"
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _not_a_person(name: str) -> bool:
+    """Words no person's name has: a digit, a lower-case word (of, for), or more than four."""
+    words = name.split()
+    return len(words) > 4 or any(w[0].isdigit() or w[0].islower() for w in words) or name.isupper()
+
+
+def _plain_name(name: str) -> tuple[str, str] | None:
+    """(family, given) of a name with no braces, particle or suffix; None for any other."""
+    if "{" in name or "\\" in name:
+        return None
+    family, comma, given = name.partition(",")
+    if comma:
+        if "," in given:
+            return None  # von Last, Jr, First
+        words = family.split()
+        given_words = given.split()
+    else:
+        words = name.split()
+        given_words, words = words[:-1], words[-1:]
+    # A word starting in lower case is a particle (von, van der, de), which BibTeX puts in
+    # the family name by its own rules.
+    if not words or not all(w[0].isupper() for w in words) or not all(w[0].isupper() for w in given_words):
+        return None
+    return " ".join(words), " ".join(given_words)
 
 
 # The accents and letters that .bib files spell in LaTeX (Zotero, Better BibTeX, JabRef)
