@@ -458,6 +458,12 @@ def test_latex_is_decoded_fast_and_like_pylatexenc() -> None:
             [("Roorda", "Dirk"), ("van den Heuvel", "Charles")],
         ),
         ("Lamport, Leslie and others", [("Lamport", "Leslie")]),
+        # a person braced whole keeps a particle; a body's joining word keeps it whole
+        (
+            "{Ludwig van Beethoven} and {Centers for Disease Control}",
+            [("van Beethoven", "Ludwig"), ("Centers for Disease Control", "")],
+        ),
+        ("family=Smith, given=John, suffix=Jr.", [("Smith Jr.", "John")]),
     ],
 )
 def test_bibtex_names_are_split_as_bibtex_splits_them(names: str, split: list[tuple[str, str]]) -> None:

@@ -310,7 +310,8 @@ def _split_name(name: str) -> tuple[str, str] | None:
         parts = {key.lower(): value.strip().strip("{}").strip() for key, value in _NAME_PART.findall(name)}
         family = " ".join(p for p in (parts.get("prefix"), parts.get("family")) if p)
         given = parts.get("given", "")
-        return (f"{family}, {parts['suffix']}" if parts.get("suffix") else family), given
+        # family name and suffix together, as for "Smith, Jr., John"
+        return " ".join(p for p in (family, parts.get("suffix")) if p), given
     if "{" in name:
         if "\\" in name:
             name = _common_latex(_BRACED_COMMAND.sub(_braced_command, name))
@@ -355,10 +356,17 @@ def _balanced(text: str) -> bool:
     return depth == 0
 
 
+# Words that join a body's name and no person's (a person's "van" or "de" is a particle)
+_BODY_JOINERS = frozenset({"of", "for", "and", "on", "in", "the", "&"})
+
+
 def _not_a_person(name: str) -> bool:
-    """Words no person's name has: a digit, a lower-case word (of, for), or more than four."""
+    """A name braced whole that no person has: a digit, a joining word (of, for), all capitals,
+    or more than four words."""
     words = name.split()
-    return len(words) > 4 or any(w[0].isdigit() or w[0].islower() for w in words) or name.isupper()
+    return (
+        len(words) > 4 or any(w[0].isdigit() or w.lower() in _BODY_JOINERS for w in words) or name.isupper()
+    )
 
 
 def _plain_name(name: str) -> tuple[str, str] | None:
