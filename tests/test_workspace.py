@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import tomllib
@@ -208,7 +209,10 @@ def test_init_creates_a_workspace(cli: Invoke, tmp_path: Path) -> None:
     assert config["workspace"]["name"] == "review"
     assert config["workspace"]["format"] == 2
     assert config["workspace"]["references"] == "refs/order.txt"
-    assert not (root / "db" / "exocli.sqlite").exists()
+    # The database is built at once (git-ignored), empty: the first command need not build it.
+    with contextlib.closing(sqlite3.connect(root / "db" / "exocli.sqlite")) as conn:
+        assert conn.execute("SELECT count(*) FROM refs").fetchone() == (0,)
+    assert (root / ".gitignore").read_text(encoding="utf-8").startswith("db/*.sqlite\n")
 
 
 def test_init_with_a_name_that_needs_quoting(cli: Invoke, tmp_path: Path) -> None:

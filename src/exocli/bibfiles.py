@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from exocli.errors import DataError
@@ -78,6 +79,27 @@ def detect_format(text: str) -> str | None:
 
 def read_entries(text: str, fmt: str, source: str) -> tuple[list[FileEntry], list[str]]:
     """The file's entries, numbered in its order, and the problems to report."""
+    items = _bibtex_entry_items(text, source) if fmt == "bibtex" else _entry_items(fmt, text, source)
+    entries: list[FileEntry] = []
+    problems: list[str] = []
+    for item, key, line in items:
+        if isinstance(item, str):  # left out, with a warning (a DOI list's repeated DOI)
+            problems.append(f"{source}:{line}: {item}")
+            continue
+        item.number = len(entries) + 1
+        if item.kind == "unparsed":
+            problems.append(f"{source}:{line}: entry {item.number} kept unparsed: {item.problem}")
+        entries.append(FileEntry(item, key, line))
+    if not entries:
+        raise DataError(f"{source}: no entries in this {fmt} file")
+    return entries, problems
+
+
+EntryItem = tuple[ParsedReference | str, str | None, int]  # reference (or why left out), key, line
+
+
+def _entry_items(fmt: str, text: str, source: str) -> list[EntryItem]:
+    """(the entry's reference, numbered later, or why it is left out; its key; its line)."""
     readers: dict[str, Callable[[str, str], list[tuple[dict[str, Any], str | None, int]]]] = {
         "bibtex": _bibtex_items,
         "ris": _ris_items,
@@ -86,21 +108,10 @@ def read_entries(text: str, fmt: str, source: str) -> tuple[list[FileEntry], lis
         "medline": _medline_items,
         "doi-list": _doi_list_items,
     }
-    entries: list[FileEntry] = []
-    problems: list[str] = []
-    number = 0
-    for fields, key, line in readers[fmt](text, source):
-        if fields.get("repeat"):  # left out, with a warning (a DOI list's repeated DOI)
-            problems.append(f"{source}:{line}: {fields['repeat']}")
-            continue
-        number += 1
-        ref = _reference(fields, number)
-        if ref.kind == "unparsed":
-            problems.append(f"{source}:{line}: entry {number} kept unparsed: {ref.problem}")
-        entries.append(FileEntry(ref, key, line))
-    if not entries:
-        raise DataError(f"{source}: no entries in this {fmt} file")
-    return entries, problems
+    return [
+        (str(fields["repeat"]) if fields.get("repeat") else _reference(fields, 0), key, line)
+        for fields, key, line in readers[fmt](text, source)
+    ]
 
 
 def _reference(fields: Mapping[str, Any], number: int) -> ParsedReference:
@@ -147,6 +158,11 @@ def _reference(fields: Mapping[str, Any], number: int) -> ParsedReference:
     )
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_YEAR = re.compile(r"\b(1[5-9]\d\d|2\d\d\d)\b")
+_PAGE_DASH = re.compile(r"\s*(--|–)\s*")
+
+
 def _clean(value: Any) -> str | None:
     if isinstance(value, list):  # CSL-JSON written by some tools: ["Nature"]
         value = value[0] if value else None
@@ -154,12 +170,15 @@ def _clean(value: Any) -> str | None:
     # one far larger than the file).
     if isinstance(value, bool) or not isinstance(value, str | int | float | datetime.date):
         return None
-    text = " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", str(value)).split())
+    text = str(value)
+    if not text.isprintable():  # control characters (a tab, a newline) become spaces
+        text = _CONTROL.sub(" ", text)
+    text = " ".join(text.split())
     return text or None
 
 
 def _year(value: Any) -> int | None:
-    found = re.search(r"\b(1[5-9]\d\d|2\d\d\d)\b", str(value or ""))
+    found = _YEAR.search(str(value or ""))
     return int(found.group(1)) if found else None
 
 
@@ -187,6 +206,63 @@ def _line_of(text: str, offset: int) -> int:
 
 # --- BibTeX -----------------------------------------------------------------------------------
 
+PARALLEL_BYTES = 400_000  # a .bib this big is read on every core
+_BIBTEX_STRING = re.compile(r"@\s*string\s*[{(]", re.IGNORECASE)
+
+
+def _bibtex_entry_items(text: str, source: str) -> list[EntryItem]:
+    """A big file is cut between entries and the parts read at once (see exocli.parallel)."""
+    from exocli.parallel import parallel_map
+
+    parts = _bibtex_parts(text)
+    if len(parts) == 1:
+        return _entry_items("bibtex", text, source)
+
+    def read(part: tuple[int, str]) -> list[EntryItem]:
+        lines_before, chunk = part
+        return [(item, key, line + lines_before) for item, key, line in _entry_items("bibtex", chunk, source)]
+
+    items = [item for part in parallel_map(read, parts) for item in part]
+    keys = [key for _, key, _ in items if key is not None]
+    if len(set(keys)) != len(keys):
+        # bibtexparser keeps the first of two entries with one key and fails the second; only
+        # a read of the whole file knows which is first across parts.
+        return _entry_items("bibtex", text, source)
+    return items
+
+
+def _bibtex_parts(text: str) -> list[tuple[int, str]]:
+    """(lines before it, text) of each part: cut where an entry starts at the start of a line
+    outside every brace, as many parts as workers. One part for a small file, and for one with
+    @string macros (an entry may use one defined in another part)."""
+    from exocli.parallel import worker_count
+
+    workers = worker_count()
+    if workers < 2 or len(text) < PARALLEL_BYTES or _BIBTEX_STRING.search(text):
+        return [(0, text)]
+    cuts = [0]
+    for k in range(1, workers):
+        cut = _entry_start_near(text, max(cuts[-1] + 1, len(text) * k // workers))
+        if cut is None:
+            break
+        cuts.append(cut)
+    cuts.append(len(text))
+    return [(text.count("\n", 0, start), text[start:end]) for start, end in pairwise(cuts)]
+
+
+def _entry_start_near(text: str, near: int) -> int | None:
+    """The first start of an entry at or after `near` that is outside every brace."""
+    position = near
+    for _ in range(50):
+        position = text.find("\n@", position)
+        if position < 0:
+            return None
+        position += 1
+        depth = text.count("{", 0, position) - text.count("}", 0, position)
+        if depth == 0 and _BIBTEX_ENTRY.match(text, position):
+            return position
+    return None
+
 
 def _bibtex_items(text: str, source: str) -> list[tuple[dict[str, Any], str | None, int]]:
     from bibtexparser.entrypoint import parse_string
@@ -212,7 +288,7 @@ def _bibtex_items(text: str, source: str) -> list[tuple[dict[str, Any], str | No
             "year": _year(_first_value(values, decode, "year", "date")),
             "volume": _first_value(values, decode, "volume"),
             "issue": _first_value(values, decode, "number", "issue"),
-            "pages": re.sub(r"\s*(--|–)\s*", "-", pages) if pages else None,
+            "pages": _PAGE_DASH.sub("-", pages) if pages else None,
             "doi": _first_value(values, decode, "doi"),
             "url": _first_value(values, decode, "url"),
         }

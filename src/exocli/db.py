@@ -126,53 +126,78 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _source_texts(ws: Workspace, texts: Mapping[Path, str | None]) -> dict[str, str | None]:
+    """The texts that are source files, by their path relative to the workspace."""
+    # Study files by plain string tests (an import writes thousands), the rest by is_source.
+    studies = str(ws.studies_dir) + os.sep
+    relative_studies = ws.relative(ws.studies_dir) + os.sep
+    found: dict[str, str | None] = {}
+    for path, text in texts.items():
+        full = str(path)
+        name = full[len(studies) :]
+        if full.startswith(studies) and os.sep not in name and name.endswith(".toml") and name[0] != ".":
+            found[relative_studies + name] = text
+        elif ws.is_source(path):
+            found[ws.relative(path)] = text
+    return found
+
+
+def source_digests(ws: Workspace, texts: Mapping[Path, str | None]) -> dict[str, str | None]:
+    """The source files among `texts`, by path relative to the workspace: the hash of each
+    new text, None for a file that goes."""
+    return {
+        name: None if text is None else _digest(text.encode("utf-8"))
+        for name, text in _source_texts(ws, texts).items()
+    }
+
+
 def record_sources(
     conn: sqlite3.Connection,
     ws: Workspace,
     texts: Mapping[Path, str | None],
     full: bool = False,
     stats_only: bool = False,
+    digests: Mapping[str, str | None] | None = None,
 ) -> None:
     """Keep source_files up to date with the text the rows were built from.
 
     Inside the write's transaction (before the files are in place) each written file gets
-    its hash, its stats left unknown (-1); `full` records every file. Once the files are in
-    place, `stats_only` fills in the stats. A process killed in between leaves -1, which the
-    next command settles by hashing (see `_up_to_date`).
+    its hash (`digests`, when they are already known: `source_digests(ws, texts)`), its
+    stats left unknown (-1); `full` records every file. Once the files are in place,
+    `stats_only` fills in the stats. A process killed in between leaves -1, which the next
+    command settles by hashing (see `_up_to_date`).
     """
     if stats_only:
         rows = [row[0] for row in conn.execute("SELECT path FROM source_files WHERE size < 0")]
         updates = []
+        root = str(ws.root)
         for name in rows:
             try:
-                info = os.stat(ws.root / name)
+                info = os.stat(os.path.join(root, name))
             except OSError:
                 continue
             updates.append((info.st_size, info.st_mtime_ns, name))
         conn.executemany("UPDATE source_files SET size = ?, mtime_ns = ? WHERE path = ?", updates)
         _remember_stats(conn)
         return
-    overrides = {ws.relative(path): text for path, text in texts.items() if ws.is_source(path)}
-    names = set(overrides)
+    written = source_digests(ws, texts) if digests is None else digests
+    names = set(written)
     if full:
         names |= set(source_stats(ws))
     rows_in: list[tuple[str, str]] = []
     gone: list[tuple[str]] = []
     for name in sorted(names):
-        text = overrides.get(name, ...)
-        if text is None:
-            gone.append((name,))
-            continue
-        if text is ...:
-            try:
-                data = (ws.root / name).read_bytes()
-            except OSError:
-                gone.append((name,))
-                continue
+        if name in written:
+            digest = written[name]
         else:
-            assert isinstance(text, str)
-            data = text.encode("utf-8")
-        rows_in.append((name, _digest(data)))
+            try:
+                digest = _digest((ws.root / name).read_bytes())
+            except OSError:
+                digest = None
+        if digest is None:
+            gone.append((name,))
+        else:
+            rows_in.append((name, digest))
     conn.executemany("DELETE FROM source_files WHERE path = ?", gone)
     conn.executemany(
         "INSERT OR REPLACE INTO source_files (path, size, mtime_ns, sha256) VALUES (?, -1, 0, ?)", rows_in

@@ -59,9 +59,13 @@ def metadata_from_crossref(message: Mapping[str, Any]) -> StudyMetadata:
     )
 
 
+_INITIALS_SPLIT = re.compile(r"[\s.]+")
+_NOT_IN_FAMILY = re.compile(r"[.,;:()\[\]0-9]")  # what a Vancouver family name drops
+
+
 def _initials(given: str) -> str:
     """'George A' -> 'GA'; 'Yu-Lin' -> 'Y-L'; 'J.H.' -> 'JH'."""
-    parts = [p for p in re.split(r"[\s.]+", given) if p]
+    parts = [p for p in _INITIALS_SPLIT.split(given) if p]
     out = ""
     for part in parts:
         pieces = [p for p in part.split("-") if p]
@@ -75,13 +79,13 @@ def vancouver(meta: StudyMetadata, doi: str | None) -> str:
     """A Vancouver / NLM reference string that exocli's parser reads back field for field."""
     names = []
     for family, given in meta.authors[:6]:
-        family = re.sub(r"[.,;:()\[\]0-9]", "", family).strip()
+        family = _NOT_IN_FAMILY.sub("", family).strip()
         initials = _initials(given)
         if family:
             names.append(f"{family} {initials}" if initials else f"{family} X")
     authors = ", ".join(names) + (", et al" if len(meta.authors) > 6 or meta.et_al else "")
     title = meta.title.strip().rstrip(".")
-    journal = re.sub(r"\.", "", meta.journal or "").strip()
+    journal = (meta.journal or "").replace(".", "").strip()
     # no authors (an organisation's page) or no journal (data, software): leave them out
     parts = [part for part in (authors, title, journal) if part]
     # a title ending in ? or ! takes no full stop after it: "imaging? Biomaterials"

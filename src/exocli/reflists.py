@@ -16,6 +16,7 @@ from itertools import pairwise
 from exocli.refparse import ParsedReference, parse_reference
 
 MAX_NUMBER = 2**63 - 1  # SQLite's largest integer
+PARALLEL_MINIMUM = 1000  # entries: a list this long is parsed on every core
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # The number marks of numbered lists; the text after the mark may be on the next line.
 _MARKS = {
@@ -166,9 +167,8 @@ def parse_reference_list(text: str, source: str = "<input>") -> ReferenceList:
         raise ValueError(f"{source}: no references found (the text is empty)")
     seen: dict[int, int] = {}
     references = []
-    for entry in entries:
+    for entry, parsed in zip(entries, _parse_entries(entries, text), strict=True):
         seen[entry.number] = entry.line
-        parsed = parse_reference(_join(entry.pieces, text), entry.number)
         if parsed.kind == "unparsed":
             problems.append(
                 f"{source}:{entry.line}: reference {entry.number} kept unparsed ({parsed.problem}):"
@@ -176,6 +176,16 @@ def parse_reference_list(text: str, source: str = "<input>") -> ReferenceList:
             )
         references.append(parsed)
     return ReferenceList(references, problems, seen)
+
+
+def _parse_entries(entries: list[_Entry], text: str) -> list[ParsedReference]:
+    """Each entry parsed; thousands of them on every core (see exocli.parallel)."""
+    from exocli.parallel import parallel_map, spans
+
+    def parse(span: range) -> list[ParsedReference]:
+        return [parse_reference(_join(entries[i].pieces, text), entries[i].number) for i in span]
+
+    return [ref for part in parallel_map(parse, spans(len(entries), PARALLEL_MINIMUM)) for ref in part]
 
 
 def _numbering(lines: list[tuple[int, str]]) -> str | None:

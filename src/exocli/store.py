@@ -12,19 +12,23 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from exocli.db import database_failure, record_sources, tracking_triggers
+from exocli.db import database_failure, record_sources, source_digests, tracking_triggers
 from exocli.evidence import Claim, Vocabularies
 from exocli.refparse import ParsedReference
 from exocli.studies import Study, format_order, format_study, load_record, reference_entry
 from exocli.vocab import Vocabulary, load_vocabulary_file
 from exocli.workspace import Workspace
 
-BULK_CLAIMS = 5000  # a write of more claims than this drops the tracking triggers meanwhile
+if TYPE_CHECKING:
+    from exocli.textio import StagedWrite
+
+PARALLEL_FILES = 1000  # a write of this many files stages them while it writes the rows
+BULK_ROWS = 2000  # a write of more studies and claims than this drops the tracking triggers meanwhile
 DATA_TABLES = (
     "claim_facets",
     "ref_updates",
@@ -103,16 +107,21 @@ def _begin_write(ws: Workspace, conn: sqlite3.Connection, discard_external: bool
 
 
 def _finish_write(
-    ws: Workspace, conn: sqlite3.Connection, texts: Mapping[Path, str | None], full: bool = False
+    ws: Workspace,
+    conn: sqlite3.Connection,
+    texts: Mapping[Path, str | None],
+    full: bool = False,
+    staged: StagedWrite | None = None,
+    digests: Mapping[str, str | None] | None = None,
 ) -> None:
-    """Stage the texts, record them, COMMIT, then put them in place (the caller began)."""
+    """Stage the texts (unless `staged` already holds them), record them, COMMIT, then put
+    them in place (the caller began)."""
     from exocli.textio import stage
 
-    staged = None
     try:
-        if texts:
+        if texts and staged is None:
             staged = stage(ws.root, texts)
-        record_sources(conn, ws, texts, full)
+        record_sources(conn, ws, texts, full, digests=digests)
         conn.execute("DELETE FROM meta WHERE key = 'exocli_writing'")
         if staged is not None:
             staged.commit()
@@ -171,7 +180,7 @@ def rebuild(
             )
             _write_works(conn, cache[0].values())
             _write_vocabularies(conn, snapshot.vocabs)
-            ref_ids = {study.key: _insert_reference(conn, study) for study in snapshot.studies}
+            ref_ids = _insert_references(conn, snapshot.studies)
             for study in snapshot.studies:
                 _write_resolution(ws, conn, ref_ids[study.key], study.reference, cache)
             write_claims(
@@ -226,36 +235,94 @@ def write_change(ws: Workspace, conn: sqlite3.Connection, change: Change, pathwa
     Studies whose reference is unchanged keep their row; of their claims only those that
     differ are replaced. A new order renumbers the references it moves.
     """
-    texts = change.texts(ws)
+
+    def write_rows() -> None:
+        # A big change (an import): the change-counting triggers would cost a lookup per
+        # row only to say "exocli"; drop them for this transaction, as a rebuild does.
+        bulk = sum(1 + len(s.claims) for s in change.studies.values() if s is not None) > BULK_ROWS
+        triggers = tracking_triggers() if bulk else []
+        for name, _ in triggers:
+            conn.execute(f"DROP TRIGGER IF EXISTS {name}")  # fixed names
+        _apply_change(ws, conn, change, pathways)
+        for _, sql in triggers:
+            conn.execute(sql)
+
+    texts: dict[Path, str | None] = {}
+    files: StagedFiles | None = None
     try:
         _begin_write(ws, conn, discard_external=False)
         try:
-            # A big change (an import): the change-counting triggers would cost a lookup per
-            # row only to say "exocli"; drop them for this transaction, as a rebuild does.
-            bulk = sum(len(s.claims) for s in change.studies.values() if s is not None) > BULK_CLAIMS
-            triggers = tracking_triggers() if bulk else []
-            for name, _ in triggers:
-                conn.execute(f"DROP TRIGGER IF EXISTS {name}")  # fixed names
-            _apply_change(ws, conn, change, pathways)
-            for _, sql in triggers:
-                conn.execute(sql)
+            if len(change.studies) >= PARALLEL_FILES:
+                files = _rows_and_files(ws, change, write_rows)
+            if files is None:
+                texts = change.texts(ws)
+                write_rows()
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        _finish_write(ws, conn, texts)
+        if files is None:
+            _finish_write(ws, conn, texts)
+        else:
+            _finish_write(ws, conn, {}, staged=files.staged(ws.root), digests=files.digests)
     except sqlite3.DatabaseError as exc:
         raise database_failure(Path(ws.db_path), exc) from exc
+
+
+@dataclass
+class StagedFiles:
+    """What a worker staged: (temporary, target) of each file, the files that go, their hashes."""
+
+    moves: list[tuple[str, str]]
+    deletes: list[str]
+    digests: dict[str, str | None]
+
+    def staged(self, root: Path) -> StagedWrite:
+        from exocli.textio import StagedWrite
+
+        moves = [(Path(temp), Path(target)) for temp, target in self.moves]
+        return StagedWrite(root, moves, [Path(path) for path in self.deletes])
+
+
+def _rows_and_files(ws: Workspace, change: Change, write_rows: Callable[[], None]) -> StagedFiles | None:
+    """For a change of thousands of files (an import): a worker formats and stages the files
+    and hashes them while the rows are written here (see exocli.parallel). None, with nothing
+    done, where no worker can be had."""
+    from exocli.parallel import can_fork, parallel_map, worker_count
+    from exocli.textio import stage
+
+    if worker_count() < 2 or not can_fork():
+        return None
+
+    def run(part: str) -> StagedFiles | None:
+        if part == "rows":
+            write_rows()
+            return None
+        texts = change.texts(ws)
+        staged = stage(ws.root, texts)
+        try:
+            digests = source_digests(ws, texts)
+        except BaseException:
+            staged.discard()
+            raise
+        return StagedFiles(
+            [(str(temp), str(target)) for temp, target in staged.moves],
+            [str(path) for path in staged.deletes],
+            digests,
+        )
+
+    def undo(files: StagedFiles | None) -> None:
+        if files is not None:  # the rows failed: the staged files go too
+            files.staged(ws.root).discard()
+
+    return parallel_map(run, ["rows", "files"], undo=undo)[1]
 
 
 def _apply_change(ws: Workspace, conn: sqlite3.Connection, change: Change, pathways: Vocabulary) -> None:
     from exocli.records import claim_entry
 
-    ids = {
-        key: row[0]
-        for key in change.studies
-        if (row := conn.execute("SELECT id FROM refs WHERE citekey = ?", (key,)).fetchone())
-    }
+    ids = _reference_ids(conn, change.studies)
+    before_ids = set(ids)
     # 1. What goes: whole studies, and the claims that changed or left a study.
     new_claims: list[tuple[Claim, str]] = []
     rewritten: dict[str, Study] = {}  # reference row to update
@@ -303,18 +370,30 @@ def _apply_change(ws: Workspace, conn: sqlite3.Connection, change: Change, pathw
             stored = json.loads(text)
             cache[0][doi_key(stored["doi"])] = stored
     _write_works(conn, cache[0].values())
+    for key, study in rewritten.items():
+        _update_reference(conn, ids[key], study)
+    ids.update(
+        _insert_references(conn, [s for key, s in change.studies.items() if s is not None and key not in ids])
+    )
     for key, study in change.studies.items():
-        if study is None:
-            continue
-        if key in rewritten:
-            _update_reference(conn, ids[key], study)
-        elif key not in ids:
-            ids[key] = _insert_reference(conn, study)
-        else:
-            continue
-        _write_resolution(ws, conn, ids[key], study.reference, cache)
+        if study is not None and (key in rewritten or key not in before_ids):
+            _write_resolution(ws, conn, ids[key], study.reference, cache)
     titles = {key: (s.reference.title or "") for key, s in change.studies.items() if s is not None}
     write_claims(conn, [(c, ids[key], titles[key]) for c, key in new_claims], pathways)
+
+
+def _reference_ids(conn: sqlite3.Connection, keys: Iterable[str]) -> dict[str, int]:
+    """The row ids of the studies with these keys that have a row."""
+    keys = list(keys)
+    if len(keys) > 50:  # an import: one scan, not a lookup per key
+        # Keys are ASCII and compare as the citekey index does (COLLATE NOCASE).
+        rows = {key.lower(): ref_id for key, ref_id in conn.execute("SELECT citekey, id FROM refs") if key}
+        return {key: rows[key.lower()] for key in keys if key.lower() in rows}
+    return {
+        key: row[0]
+        for key in keys
+        if (row := conn.execute("SELECT id FROM refs WHERE citekey = ?", (key,)).fetchone())
+    }
 
 
 def _delete_claims(
@@ -356,14 +435,26 @@ def _reference_row(study: Study) -> tuple[Any, ...]:
     )
 
 
-def _insert_reference(conn: sqlite3.Connection, study: Study) -> int:
-    cursor = conn.execute(
+def _insert_references(conn: sqlite3.Connection, studies: Sequence[Study]) -> dict[str, int]:
+    """New reference rows and their authors; each study's key -> its row id.
+
+    One statement for all the rows (an import inserts thousands), then their ids by key."""
+    if not studies:
+        return {}
+    conn.executemany(
         f"INSERT INTO refs ({_REFERENCE_VALUES}) VALUES ({', '.join('?' * 14)})",  # fixed columns
-        _reference_row(study),
+        [_reference_row(study) for study in studies],
     )
-    assert cursor.lastrowid is not None
-    _write_authors(conn, cursor.lastrowid, study.reference)
-    return cursor.lastrowid
+    ids = _reference_ids(conn, [study.key for study in studies])
+    conn.executemany(
+        "INSERT INTO ref_authors (ref_id, position, family, given) VALUES (?, ?, ?, ?)",
+        [
+            (ids[study.key], i, a.family, a.given)
+            for study in studies
+            for i, a in enumerate(study.reference.authors)
+        ],
+    )
+    return ids
 
 
 def _update_reference(conn: sqlite3.Connection, ref_id: int, study: Study) -> None:

@@ -6,6 +6,7 @@ import os
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +53,8 @@ class Workspace:
     def order_path(self) -> Path:
         return self.references_path
 
-    @property
-    def studies_dir(self) -> Path:
+    @cached_property
+    def studies_dir(self) -> Path:  # cached: an import asks for it once per study
         return self.order_path.parent / "studies"
 
     def study_path(self, key: str) -> Path:

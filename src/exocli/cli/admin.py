@@ -17,9 +17,11 @@ def init(
     name: Annotated[str | None, typer.Option(help="A name for the workspace.")] = None,
 ) -> None:
     """Create an empty workspace: exocli.toml, refs/, db/ and the default vocabularies."""
+    from exocli.db import open_database
     from exocli.workspace import init_workspace
 
     ws = init_workspace(directory, name)
+    open_database(ws).close()  # built now: the first command in it need not build it
     message(f"Created workspace {ws.root}; add references with `exocli --home {ws.root} refs import FILE`")
 
 

@@ -1,0 +1,150 @@
+"""Spreading one CPU-bound job over the machine's cores: an import of thousands of entries.
+
+`parallel_map(run, parts)` is `[run(part) for part in parts]`, with every part but the first
+run in a forked copy of this process (so the parts and everything `run` needs are there
+without being sent) and only the results sent back, pickled, through a pipe. It falls back
+to running the parts here, one after the other, wherever forking is not possible or safe
+(no os.fork, other threads running, EXOCLI_WORKERS=1) and for a part whose worker died; an
+exception a part raises is raised here as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from typing import TypeVar, cast
+
+Part = TypeVar("Part")
+Result = TypeVar("Result")
+
+
+def worker_count() -> int:
+    """How many processes a job may use: the cores this process may run on, or EXOCLI_WORKERS."""
+    wanted = os.environ.get("EXOCLI_WORKERS", "").strip()
+    if wanted.isdigit() and int(wanted) > 0:
+        return int(wanted)
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def can_fork() -> bool:
+    # Forking a process with other threads can leave a lock held for ever in the copy.
+    return hasattr(os, "fork") and sys.platform != "win32" and threading.active_count() == 1
+
+
+def parallel_map(
+    run: Callable[[Part], Result],
+    parts: Sequence[Part],
+    undo: Callable[[Result], None] | None = None,
+) -> list[Result]:
+    """`[run(part) for part in parts]`, the parts after the first in forked workers.
+
+    When a part fails, the workers still running are stopped; with `undo`, they are waited
+    for instead and `undo` is given each result that is then thrown away (files a worker
+    wrote, say)."""
+    if len(parts) < 2 or not can_fork():
+        return [run(part) for part in parts]
+    workers: list[tuple[int, int] | None] = []
+    try:
+        for part in parts[1:]:
+            workers.append(_start(run, part))
+        results = [run(parts[0])]
+        for index, worker in enumerate(workers, 1):
+            outcome = _collect(worker) if worker is not None else None
+            workers[index - 1] = None
+            if outcome is None:  # no fork, or the worker died: the part is run here
+                results.append(run(parts[index]))
+                continue
+            ok, value = outcome
+            if not ok:
+                raise value if isinstance(value, BaseException) else RuntimeError(value)
+            results.append(cast(Result, value))
+        return results
+    finally:
+        for worker in workers:
+            if worker is None:
+                continue
+            if undo is None:  # an exception here: stop the others, leave no zombie
+                _stop(worker)
+                continue
+            outcome = _collect(worker)
+            if outcome is not None and outcome[0]:
+                undo(cast(Result, outcome[1]))
+
+
+def _start(run: Callable[[Part], Result], part: Part) -> tuple[int, int] | None:
+    """Fork a worker that runs `part` and writes (ok, result or exception) to a pipe."""
+    read_end, write_end = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        return None
+    if pid == 0:  # the worker: never returns
+        os.close(read_end)
+        code = 0
+        try:
+            try:
+                data = pickle.dumps((True, run(part)), protocol=pickle.HIGHEST_PROTOCOL)
+            except BaseException as exc:  # sent back to be raised in the parent
+                try:
+                    data = pickle.dumps((False, exc), protocol=pickle.HIGHEST_PROTOCOL)
+                except BaseException:
+                    data, code = b"", 1
+            view = memoryview(data)
+            while view:
+                view = view[os.write(write_end, view) :]
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)  # no atexit handlers, no flushing of the parent's buffers
+    os.close(write_end)
+    return pid, read_end
+
+
+def _collect(worker: tuple[int, int]) -> tuple[bool, object] | None:
+    """The worker's (ok, value), or None when it died without sending one."""
+    pid, read_end = worker
+    chunks = []
+    try:
+        while chunk := os.read(read_end, 1 << 20):
+            chunks.append(chunk)
+    finally:
+        os.close(read_end)
+        os.waitpid(pid, 0)
+    if not chunks:
+        return None
+    try:
+        outcome = pickle.loads(b"".join(chunks))
+    except Exception:
+        return None
+    return outcome if isinstance(outcome, tuple) and len(outcome) == 2 else None
+
+
+def _stop(worker: tuple[int, int]) -> None:
+    import contextlib
+    import signal
+
+    pid, read_end = worker
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        os.close(read_end)
+    with contextlib.suppress(OSError):
+        os.waitpid(pid, 0)
+
+
+def spans(count: int, minimum: int) -> list[range]:
+    """[0, count) cut into one range per worker, or left whole when it is under `minimum`
+    (a fork and the pickling of results cost more than a small job takes)."""
+    parts = min(worker_count(), count // max(minimum, 1)) if count >= minimum else 1
+    if parts <= 1:
+        return [range(count)]
+    size = -(-count // parts)
+    return [range(start, min(start + size, count)) for start in range(0, count, size)]
