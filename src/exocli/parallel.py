@@ -47,7 +47,7 @@ def parallel_map(
     When a part fails, the workers still running are stopped; with `undo`, they are waited
     for instead and `undo` is given each result that is then thrown away (files a worker
     wrote, say)."""
-    if len(parts) < 2 or not can_fork():
+    if len(parts) < 2 or worker_count() < 2 or not can_fork():
         return [run(part) for part in parts]
     workers: list[tuple[int, int] | None] = []
     try:

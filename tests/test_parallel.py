@@ -1,0 +1,267 @@
+"""Big imports on every core: the same answer as one process gives, and nothing left behind.
+
+exocli.parallel forks workers for .bib files past PARALLEL_BYTES, printed lists past
+PARALLEL_MINIMUM entries and writes of PARALLEL_FILES study files. The inputs here are real
+lists (tests/data/reference_lists) repeated with new keys and numbers until they are that big,
+read with EXOCLI_WORKERS=2 and with EXOCLI_WORKERS=1 (no worker), and compared.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from exocli import bibfiles, parallel, reflists
+from exocli.errors import DataError
+from exocli.parallel import parallel_map, spans
+from helpers import Invoke
+
+LISTS = Path(__file__).parent / "data" / "reference_lists"
+BIB_FILES = ("scanpy-references.bib", "zotero-bbt-biblatex-data-citation.bib")
+
+
+def big_bib(copies: int) -> str:
+    """The real .bib files `copies` times over, each copy's keys made its own."""
+    text = "\n".join((LISTS / name).read_text(encoding="utf-8") for name in BIB_FILES)
+    return "\n".join(
+        re.sub(r"^(\s*@\w+\s*\{\s*)([^,\s]+),", rf"\g<1>\g<2>-{n},", text, flags=re.MULTILINE)
+        for n in range(copies)
+    )
+
+
+def big_printed_list(entries: int) -> str:
+    """A real numbered list (BMC) repeated and numbered on, to `entries` entries."""
+    text = (LISTS / "bmc-stem-cell-res-ther-2018.txt").read_text(encoding="utf-8")
+    bodies = [ref.raw for ref in reflists.parse_reference_list(text).references]
+    assert len(bodies) > 20
+    return "References\n\n" + "\n".join(
+        f"{n}. {bodies[(n - 1) % len(bodies)]}" for n in range(1, entries + 1)
+    )
+
+
+SetWorkers = Callable[[int], None]
+
+
+@pytest.fixture
+def workers(monkeypatch: pytest.MonkeyPatch) -> SetWorkers:
+    """workers(N): the processes exocli may use (EXOCLI_WORKERS)."""
+
+    def use(count: int) -> None:
+        monkeypatch.setenv("EXOCLI_WORKERS", str(count))
+
+    return use
+
+
+# --- exocli.parallel ---------------------------------------------------------------------------
+
+
+def test_parts_run_in_workers_and_come_back_in_order(workers: SetWorkers) -> None:
+    workers(3)
+    parts = spans(30, 5)
+    assert [len(part) for part in parts] == [10, 10, 10]
+    results = parallel_map(lambda part: (os.getpid(), [i * i for i in part]), parts)
+    assert [value for _, squares in results for value in squares] == [i * i for i in range(30)]
+    pids = [pid for pid, _ in results]
+    assert pids[0] == os.getpid() and len(set(pids)) == 3  # two forked workers
+
+
+def test_small_jobs_and_one_worker_stay_in_this_process(workers: SetWorkers) -> None:
+    workers(2)
+    assert spans(999, 1000) == [range(999)]
+    assert spans(0, 1000) == [range(0)]
+    workers(1)
+    assert spans(5000, 1000) == [range(5000)]
+    assert parallel_map(lambda part: os.getpid(), [1, 2, 3]) == [os.getpid()] * 3
+
+
+def test_a_workers_exception_is_raised_here(workers: SetWorkers) -> None:
+    workers(2)
+
+    def run(part: int) -> int:
+        if part == 2:
+            raise DataError(f"part {part} is bad (in {os.getpid()})")
+        return part
+
+    with pytest.raises(DataError, match="part 2 is bad") as caught:
+        parallel_map(run, [1, 2])
+    assert f"(in {os.getpid()})" not in str(caught.value)  # raised in the worker
+
+
+def test_a_part_whose_worker_dies_is_run_here(workers: SetWorkers) -> None:
+    workers(2)
+    parent = os.getpid()
+
+    def run(part: int) -> tuple[int, int]:
+        if os.getpid() != parent:
+            os._exit(3)  # killed, say, by the OOM killer
+        return part, os.getpid()
+
+    assert parallel_map(run, [1, 2]) == [(1, parent), (2, parent)]
+
+
+def test_undo_gets_what_workers_made_when_the_job_fails(tmp_path: Path, workers: SetWorkers) -> None:
+    workers(2)
+    undone: list[str] = []
+
+    def run(part: str) -> str:
+        if part == "here":
+            raise DataError("the rows failed")
+        made = tmp_path / "made-by-worker"
+        made.write_text("x", encoding="utf-8")
+        return str(made)
+
+    with pytest.raises(DataError, match="the rows failed"):
+        parallel_map(run, ["here", "there"], undo=undone.append)
+    assert undone == [str(tmp_path / "made-by-worker")]
+
+
+def test_no_fork_while_other_threads_run(workers: SetWorkers) -> None:
+    workers(2)
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not parallel.can_fork()
+        assert parallel_map(lambda part: os.getpid(), [1, 2]) == [os.getpid(), os.getpid()]
+    finally:
+        stop.set()
+        thread.join()
+    assert parallel.can_fork() == hasattr(os, "fork")
+
+
+# --- reading big files --------------------------------------------------------------------------
+
+
+def entries_as_data(text: str, fmt: str) -> tuple[list[tuple[object, ...]], list[str]]:
+    entries, problems = bibfiles.read_entries(text, fmt, "big")
+    return [(e.reference, e.key, e.line) for e in entries], problems
+
+
+def test_a_big_bib_file_reads_the_same_in_parts(workers: SetWorkers) -> None:
+    text = big_bib(copies=6)
+    assert len(text) > bibfiles.PARALLEL_BYTES
+    workers(2)
+    parts = bibfiles._bibtex_parts(text)
+    assert len(parts) == 2
+    assert "".join(chunk for _, chunk in parts) == text
+    assert parts[1][1].startswith("@")
+    in_parts = entries_as_data(text, "bibtex")
+    workers(1)
+    assert bibfiles._bibtex_parts(text) == [(0, text)]
+    whole = entries_as_data(text, "bibtex")
+    assert in_parts == whole
+    assert len(whole[0]) == 6 * sum(
+        len(re.findall(r"^\s*@\w+\s*\{", (LISTS / name).read_text(encoding="utf-8"), re.MULTILINE))
+        for name in BIB_FILES
+    )
+    # the lines are the file's own, in both parts
+    lines = text.splitlines()
+    for _, key, line in whole[0][-3:]:
+        assert key is not None and key in lines[line - 1]
+
+
+def test_a_key_repeated_across_parts_is_read_as_the_whole_file_reads_it(workers: SetWorkers) -> None:
+    text = big_bib(copies=6)
+    first_key = re.search(r"^\s*@\w+\s*\{\s*([^,\s]+),", text, re.MULTILINE)
+    assert first_key is not None
+    last = list(re.finditer(r"^(\s*@\w+\s*\{\s*)([^,\s]+),", text, re.MULTILINE))[-1]
+    repeated = text[: last.start(2)] + first_key.group(1) + text[last.end(2) :]
+    workers(2)
+    in_parts = entries_as_data(repeated, "bibtex")
+    workers(1)
+    assert in_parts == entries_as_data(repeated, "bibtex")
+    assert "kept unparsed" in in_parts[1][-1] and "Duplicate entry key" in in_parts[1][-1]
+
+
+def test_a_bib_file_with_string_macros_is_read_whole(workers: SetWorkers) -> None:
+    workers(2)
+    text = "@string{nat = {Nature}}\n" + big_bib(copies=6)
+    assert bibfiles._bibtex_parts(text) == [(0, text)]
+
+
+def test_a_long_printed_list_parses_the_same_on_every_core(workers: SetWorkers) -> None:
+    text = big_printed_list(2 * reflists.PARALLEL_MINIMUM + 7)
+    workers(2)
+    in_parts = reflists.parse_reference_list(text, "big")
+    workers(1)
+    whole = reflists.parse_reference_list(text, "big")
+    assert in_parts == whole
+    assert [ref.number for ref in whole.references] == list(range(1, 2 * reflists.PARALLEL_MINIMUM + 8))
+
+
+# --- writing thousands of study files ------------------------------------------------------------
+
+
+def study_files(root: Path) -> dict[str, str]:
+    studies = root / "refs" / "studies"
+    return {path.name: path.read_text(encoding="utf-8") for path in sorted(studies.iterdir())}
+
+
+def reference_rows(root: Path) -> list[tuple[object, ...]]:
+    with sqlite3.connect(root / "db" / "exocli.sqlite") as conn:
+        refs = conn.execute("SELECT number, citekey, raw, title, doi FROM refs ORDER BY number").fetchall()
+        authors = conn.execute(
+            "SELECT r.citekey, a.position, a.family, a.given FROM ref_authors a JOIN refs r ON r.id = a.ref_id"
+            " ORDER BY r.number, a.position"
+        ).fetchall()
+        sources = conn.execute(
+            "SELECT path, size, sha256 FROM source_files WHERE path LIKE 'refs/%' ORDER BY path"
+        ).fetchall()
+    return [*refs, *authors, *[(p, size, sha) for p, size, sha in sources]]
+
+
+def test_an_import_of_thousands_writes_what_one_process_writes(
+    cli: Invoke, tmp_path: Path, workers: SetWorkers
+) -> None:
+    from exocli.store import PARALLEL_FILES
+
+    source = tmp_path / "big.txt"
+    source.write_text(big_printed_list(PARALLEL_FILES + 20), encoding="utf-8")
+    results = {}
+    for count in (2, 1):
+        workers(count)
+        root = tmp_path / f"ws{count}"
+        assert cli("init", str(root)).exit_code == 0
+        result = cli("--home", str(root), "refs", "import", str(source))
+        assert result.exit_code == 0, result.stderr
+        assert f"{PARALLEL_FILES + 20} new" in result.stderr
+        results[count] = (study_files(root), (root / "refs" / "order.txt").read_text(encoding="utf-8"))
+        assert not [p for p in (root / "refs" / "studies").iterdir() if p.name.startswith(".")]
+        results[count] += (reference_rows(root),)
+    assert results[2][0] == results[1][0]
+    assert results[2][1] == results[1][1]
+    assert results[2][2] == results[1][2]
+    assert len(results[2][0]) == PARALLEL_FILES + 20
+
+
+def test_a_failed_write_of_thousands_leaves_no_file(
+    cli: Invoke, tmp_path: Path, workers: SetWorkers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from exocli import store
+    from exocli.store import PARALLEL_FILES
+
+    source = tmp_path / "big.txt"
+    source.write_text(big_printed_list(PARALLEL_FILES + 5), encoding="utf-8")
+    root = tmp_path / "ws"
+    assert cli("init", str(root)).exit_code == 0
+    before = (root / "refs" / "order.txt").read_text(encoding="utf-8")
+
+    def failing(*args: object) -> None:
+        raise DataError("the rows could not be written")
+
+    monkeypatch.setattr(store, "_apply_change", failing)
+    workers(2)
+    result = cli("--home", str(root), "refs", "import", str(source))
+    assert result.exit_code == 1
+    assert "Error: the rows could not be written" in result.stderr
+    assert list((root / "refs" / "studies").iterdir()) == []  # no study, no temporary
+    assert (root / "refs" / "order.txt").read_text(encoding="utf-8") == before
+    assert not (root / "db" / ".write.journal").exists()
+    monkeypatch.undo()
+    assert cli("--home", str(root), "refs", "list", "-f", "json").stdout.strip() == "[]"
