@@ -11,6 +11,7 @@ the journal (textio's commit point) is written just before COMMIT, and the renam
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -280,8 +281,7 @@ class StagedFiles:
     def staged(self, root: Path) -> StagedWrite:
         from exocli.textio import StagedWrite
 
-        moves = [(Path(temp), Path(target)) for temp, target in self.moves]
-        return StagedWrite(root, moves, [Path(path) for path in self.deletes])
+        return StagedWrite(root, list(self.moves), list(self.deletes))
 
 
 def _rows_and_files(ws: Workspace, change: Change, write_rows: Callable[[], None]) -> StagedFiles | None:
@@ -306,8 +306,8 @@ def _rows_and_files(ws: Workspace, change: Change, write_rows: Callable[[], None
             staged.discard()
             raise
         return StagedFiles(
-            [(str(temp), str(target)) for temp, target in staged.moves],
-            [str(path) for path in staged.deletes],
+            [(os.fspath(temp), os.fspath(target)) for temp, target in staged.moves],
+            [os.fspath(path) for path in staged.deletes],
             digests,
         )
 
@@ -596,6 +596,8 @@ def _read_crossref(
 
     if references is None:
         return read_cache(ws, skipped)
+    if not ws.crossref_dir.is_dir():  # nothing resolved yet (a new workspace's import)
+        return {}, {}
     paths: list[Path] = []
     for ref in references:
         paths.append(work_path(ws, ref.doi) if ref.doi else search_path(ws, ref.raw))

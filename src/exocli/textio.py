@@ -12,6 +12,7 @@ no reader ever sees the files half changed.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import itertools
 import json
@@ -21,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from exocli.errors import DiskFullError, ExocliError
+
+StrPath = str | Path
 
 JOURNAL_NAME = ".write.journal"
 MANY_FILES = 32
@@ -38,7 +41,7 @@ def os_error(path: Path, exc: OSError, action: str = "write") -> ExocliError:
 _TEMPORARY_NUMBERS = itertools.count()
 
 
-def _write_temporary(path: Path, text: str, sync: bool = True) -> Path:
+def _write_temporary(path: Path, text: str, sync: bool = True) -> str:
     """`text` in a new flushed temporary file beside `path`, with `path`'s permissions
     (`sync`: on disk before this returns).
 
@@ -80,15 +83,20 @@ def _write_temporary(path: Path, text: str, sync: bool = True) -> Path:
         finally:
             os.close(handle)
     except OSError as exc:
-        Path(temp_name).unlink(missing_ok=True)
+        _remove(temp_name)
         raise os_error(path, exc) from exc
     except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
+        _remove(temp_name)
         raise
-    return Path(temp_name)
+    return temp_name
 
 
-def _sync_directory(directory: Path) -> None:
+def _remove(path: StrPath) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def _sync_directory(directory: StrPath) -> None:
     """Make renames in `directory` durable (best effort: not every file system allows it)."""
     try:
         handle = os.open(directory, os.O_RDONLY)
@@ -108,10 +116,10 @@ def atomic_write(path: Path, text: str) -> None:
     try:
         os.replace(temp, path)
     except OSError as exc:
-        temp.unlink(missing_ok=True)
+        _remove(temp)
         raise os_error(path, exc) from exc
     except BaseException:
-        temp.unlink(missing_ok=True)
+        _remove(temp)
         raise
     _sync_directory(path.parent)
 
@@ -121,8 +129,9 @@ class StagedWrite:
     """New versions of several files, written beside their targets but not yet in place."""
 
     root: Path
-    moves: list[tuple[Path, Path]] = field(default_factory=list)  # (temporary, target)
-    deletes: list[Path] = field(default_factory=list)  # files the change removes
+    # Paths or plain strings (an import stages thousands: no Path objects for those).
+    moves: list[tuple[StrPath, StrPath]] = field(default_factory=list)  # (temporary, target)
+    deletes: list[StrPath] = field(default_factory=list)  # files the change removes
     committed: bool = False
 
     @property
@@ -150,7 +159,7 @@ class StagedWrite:
             self.journal.unlink(missing_ok=True)
             self.committed = False
         for temp, _ in self.moves:
-            temp.unlink(missing_ok=True)
+            _remove(temp)
 
 
 def journal_path(root: Path) -> Path:
@@ -202,33 +211,32 @@ def recover(root: Path) -> list[Path]:
     return done
 
 
-def _apply_moves(root: Path, moves: list[tuple[Path, Path]], deletes: list[Path]) -> None:
+def _apply_moves(root: Path, moves: list[tuple[StrPath, StrPath]], deletes: list[StrPath]) -> None:
     # Deletes first: a rename to another case of the same name (a rekey on a case-insensitive
     # file system) must not be followed by removing what it just put in place. The journal
     # keeps the temporaries until they are renamed, so an interruption in between is completed.
     for path in deletes:
         try:
-            path.unlink(missing_ok=True)
+            _remove(path)
         except OSError as exc:
             raise ExocliError(
                 f"cannot remove {path} ({exc.strerror}); the next exocli command completes the change"
             ) from exc
     for temp, target in moves:
-        if not temp.exists():
-            continue  # renamed before an interruption
         try:
             os.replace(temp, target)
+        except FileNotFoundError:
+            continue  # renamed before an interruption (a temporary is beside its target)
         except OSError as exc:
             raise ExocliError(
                 f"cannot put {target} in place ({exc.strerror}); the change is kept in {temp}"
                 " and the next exocli command completes it"
             ) from exc
-    for directory in {target.parent for _, target in moves} | {path.parent for path in deletes}:
+    directories = {os.path.dirname(os.fspath(target)) for _, target in moves}
+    for directory in directories | {os.path.dirname(os.fspath(path)) for path in deletes}:
         _sync_directory(directory)
 
 
-def _relative(root: Path, path: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
+def _relative(root: Path, path: StrPath) -> str:
+    text, base = os.fspath(path), os.fspath(root) + os.sep
+    return text[len(base) :] if text.startswith(base) else text
