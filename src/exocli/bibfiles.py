@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 FORMATS = ("bibtex", "ris", "csl-json", "csl-yaml", "medline", "doi-list")
 _BIBTEX_ENTRY = re.compile(r"^\s*@[A-Za-z]+\s*[{(]", re.MULTILINE)
 _RIS_TAG = re.compile(r"^[A-Z][A-Z0-9]  - ", re.MULTILINE)
+_RIS_START = re.compile(r"^TY  - ", re.MULTILINE)
+_RIS_END = re.compile(r"^ER  -", re.MULTILINE)
+_MEDLINE_ID = re.compile(r"^PMID- ", re.MULTILINE)
+_MEDLINE_TITLE = re.compile(r"^TI  - ", re.MULTILINE)
 # CSL-YAML items start with a CSL variable (id, type, title, DOI, ...): a bulleted printed list
 # ("- Smith J, ...", "- WHO: Global report ..."), even under a "references:" heading, is no YAML.
 _CSL_ITEM = r"-[ \t]+(?:\{[ \t]*)?(?:[a-z][a-z_-]*|DOI|ISBN|ISSN|PMCID|PMID|URL)[ \t]*:(?:[ \t]|$)"
@@ -66,9 +70,10 @@ def detect_format(text: str) -> str | None:
         return None
     if _looks_like_csl_yaml(text):
         return "csl-yaml"
-    if re.search(r"^TY  - ", text, re.MULTILINE) and re.search(r"^ER  -", text, re.MULTILINE):
+    # (a substring test first: the patterns scan a whole big file for nothing)
+    if "TY  - " in text and _RIS_START.search(text) and _RIS_END.search(text):
         return "ris"
-    if re.search(r"^PMID- ", text, re.MULTILINE) and re.search(r"^TI  - ", text, re.MULTILINE):
+    if "PMID- " in text and _MEDLINE_ID.search(text) and _MEDLINE_TITLE.search(text):
         return "medline"
     if _BIBTEX_ENTRY.search(text):
         return "bibtex"
@@ -641,18 +646,38 @@ def _looks_like_csl_yaml(text: str) -> bool:
     list of items. Decided by shape, so that a file with a YAML mistake is still read as YAML
     and told where the mistake is."""
     block, _ = _yaml_block(text)
-    first = next((line for line in block.splitlines() if line.strip() and not line.startswith("#")), "")
+    first = _first_content_line(block)
     if _YAML_LIST_ITEM.match(first):
         return True
     return bool(_YAML_KEY_LINE.match(first) and _YAML_REFERENCES.search(block))
 
 
+def _first_line(text: str) -> str:
+    """`text.splitlines()[0]` ("" if none), without splitting a 10,000-entry file whole."""
+    head = text[:4096].splitlines()
+    if len(head) > 1 or len(text) <= 4096:
+        return head[0] if head else ""
+    return (text.splitlines() or [""])[0]
+
+
+def _first_content_line(text: str) -> str:
+    """The first line that is neither blank nor a # comment ("" if none)."""
+    # Looked for in the first few KB first: a 10,000-entry file need not be split whole.
+    for size in (4096, len(text)):
+        lines = text[:size].splitlines()
+        complete = lines if size >= len(text) else lines[:-1]  # the last may be cut short
+        found = next((line for line in complete if line.strip() and not line.startswith("#")), None)
+        if found is not None or size >= len(text):
+            return found or ""
+    return ""
+
+
 def _yaml_block(text: str) -> tuple[str, int]:
     """The YAML of the file and the number of lines before it: a front matter block between
     `---` and `---` (or `...`) when the file starts with one, else the whole text."""
-    lines = text.splitlines(keepends=True)
-    if not lines or lines[0].rstrip() != "---":
+    if _first_line(text).rstrip() != "---":
         return text, 0
+    lines = text.splitlines(keepends=True)
     end = next((n for n, line in enumerate(lines[1:], 1) if line.rstrip() in ("---", "...")), len(lines))
     return "".join(lines[1:end]), 1
 

@@ -12,9 +12,12 @@ import os
 import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TypeVar
 
 from exocli.errors import ConflictError, DatabaseError, DiskFullError, ExocliError
 from exocli.workspace import Workspace
+
+V = TypeVar("V")
 
 MIGRATION_SET = "exocli"
 MIGRATION_NAMES = (
@@ -126,19 +129,19 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _source_texts(ws: Workspace, texts: Mapping[Path, str | None]) -> dict[str, str | None]:
-    """The texts that are source files, by their path relative to the workspace."""
+def _by_source_name(ws: Workspace, items: Mapping[Path, V] | Mapping[str, V]) -> dict[str, V]:
+    """The items whose path is a source file, by that path relative to the workspace."""
     # Study files by plain string tests (an import writes thousands), the rest by is_source.
     studies = str(ws.studies_dir) + os.sep
     relative_studies = ws.relative(ws.studies_dir) + os.sep
-    found: dict[str, str | None] = {}
-    for path, text in texts.items():
-        full = str(path)
+    found: dict[str, V] = {}
+    for path, value in items.items():
+        full = os.fspath(path)
         name = full[len(studies) :]
         if full.startswith(studies) and os.sep not in name and name.endswith(".toml") and name[0] != ".":
-            found[relative_studies + name] = text
-        elif ws.is_source(path):
-            found[ws.relative(path)] = text
+            found[relative_studies + name] = value
+        elif ws.is_source(Path(path)):
+            found[ws.relative(Path(path))] = value
     return found
 
 
@@ -147,7 +150,7 @@ def source_digests(ws: Workspace, texts: Mapping[Path, str | None]) -> dict[str,
     new text, None for a file that goes."""
     return {
         name: None if text is None else _digest(text.encode("utf-8"))
-        for name, text in _source_texts(ws, texts).items()
+        for name, text in _by_source_name(ws, texts).items()
     }
 
 
@@ -158,14 +161,17 @@ def record_sources(
     full: bool = False,
     stats_only: bool = False,
     digests: Mapping[str, str | None] | None = None,
+    stats: Mapping[str, tuple[int, int]] | None = None,
 ) -> None:
     """Keep source_files up to date with the text the rows were built from.
 
     Inside the write's transaction (before the files are in place) each written file gets
-    its hash (`digests`, when they are already known: `source_digests(ws, texts)`), its
-    stats left unknown (-1); `full` records every file. Once the files are in place,
-    `stats_only` fills in the stats. A process killed in between leaves -1, which the next
-    command settles by hashing (see `_up_to_date`).
+    its hash (`digests`, when they are already known: `source_digests(ws, texts)`) and the
+    stats of its staged temporary (`stats`, by target path), which the rename into place
+    keeps (a killed write is completed from its journal, see textio); `full` records every
+    file. Stats not known are left -1: once the files are in place, `stats_only` fills them
+    in, and a process killed before that leaves them to the next command, which settles
+    them by hashing (see `_up_to_date`).
     """
     if stats_only:
         rows = [row[0] for row in conn.execute("SELECT path FROM source_files WHERE size < 0")]
@@ -184,7 +190,8 @@ def record_sources(
     names = set(written)
     if full:
         names |= set(source_stats(ws))
-    rows_in: list[tuple[str, str]] = []
+    known = _by_source_name(ws, stats or {})
+    rows_in: list[tuple[str, int, int, str]] = []
     gone: list[tuple[str]] = []
     for name in sorted(names):
         if name in written:
@@ -197,10 +204,10 @@ def record_sources(
         if digest is None:
             gone.append((name,))
         else:
-            rows_in.append((name, digest))
+            rows_in.append((name, *known.get(name, (-1, 0)), digest))
     conn.executemany("DELETE FROM source_files WHERE path = ?", gone)
     conn.executemany(
-        "INSERT OR REPLACE INTO source_files (path, size, mtime_ns, sha256) VALUES (?, -1, 0, ?)", rows_in
+        "INSERT OR REPLACE INTO source_files (path, size, mtime_ns, sha256) VALUES (?, ?, ?, ?)", rows_in
     )
 
 

@@ -88,11 +88,16 @@ class Change:
     order: list[str | None] | None = None  # the new order, when the list moves
     files: dict[Path, str] = field(default_factory=dict)  # other text written with it (Crossref)
 
-    def texts(self, ws: Workspace) -> dict[Path, str | None]:
-        texts: dict[Path, str | None] = dict(self.files)
-        for key, study in self.studies.items():
+    def texts(
+        self, ws: Workspace, keys: Iterable[str] | None = None, rest: bool = True
+    ) -> dict[Path, str | None]:
+        """The new text of every file it writes (None: the file goes): of the studies `keys`
+        only, and without the order and other files unless `rest`, when a write is split."""
+        texts: dict[Path, str | None] = dict(self.files) if rest else {}
+        for key in self.studies if keys is None else keys:
+            study = self.studies[key]
             texts[ws.study_path(key)] = None if study is None else format_study(study)
-        if self.order is not None:
+        if self.order is not None and rest:
             texts[ws.order_path] = format_order(self.order)
         return texts
 
@@ -122,7 +127,7 @@ def _finish_write(
     try:
         if texts and staged is None:
             staged = stage(ws.root, texts)
-        record_sources(conn, ws, texts, full, digests=digests)
+        record_sources(conn, ws, texts, full, digests=digests, stats=staged.stats if staged else None)
         conn.execute("DELETE FROM meta WHERE key = 'exocli_writing'")
         if staged is not None:
             staged.commit()
@@ -272,50 +277,76 @@ def write_change(ws: Workspace, conn: sqlite3.Connection, change: Change, pathwa
 
 @dataclass
 class StagedFiles:
-    """What a worker staged: (temporary, target) of each file, the files that go, their hashes."""
+    """Files staged (perhaps by a worker): (temporary, target) of each, those that go, hashes."""
 
-    moves: list[tuple[str, str]]
-    deletes: list[str]
-    digests: dict[str, str | None]
+    moves: list[tuple[str, str]] = field(default_factory=list)
+    deletes: list[str] = field(default_factory=list)
+    digests: dict[str, str | None] = field(default_factory=dict)
+    stats: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def staged(self, root: Path) -> StagedWrite:
         from exocli.textio import StagedWrite
 
-        return StagedWrite(root, list(self.moves), list(self.deletes))
+        return StagedWrite(root, list(self.moves), list(self.deletes), dict(self.stats))
+
+    def add(self, other: StagedFiles) -> StagedFiles:
+        self.moves += other.moves
+        self.deletes += other.deletes
+        self.digests.update(other.digests)
+        self.stats.update(other.stats)
+        return self
+
+
+PARENT_SHARE = 0.2  # of the files of a split write: the rows take the parent about that long
 
 
 def _rows_and_files(ws: Workspace, change: Change, write_rows: Callable[[], None]) -> StagedFiles | None:
-    """For a change of thousands of files (an import): a worker formats and stages the files
-    and hashes them while the rows are written here (see exocli.parallel). None, with nothing
-    done, where no worker can be had."""
+    """For a change of thousands of files (an import): a worker formats, stages and hashes
+    most of the files while the rows are written here, and this process the rest after the
+    rows (see exocli.parallel). None, with nothing done, where no worker can be had."""
     from exocli.parallel import can_fork, parallel_map, worker_count
-    from exocli.textio import stage
 
     if worker_count() < 2 or not can_fork():
         return None
+    keys = list(change.studies)
+    here = keys[: int(len(keys) * PARENT_SHARE)]
+    staged_here: list[StagedFiles] = []
 
-    def run(part: str) -> StagedFiles | None:
-        if part == "rows":
-            write_rows()
-            return None
-        texts = change.texts(ws)
-        staged = stage(ws.root, texts)
-        try:
-            digests = source_digests(ws, texts)
-        except BaseException:
-            staged.discard()
-            raise
-        return StagedFiles(
-            [(os.fspath(temp), os.fspath(target)) for temp, target in staged.moves],
-            [os.fspath(path) for path in staged.deletes],
-            digests,
-        )
+    def run(part: str) -> StagedFiles:
+        if part == "worker":
+            return _stage_files(ws, change.texts(ws, keys[len(here) :]))
+        write_rows()
+        staged_here.append(_stage_files(ws, change.texts(ws, here, rest=False)))
+        return staged_here[0]
 
-    def undo(files: StagedFiles | None) -> None:
-        if files is not None:  # the rows failed: the staged files go too
+    def undo(files: StagedFiles) -> None:
+        files.staged(ws.root).discard()  # this write failed: the staged files go too
+
+    try:
+        here_files, worker_files = parallel_map(run, ["here", "worker"], undo=undo)
+    except BaseException:
+        for files in staged_here:  # the worker failed after this process staged its share
             files.staged(ws.root).discard()
+        raise
+    return here_files.add(worker_files)
 
-    return parallel_map(run, ["rows", "files"], undo=undo)[1]
+
+def _stage_files(ws: Workspace, texts: Mapping[Path, str | None]) -> StagedFiles:
+    """The texts staged beside their targets (see textio.stage), with their hashes."""
+    from exocli.textio import stage
+
+    staged = stage(ws.root, texts)
+    try:
+        digests = source_digests(ws, texts)
+    except BaseException:
+        staged.discard()
+        raise
+    return StagedFiles(
+        [(os.fspath(temp), os.fspath(target)) for temp, target in staged.moves],
+        [os.fspath(path) for path in staged.deletes],
+        digests,
+        staged.stats,
+    )
 
 
 def _apply_change(ws: Workspace, conn: sqlite3.Connection, change: Change, pathways: Vocabulary) -> None:

@@ -41,9 +41,10 @@ def os_error(path: Path, exc: OSError, action: str = "write") -> ExocliError:
 _TEMPORARY_NUMBERS = itertools.count()
 
 
-def _write_temporary(path: Path, text: str, sync: bool = True) -> str:
+def _write_temporary(path: Path, text: str, sync: bool = True) -> tuple[str, tuple[int, int]]:
     """`text` in a new flushed temporary file beside `path`, with `path`'s permissions
-    (`sync`: on disk before this returns).
+    (`sync`: on disk before this returns); its name and its (size, mtime_ns), which a rename
+    keeps.
 
     Plain os calls, not tempfile and a text stream: an import writes 10,000 of these."""
     directory = path.parent
@@ -80,6 +81,7 @@ def _write_temporary(path: Path, text: str, sync: bool = True) -> str:
             os.fchmod(handle, mode)
             if sync:
                 os.fsync(handle)
+            info = os.fstat(handle)
         finally:
             os.close(handle)
     except OSError as exc:
@@ -88,7 +90,7 @@ def _write_temporary(path: Path, text: str, sync: bool = True) -> str:
     except BaseException:
         _remove(temp_name)
         raise
-    return temp_name
+    return temp_name, (info.st_size, info.st_mtime_ns)
 
 
 def _remove(path: StrPath) -> None:
@@ -112,7 +114,7 @@ def _sync_directory(directory: StrPath) -> None:
 
 def atomic_write(path: Path, text: str) -> None:
     """Write to a temporary file beside `path`, flush it to disk, then rename it over `path`."""
-    temp = _write_temporary(path, text)
+    temp, _ = _write_temporary(path, text)
     try:
         os.replace(temp, path)
     except OSError as exc:
@@ -132,6 +134,7 @@ class StagedWrite:
     # Paths or plain strings (an import stages thousands: no Path objects for those).
     moves: list[tuple[StrPath, StrPath]] = field(default_factory=list)  # (temporary, target)
     deletes: list[StrPath] = field(default_factory=list)  # files the change removes
+    stats: dict[str, tuple[int, int]] = field(default_factory=dict)  # target -> its (size, mtime_ns)
     committed: bool = False
 
     @property
@@ -177,7 +180,9 @@ def stage(root: Path, texts: Mapping[Path, str | None]) -> StagedWrite:
             if text is None:
                 staged.deletes.append(target)
             else:
-                staged.moves.append((_write_temporary(target, text, sync=each), target))
+                temp, stats = _write_temporary(target, text, sync=each)
+                staged.moves.append((temp, target))
+                staged.stats[os.fspath(target)] = stats
         if not each:
             os.sync()
     except BaseException:
