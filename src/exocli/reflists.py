@@ -19,13 +19,15 @@ MAX_NUMBER = 2**63 - 1  # SQLite's largest integer
 PARALLEL_MINIMUM = 1000  # entries: a list this long is parsed on every core
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # The number marks of numbered lists; the text after the mark may be on the next line.
+# (`rest` runs greedily to the last non-space: a lazy `.*?` before `\s*$` retries the end at
+# every character of a long entry.)
 _MARKS = {
-    "bracket": re.compile(r"^\s*\[(?P<number>\d{1,19})\]\s*(?P<rest>.*?)\s*$"),
-    "dot": re.compile(r"^\s*(?P<number>\d{1,19})\.(?:\s+(?P<rest>\S.*?))?\s*$"),
-    "paren": re.compile(r"^\s*(?P<number>\d{1,19})\)(?:\s+(?P<rest>\S.*?))?\s*$"),
-    "parenthesised": re.compile(r"^\s*\((?P<number>\d{1,19})\)(?:\s+(?P<rest>\S.*?))?\s*$"),
+    "bracket": re.compile(r"^\s*\[(?P<number>\d{1,19})\]\s*(?P<rest>(?:.*\S)?)\s*$"),
+    "dot": re.compile(r"^\s*(?P<number>\d{1,19})\.(?:\s+(?P<rest>\S(?:.*\S)?))?\s*$"),
+    "paren": re.compile(r"^\s*(?P<number>\d{1,19})\)(?:\s+(?P<rest>\S(?:.*\S)?))?\s*$"),
+    "parenthesised": re.compile(r"^\s*\((?P<number>\d{1,19})\)(?:\s+(?P<rest>\S(?:.*\S)?))?\s*$"),
 }
-_BULLET = re.compile(r"^\s*[*•▪◦·‣-]\s+(?P<rest>\S.*?)\s*$")
+_BULLET = re.compile(r"^\s*[*•▪◦·‣-]\s+(?P<rest>\S(?:.*\S)?)\s*$")
 # A heading above the list ("References", "■ REFERENCES", "## References"), skipped.
 _HEADING = re.compile(
     r"^\W*(?:\d+\.?\s*)?(?:references?(?: list| cited)?|bibliography|literature cited|works cited|notes and references)"
@@ -210,11 +212,21 @@ def _numbering(lines: list[tuple[int, str]]) -> str | None:
     return chosen
 
 
-# Running heads and footers that PDFs print on every page, in the list's flow
-_FURNITURE = re.compile(
-    r"\bPage \d+ of \d+$|^Page \d+$|\bet al\.,? Page \d+$|[Aa]uthor [Mm]anuscript|available in PMC \d{4}"
-    r"|^\d+ of \d+$|^[\w-]+\.(?:org|com)$|^(?:[A-Z][a-z]+/)?[A-Z][a-z]+ \d{4}, \d+\(\d+\) \S+$"
+# Running heads and footers that PDFs print on every page, in the list's flow: whole lines,
+# and marks anywhere in one (looked for only in lines that hold their words)
+_FURNITURE_LINE = re.compile(
+    r"(?:Page \d+|\d+ of \d+|[\w-]+\.(?:org|com)|(?:[A-Z][a-z]+/)?[A-Z][a-z]+ \d{4}, \d+\(\d+\) \S+)$"
 )
+_FURNITURE_MARK = re.compile(
+    r"\bPage \d+ of \d+$|\bet al\.,? Page \d+$|[Aa]uthor [Mm]anuscript|available in PMC \d{4}"
+)
+
+
+def _is_furniture(line: str) -> bool:
+    if _FURNITURE_LINE.match(line):
+        return True
+    return ("Page " in line or "uthor " in line or "PMC " in line) and bool(_FURNITURE_MARK.search(line))
+
 
 
 def _without_page_furniture(lines: list[tuple[int, str]], repeated: bool) -> list[tuple[int, str]]:
@@ -232,7 +244,7 @@ def _without_page_furniture(lines: list[tuple[int, str]], repeated: bool) -> lis
     return [
         (n, line)
         for n, line in lines
-        if not _FURNITURE.search(line) and not (short(line) and repeats[shape(line)] >= 2)
+        if not _is_furniture(line) and not (short(line) and repeats[shape(line)] >= 2)
     ]
 
 

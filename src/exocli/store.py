@@ -88,16 +88,11 @@ class Change:
     order: list[str | None] | None = None  # the new order, when the list moves
     files: dict[Path, str] = field(default_factory=dict)  # other text written with it (Crossref)
 
-    def texts(
-        self, ws: Workspace, keys: Iterable[str] | None = None, rest: bool = True
-    ) -> dict[Path, str | None]:
-        """The new text of every file it writes (None: the file goes): of the studies `keys`
-        only, and without the order and other files unless `rest`, when a write is split."""
-        texts: dict[Path, str | None] = dict(self.files) if rest else {}
-        for key in self.studies if keys is None else keys:
-            study = self.studies[key]
+    def texts(self, ws: Workspace) -> dict[Path, str | None]:
+        texts: dict[Path, str | None] = dict(self.files)
+        for key, study in self.studies.items():
             texts[ws.study_path(key)] = None if study is None else format_study(study)
-        if self.order is not None and rest:
+        if self.order is not None:
             texts[ws.order_path] = format_order(self.order)
         return texts
 
@@ -289,46 +284,32 @@ class StagedFiles:
 
         return StagedWrite(root, list(self.moves), list(self.deletes), dict(self.stats))
 
-    def add(self, other: StagedFiles) -> StagedFiles:
-        self.moves += other.moves
-        self.deletes += other.deletes
-        self.digests.update(other.digests)
-        self.stats.update(other.stats)
-        return self
-
-
-PARENT_SHARE = 0.2  # of the files of a split write: the rows take the parent about that long
-
 
 def _rows_and_files(ws: Workspace, change: Change, write_rows: Callable[[], None]) -> StagedFiles | None:
-    """For a change of thousands of files (an import): a worker formats, stages and hashes
-    most of the files while the rows are written here, and this process the rest after the
-    rows (see exocli.parallel). None, with nothing done, where no worker can be had."""
+    """For a change of thousands of files (an import): a worker formats, stages and hashes the
+    files while the rows are written here (see exocli.parallel). None, with nothing done, where
+    no worker can be had.
+
+    One process stages them all: two creating files in one folder at once wait on each other
+    (the folder's lock), ten times slower than either alone."""
     from exocli.parallel import can_fork, parallel_map, worker_count
 
     if worker_count() < 2 or not can_fork():
         return None
-    keys = list(change.studies)
-    here = keys[: int(len(keys) * PARENT_SHARE)]
-    staged_here: list[StagedFiles] = []
 
-    def run(part: str) -> StagedFiles:
+    def run(part: str) -> StagedFiles | None:
         if part == "worker":
-            return _stage_files(ws, change.texts(ws, keys[len(here) :]))
+            return _stage_files(ws, change.texts(ws))
         write_rows()
-        staged_here.append(_stage_files(ws, change.texts(ws, here, rest=False)))
-        return staged_here[0]
+        return None
 
-    def undo(files: StagedFiles) -> None:
-        files.staged(ws.root).discard()  # this write failed: the staged files go too
-
-    try:
-        here_files, worker_files = parallel_map(run, ["here", "worker"], undo=undo)
-    except BaseException:
-        for files in staged_here:  # the worker failed after this process staged its share
+    def undo(files: StagedFiles | None) -> None:
+        if files is not None:  # the rows failed: the staged files go too
             files.staged(ws.root).discard()
-        raise
-    return here_files.add(worker_files)
+
+    files = parallel_map(run, ["rows", "worker"], undo=undo)[1]
+    assert files is not None
+    return files
 
 
 def _stage_files(ws: Workspace, texts: Mapping[Path, str | None]) -> StagedFiles:
