@@ -497,3 +497,52 @@ def test_plain_names_split_as_bibtexparser_splits_them(people: list[tuple[str, s
         parts = parse_single_name_into_parts(name)
         expected.append((" ".join([*parts.von, *parts.last, *parts.jr]), " ".join(parts.first)))
     assert _bibtex_names(names) == expected
+
+
+_NAME_TOKENS = [
+    "and",
+    "AnD",
+    "an",
+    "d",
+    " ",
+    "\t",
+    "\n",
+    "{",
+    "}",
+    "Li",
+    "x,",
+    "~",
+    "\u00a0",
+    "\\",
+    '\\"',
+    "\\{",
+]
+
+
+@given(st.lists(st.sampled_from(_NAME_TOKENS), max_size=24).map("".join))
+def test_braced_name_lists_split_as_bibtexparser_splits_them(names: str) -> None:
+    """exocli's own " and " splitter for lists with braces: bibtexparser's answer, always."""
+    from bibtexparser.middlewares.names import split_multiple_persons_names
+
+    from exocli.bibfiles import _split_persons
+
+    assert _split_persons(names) == split_multiple_persons_names(names)
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        "{World Health Organization} and Smith, John",
+        "{Simon and Schuster} and {Barnes and Noble}",
+        "Smith, J.  and\t{van der Berg}, A and Li, Q",
+        "van {der} Berg, A and}{ and x",
+        "{Xi} and {Yu} and",
+        'Smith and \\"Ozt\\"urk, A',
+    ],
+)
+def test_real_braced_name_lists_split_as_bibtexparser_splits_them(names: str) -> None:
+    from bibtexparser.middlewares.names import split_multiple_persons_names
+
+    from exocli.bibfiles import _split_persons
+
+    assert _split_persons(names) == split_multiple_persons_names(names)

@@ -282,10 +282,13 @@ def _bibtex_items(text: str, source: str) -> list[tuple[dict[str, Any], str | No
         values = {name.lower(): field.value for name, field in entry.fields_dict.items()}
 
         pages = _first_value(values, decode, "pages")
+        names = str(values.get("author") or "")
+        # names without LaTeX (most of them) need no decoding, one at a time
+        plain = _LATEX_MARK.search(names) is None
         fields = {
             "authors": [
-                (decode(family).strip(), decode(given).strip())
-                for family, given in _bibtex_names(str(values.get("author") or ""))
+                (family.strip(), given.strip()) if plain else (decode(family).strip(), decode(given).strip())
+                for family, given in _bibtex_names(names)
                 if family.lower() != "others"
             ],
             "title": _unbrace(_first_value(values, decode, "title")),
@@ -375,14 +378,49 @@ def _bibtex_names(names: str) -> list[tuple[str, str]]:
     names = names.strip()
     if not names:
         return []
-    if "{" in names:
-        from bibtexparser.middlewares.names import split_multiple_persons_names
-
-        each = split_multiple_persons_names(names)
-    else:
-        each = _NAME_SEPARATOR.split(names)
+    each = _split_persons(names) if "{" in names else _NAME_SEPARATOR.split(names)
     split = [_split_name(name) for name in each]
     return [name for name in split if name is not None]
+
+
+# " and " between two names: BibTeX's whitespace (space, tab, line ends) around it, then a word
+# or an opening brace (a closing one after it joins the names, as in bibtexparser)
+_PERSONS_AND = re.compile(r"[ \r\n\t]+[aA][nN][dD][ \r\n\t]+(?=[^ \r\n\t}])")
+_BRACE = re.compile(r"[{}]")
+_ESCAPE = re.compile(r"\\.?", re.DOTALL)  # a backslash and what it escapes
+
+
+def _split_persons(names: str) -> list[str]:
+    """A name list with braces split where bibtexparser's `split_multiple_persons_names` splits
+    it (it takes ~35 µs a list): at each " and " outside braces; a "}" with none open counts
+    for nothing, and a backslash and the character after it are passed over unseen."""
+    names = names.strip(" \r\n\t")
+    if not names:
+        return []
+    seen: list[int] | None = None  # where each character the splitter looks at is
+    text = names
+    if "\\" in names:
+        seen, last = [], 0
+        for escape in _ESCAPE.finditer(names):
+            seen += range(last, escape.start())
+            last = escape.end()
+        seen += range(last, len(names))
+        text = "".join(names[i] for i in seen)
+    braces = [(m.start(), m.group()) for m in _BRACE.finditer(text)]
+    parts: list[str] = []
+    start = looked = depth = 0
+    for separator in _PERSONS_AND.finditer(text):
+        while looked < len(braces) and braces[looked][0] < separator.start():
+            depth = depth + 1 if braces[looked][1] == "{" else max(depth - 1, 0)
+            looked += 1
+        if depth == 0:
+            end, after = separator.start(), separator.end()
+            if seen is not None:
+                end, after = seen[end], seen[after]
+            parts.append(names[start:end])
+            start = after
+    parts.append(names[start:])
+    return parts
 
 
 def _split_name(name: str) -> tuple[str, str] | None:
@@ -528,6 +566,8 @@ def _common_latex(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+# Anything `_LatexDecoder` changes: a command, a brace, a tie, a dash, TeX quotes
+_LATEX_MARK = re.compile(r"[\\{}~`']|--")
 _PLAIN_LATEX = (("---", "—"), ("--", "–"), ("``", "“"), ("''", "”"), ("~", " "), ("{", ""), ("}", ""))
 
 

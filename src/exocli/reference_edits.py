@@ -65,6 +65,8 @@ _NOT_IN_FAMILY = re.compile(r"[.,;:()\[\]0-9]")  # what a Vancouver family name 
 
 def _initials(given: str) -> str:
     """'George A' -> 'GA'; 'Yu-Lin' -> 'Y-L'; 'J.H.' -> 'JH'."""
+    if "-" not in given:  # the common case, what the loop below makes of it
+        return "".join(p[0].upper() for p in _INITIALS_SPLIT.split(given) if p and p[0].isalpha())[:4]
     parts = [p for p in _INITIALS_SPLIT.split(given) if p]
     out = ""
     for part in parts:
