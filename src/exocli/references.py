@@ -471,6 +471,7 @@ def import_references(
     """Parse FILE and merge it into the workspace's list: the files it changes and their rows
     together, or neither."""
     from exocli.db import open_database
+    from exocli.parallel import paused_gc
     from exocli.records import workspace_lock
     from exocli.store import Change, load_snapshot, write_change
     from exocli.studies import read_order
@@ -480,7 +481,7 @@ def import_references(
     text = read_input_text(path)
     conn = open_database(ws)
     try:
-        with workspace_lock(ws):
+        with workspace_lock(ws), paused_gc():
             snapshot = load_snapshot(ws)
             plan = plan_import(snapshot.studies, text, str(path), replace, drop_claims)
             if not dry_run:
