@@ -338,7 +338,8 @@ def _plan_identity_merge(existing: list[Any], parsed: ReferenceList, keys: dict[
     taken = KeySet(study.key for study in existing)
     studies: dict[str, Any] = {}
     for ref in parsed.references:
-        match = next((index[i] for i in study_keys(ref) if i in index), None)
+        idents = study_keys(ref)
+        match = next((index[i] for i in idents if i in index), None)
         if match is not None:
             result.unchanged.append(match.number)
             continue
@@ -346,7 +347,7 @@ def _plan_identity_merge(existing: list[Any], parsed: ReferenceList, keys: dict[
         ref.number = len(order) + 1
         order.append(key)
         studies[key] = Study(key, ref)
-        for ident in study_keys(ref):
+        for ident in idents:
             index.setdefault(ident, studies[key])
         result.added.append(ref.number)
     return ImportPlan(result, studies, order)

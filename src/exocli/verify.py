@@ -27,13 +27,19 @@ FLAG_TYPES = {
 _JOURNAL_STOP = {"of", "the", "and", "for", "in", "on", "&", "a", "an", "de", "la"}
 
 
+_GREEK_WORDS = str.maketrans({"α": "alpha", "β": "beta", "γ": "gamma", "κ": "kappa", "δ": "delta"})
+_MARKUP = re.compile(r"<[^>]+>")
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+
+
 def fold(text: str) -> str:
     """Lowercase ASCII words: markup, accents and punctuation do not matter."""
-    text = re.sub(r"<[^>]+>", " ", text)
-    greek = {"α": "alpha", "β": "beta", "γ": "gamma", "κ": "kappa", "δ": "delta"}
-    text = "".join(greek.get(ch, ch) for ch in text.lower())
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return " ".join(re.findall(r"[a-z0-9]+", text))
+    if "<" in text:
+        text = _MARKUP.sub(" ", text)
+    text = text.lower().translate(_GREEK_WORDS)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return " ".join(_ASCII_WORD.findall(text))
 
 
 def title_similarity(a: str | None, b: str | None) -> float:
