@@ -8,9 +8,12 @@ read with EXOCLI_WORKERS=2 and with EXOCLI_WORKERS=1 (no worker), and compared.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -265,3 +268,82 @@ def test_a_failed_write_of_thousands_leaves_no_file(
     assert not (root / "db" / ".write.journal").exists()
     monkeypatch.undo()
     assert cli("--home", str(root), "refs", "list", "-f", "json").stdout.strip() == "[]"
+
+
+def exocli_process(root: Path, *args: str, prelude: str = "") -> subprocess.CompletedProcess[str]:
+    """exocli in a real process (two workers); `prelude` is Python run first (to arrange a crash)."""
+    env = dict(os.environ, EXOCLI_HOME=str(root), EXOCLI_WORKERS="2")
+    return subprocess.run(
+        [sys.executable, "-c", prelude + "\nfrom exocli.cli import main\nmain()\n", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+
+
+def staging_left(root: Path) -> list[Path]:
+    return [p for p in (root / "refs" / "studies").iterdir() if p.name.startswith(".")]
+
+
+# Killed at the commit point (the journal about to be put in place): nothing has happened.
+DIE_AT_JOURNAL = """
+import os
+_replace = os.replace
+def replace(source, target):
+    if str(target).endswith(".write.journal"):
+        os._exit(137)
+    _replace(source, target)
+os.replace = replace
+"""
+# Killed after the 100th study file is in place: the journal completes the write.
+DIE_AMID_RENAMES = """
+import os
+_replace, _done = os.replace, []
+def replace(source, target):
+    _replace(source, target)
+    _done.append(target)
+    if len(_done) == 100:
+        os._exit(137)
+os.replace = replace
+"""
+
+
+def test_a_big_import_killed_before_its_commit_point_leaves_nothing(tmp_path: Path) -> None:
+    from exocli.store import PARALLEL_FILES
+
+    source = tmp_path / "big.txt"
+    source.write_text(big_printed_list(PARALLEL_FILES + 5), encoding="utf-8")
+    root = tmp_path / "ws"
+    assert exocli_process(root, "init", str(root)).returncode == 0
+    killed = exocli_process(root, "refs", "import", str(source), prelude=DIE_AT_JOURNAL)
+    assert killed.returncode == 137, killed.stderr
+    assert not list((root / "refs" / "studies").glob("*.toml"))
+    assert staging_left(root)  # both processes' staging folders, full
+    listed = exocli_process(root, "refs", "list", "-f", "json")
+    assert listed.returncode == 0 and json.loads(listed.stdout) == []
+    # the next write sweeps them, and lands
+    done = exocli_process(root, "refs", "import", str(source))
+    assert done.returncode == 0, done.stderr
+    assert not staging_left(root)
+    assert len(list((root / "refs" / "studies").glob("*.toml"))) == PARALLEL_FILES + 5
+
+
+def test_a_big_import_killed_amid_its_renames_is_completed(tmp_path: Path) -> None:
+    from exocli.store import PARALLEL_FILES
+
+    source = tmp_path / "big.txt"
+    source.write_text(big_printed_list(PARALLEL_FILES + 5), encoding="utf-8")
+    root = tmp_path / "ws"
+    assert exocli_process(root, "init", str(root)).returncode == 0
+    killed = exocli_process(root, "refs", "import", str(source), prelude=DIE_AMID_RENAMES)
+    assert killed.returncode == 137, killed.stderr
+    assert (root / "db" / ".write.journal").exists()
+    listed = exocli_process(root, "refs", "list", "-f", "json")
+    assert listed.returncode == 0, listed.stderr
+    assert len(json.loads(listed.stdout)) == PARALLEL_FILES + 5
+    assert len(list((root / "refs" / "studies").glob("*.toml"))) == PARALLEL_FILES + 5
+    assert not (root / "db" / ".write.journal").exists()
+    assert exocli_process(root, "refs", "import", str(source)).returncode == 0  # a write sweeps
+    assert not staging_left(root)

@@ -125,4 +125,9 @@ def _remove_stale_temporaries(ws: Workspace) -> None:
     }
     for folder in folders:
         for path in folder.glob(".*.tmp"):
-            path.unlink(missing_ok=True)
+            if path.is_dir() and not path.is_symlink():  # a staging folder (textio.stage)
+                import shutil
+
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)

@@ -272,51 +272,74 @@ def write_change(ws: Workspace, conn: sqlite3.Connection, change: Change, pathwa
 
 @dataclass
 class StagedFiles:
-    """Files staged (perhaps by a worker): (temporary, target) of each, those that go, hashes."""
+    """Files staged (perhaps by a worker): (temporary, target) of each, those that go, hashes,
+    stats, and the staging folders that hold the temporaries."""
 
     moves: list[tuple[str, str]] = field(default_factory=list)
     deletes: list[str] = field(default_factory=list)
     digests: dict[str, str | None] = field(default_factory=dict)
     stats: dict[str, tuple[int, int]] = field(default_factory=dict)
+    folders: list[str] = field(default_factory=list)
 
     def staged(self, root: Path) -> StagedWrite:
         from exocli.textio import StagedWrite
 
-        return StagedWrite(root, list(self.moves), list(self.deletes), dict(self.stats))
+        return StagedWrite(root, list(self.moves), list(self.deletes), dict(self.stats), list(self.folders))
+
+    def add(self, other: StagedFiles) -> StagedFiles:
+        self.moves += other.moves
+        self.deletes += other.deletes
+        self.digests.update(other.digests)
+        self.stats.update(other.stats)
+        self.folders += other.folders
+        return self
+
+
+# Of a split write's studies, the share staged here once the rows are written (they take
+# about as long as the worker's larger share).
+PARENT_SHARE = 0.15
 
 
 def _rows_and_files(ws: Workspace, change: Change, write_rows: Callable[[], None]) -> StagedFiles | None:
-    """For a change of thousands of files (an import): a worker formats, stages and hashes the
-    files while the rows are written here (see exocli.parallel). None, with nothing done, where
-    no worker can be had.
-
-    One process stages them all: two creating files in one folder at once wait on each other
-    (the folder's lock), ten times slower than either alone."""
+    """For a change of thousands of files (an import): a worker formats, stages and hashes
+    most of the studies' files while the rows are written here, and this process the rest
+    after the rows (see exocli.parallel). Each stages into its own staging folder: two
+    processes creating files in one folder wait on its lock, ten times slower than either
+    alone. None, with nothing done, where no worker can be had."""
     from exocli.parallel import can_fork, parallel_map, worker_count
 
     if worker_count() < 2 or not can_fork():
         return None
+    keys = list(change.studies)
+    cut = len(keys) - int(len(keys) * PARENT_SHARE)
+    mine = Change({key: change.studies[key] for key in keys[cut:]})
+    theirs = Change({key: change.studies[key] for key in keys[:cut]}, order=change.order, files=change.files)
+    staged_here: list[StagedFiles] = []
 
-    def run(part: str) -> StagedFiles | None:
+    def run(part: str) -> StagedFiles:
         if part == "worker":
-            return _stage_files(ws, change.texts(ws))
+            return _stage_files(ws, theirs.texts(ws), own_folder=True)
         write_rows()
-        return None
+        staged_here.append(_stage_files(ws, mine.texts(ws), own_folder=True))
+        return staged_here[0]
 
-    def undo(files: StagedFiles | None) -> None:
-        if files is not None:  # the rows failed: the staged files go too
+    def undo(files: StagedFiles) -> None:
+        files.staged(ws.root).discard()  # this write failed: the staged files go too
+
+    try:
+        here, there = parallel_map(run, ["here", "worker"], undo=undo)
+    except BaseException:
+        for files in staged_here:  # the worker failed after this process staged its share
             files.staged(ws.root).discard()
-
-    files = parallel_map(run, ["rows", "worker"], undo=undo)[1]
-    assert files is not None
-    return files
+        raise
+    return there.add(here)
 
 
-def _stage_files(ws: Workspace, texts: Mapping[Path, str | None]) -> StagedFiles:
-    """The texts staged beside their targets (see textio.stage), with their hashes."""
+def _stage_files(ws: Workspace, texts: Mapping[Path, str | None], own_folder: bool = False) -> StagedFiles:
+    """The texts staged (see textio.stage), with their hashes."""
     from exocli.textio import stage
 
-    staged = stage(ws.root, texts)
+    staged = stage(ws.root, texts, own_folder=own_folder)
     try:
         digests = source_digests(ws, texts)
     except BaseException:
@@ -327,6 +350,7 @@ def _stage_files(ws: Workspace, texts: Mapping[Path, str | None]) -> StagedFiles
         [os.fspath(path) for path in staged.deletes],
         digests,
         staged.stats,
+        staged.folders,
     )
 
 

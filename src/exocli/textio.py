@@ -41,13 +41,15 @@ def os_error(path: Path, exc: OSError, action: str = "write") -> ExocliError:
 _TEMPORARY_NUMBERS = itertools.count()
 
 
-def _write_temporary(path: Path, text: str, sync: bool = True) -> tuple[str, tuple[int, int]]:
-    """`text` in a new flushed temporary file beside `path`, with `path`'s permissions
-    (`sync`: on disk before this returns); its name and its (size, mtime_ns), which a rename
-    keeps.
+def _write_temporary(
+    path: Path, text: str, sync: bool = True, folder: str | None = None
+) -> tuple[str, tuple[int, int]]:
+    """`text` in a new flushed temporary file beside `path` (or in `folder`, a staging folder
+    inside `path`'s), with `path`'s permissions (`sync`: on disk before this returns); its
+    name and its (size, mtime_ns), which a rename keeps.
 
     Plain os calls, not tempfile and a text stream: an import writes 10,000 of these."""
-    directory = path.parent
+    directory = path.parent if folder is None else folder
     data = text.encode("utf-8")
     try:
         mode = os.stat(path).st_mode & 0o777
@@ -67,7 +69,7 @@ def _write_temporary(path: Path, text: str, sync: bool = True) -> tuple[str, tup
             if made_directory:  # a folder that takes no files (/proc)
                 raise os_error(path, exc) from exc
             try:
-                directory.mkdir(parents=True, exist_ok=True)
+                os.makedirs(directory, exist_ok=True)
             except OSError as mkdir_exc:
                 raise os_error(path, mkdir_exc) from mkdir_exc
             made_directory = True
@@ -135,6 +137,7 @@ class StagedWrite:
     moves: list[tuple[StrPath, StrPath]] = field(default_factory=list)  # (temporary, target)
     deletes: list[StrPath] = field(default_factory=list)  # files the change removes
     stats: dict[str, tuple[int, int]] = field(default_factory=dict)  # target -> its (size, mtime_ns)
+    folders: list[str] = field(default_factory=list)  # staging folders, removed once empty
     committed: bool = False
 
     @property
@@ -155,6 +158,7 @@ class StagedWrite:
         _apply_moves(self.root, self.moves, self.deletes)
         self.journal.unlink(missing_ok=True)
         _sync_directory(self.journal.parent)
+        self._remove_folders()
 
     def discard(self) -> None:
         """Undo a write that did not reach its commit point (or whose database write failed)."""
@@ -163,24 +167,41 @@ class StagedWrite:
             self.committed = False
         for temp, _ in self.moves:
             _remove(temp)
+        self._remove_folders()
+
+    def _remove_folders(self) -> None:
+        for folder in self.folders:
+            with contextlib.suppress(OSError):  # not empty, or gone: the next writer sweeps it
+                os.rmdir(folder)
 
 
 def journal_path(root: Path) -> Path:
     return root / "db" / JOURNAL_NAME
 
 
-def stage(root: Path, texts: Mapping[Path, str | None]) -> StagedWrite:
+def stage(root: Path, texts: Mapping[Path, str | None], own_folder: bool = False) -> StagedWrite:
     """Write every new version to its temporary file (None: the file goes); on any failure
-    none is left behind."""
+    none is left behind.
+
+    `own_folder`: the temporaries go into a new hidden staging folder inside their targets'
+    folder (the renames out of it are as atomic), so that two processes staging into one
+    folder at once do not wait on that folder's lock (ten times slower than either alone)."""
     staged = StagedWrite(root)
     # Many files (an import): one sync of them all is far cheaper than an fsync per file.
     each = sum(text is not None for text in texts.values()) <= MANY_FILES
+    folders: dict[Path, str] = {}  # target folder -> its staging folder
     try:
         for target, text in texts.items():
             if text is None:
                 staged.deletes.append(target)
             else:
-                temp, stats = _write_temporary(target, text, sync=each)
+                folder = None
+                if own_folder:
+                    folder = folders.get(target.parent)
+                    if folder is None:
+                        folder = folders[target.parent] = _staging_folder(target.parent)
+                        staged.folders.append(folder)
+                temp, stats = _write_temporary(target, text, sync=each, folder=folder)
                 staged.moves.append((temp, target))
                 staged.stats[os.fspath(target)] = stats
         if not each:
@@ -189,6 +210,18 @@ def stage(root: Path, texts: Mapping[Path, str | None]) -> StagedWrite:
         staged.discard()
         raise
     return staged
+
+
+def _staging_folder(parent: Path) -> str:
+    """A new hidden folder in `parent` (made with it if need be), named like a temporary so
+    that the next writer sweeps it if this one is killed."""
+    import tempfile
+
+    try:
+        os.makedirs(parent, exist_ok=True)
+        return tempfile.mkdtemp(prefix=f".staging.{os.getpid()}.", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise os_error(parent, exc) from exc
 
 
 def pending(root: Path) -> bool:
