@@ -19,19 +19,24 @@ STOP_WORDS = frozenset(
 )
 
 
+_LETTERS = str.maketrans({"ß": "ss", "ø": "o", "Ø": "O", "æ": "ae", "œ": "oe", "ł": "l", "Ł": "L", "đ": "d"})
+_NOT_KEY_CHARACTER = re.compile(r"[^a-z0-9]")
+_WORD_BREAK = re.compile(r"[\s\-/:]+")
+
+
 def ascii_fold(text: str) -> str:
-    text = text.replace("ß", "ss").replace("ø", "o").replace("Ø", "O").replace("æ", "ae").replace("œ", "oe")
-    text = text.replace("ł", "l").replace("Ł", "L").replace("đ", "d")
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if ch.isascii())
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LETTERS))
+    return decomposed.encode("ascii", "ignore").decode("ascii")
 
 
 def _word(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", ascii_fold(text).lower())
+    return _NOT_KEY_CHARACTER.sub("", ascii_fold(text).lower())
 
 
 def _significant_words(text: str) -> Iterator[str]:
-    for piece in re.split(r"[\s\-/:]+", text):
+    for piece in _WORD_BREAK.split(text):
         word = _word(piece)
         if word and word not in STOP_WORDS:
             yield word

@@ -411,7 +411,8 @@ def _apply_change(ws: Workspace, conn: sqlite3.Connection, change: Change, pathw
     ids.update(
         _insert_references(conn, [s for key, s in change.studies.items() if s is not None and key not in ids])
     )
-    for key, study in change.studies.items():
+    works, searches = cache
+    for key, study in change.studies.items() if works or searches else ():  # no answer, no verdict
         if study is not None and (key in rewritten or key not in before_ids):
             _write_resolution(ws, conn, ids[key], study.reference, cache)
     titles = {key: (s.reference.title or "") for key, s in change.studies.items() if s is not None}
