@@ -240,19 +240,19 @@ def _bibtex_parts(text: str) -> list[tuple[int, str]]:
     """(lines before it, text) of each part: cut where an entry starts at the start of a line
     outside every brace, as many parts as workers. One part for a small file, and for one with
     @string macros (an entry may use one defined in another part)."""
-    from exocli.parallel import worker_count
+    from exocli.parallel import cuts, worker_count
 
     workers = worker_count()
     if workers < 2 or len(text) < PARALLEL_BYTES or _BIBTEX_STRING.search(text):
         return [(0, text)]
-    cuts = [0]
-    for k in range(1, workers):
-        cut = _entry_start_near(text, max(cuts[-1] + 1, len(text) * k // workers))
-        if cut is None:
+    starts = [0]
+    for near in cuts(len(text), workers)[1:-1]:
+        start = _entry_start_near(text, max(starts[-1] + 1, near))
+        if start is None:
             break
-        cuts.append(cut)
-    cuts.append(len(text))
-    return [(text.count("\n", 0, start), text[start:end]) for start, end in pairwise(cuts)]
+        starts.append(start)
+    starts.append(len(text))
+    return [(text.count("\n", 0, start), text[start:end]) for start, end in pairwise(starts)]
 
 
 def _entry_start_near(text: str, near: int) -> int | None:
