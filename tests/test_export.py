@@ -121,7 +121,7 @@ def test_rekey_is_the_only_way_to_change_a_key(workspace: Path, cli: Any) -> Non
     result = cli("refs", "rekey", "26", "Liu2022DPSC")
     assert result.exit_code == 0, result.output
     assert "liu2022dental is now Liu2022DPSC" in result.stderr
-    assert "Liu2022DPSC" in entries(export(cli, "bib", "--refs", "26"))
+    assert "Liu2022DPSC" in entries(export(cli, "bib", "--ref", "26"))
     shown = json.loads(cli("refs", "show", "liu2022dpsc", "--format", "json").stdout)
     assert shown["number"] == 26 and shown["key"] == "Liu2022DPSC"
     clash = cli("refs", "rekey", "44", "LIU2022dpsc")
@@ -134,27 +134,27 @@ def test_rekey_is_the_only_way_to_change_a_key(workspace: Path, cli: Any) -> Non
 def test_selection_by_phrase_filters_and_refs(workspace: Path, cli: Any) -> None:
     flagship = entries(export(cli, "bib", "anti-inflammatory miRNAs from UCMSC"))
     assert sorted(flagship) == ["wang2023umbilical", "xiao2023thermos"]
-    by_refs = entries(export(cli, "bib", "--refs", "43,44,48"))
+    by_refs = entries(export(cli, "bib", "--ref", "43,44,48"))
     assert len(by_refs) == 3
-    ranged = entries(export(cli, "bib", "--refs", "43-45"))
+    ranged = entries(export(cli, "bib", "--ref", "43-45"))
     assert len(ranged) == 3
     assert cli("export", "bib").exit_code == 2
-    assert cli("export", "bib", "--refs", "999").exit_code == 2
-    assert cli("export", "bib", "--refs", "4x").exit_code == 2
+    assert cli("export", "bib", "--ref", "999").exit_code == 2
+    assert cli("export", "bib", "--ref", "4x").exit_code == 2
     assert cli("export", "pdf", "--all").exit_code == 2
     empty = cli("export", "bib", "--source", "ESC")
     assert empty.exit_code == 0 and empty.stdout == "" and "No claims match" not in empty.stdout
 
 
 def test_unicode_mode_keeps_utf8(workspace: Path, cli: Any) -> None:
-    parsed = entries(export(cli, "bib", "--refs", "44", "--unicode"))
+    parsed = entries(export(cli, "bib", "--ref", "44", "--unicode"))
     assert "{NF-κB}" in parsed["wang2023umbilical"]["title"]
-    ascii_only = export(cli, "bib", "--refs", "44")
+    ascii_only = export(cli, "bib", "--ref", "44")
     assert ascii_only.isascii()
 
 
 def test_csl_json_and_ris(workspace: Path, cli: Any) -> None:
-    items = json.loads(export(cli, "csl-json", "--refs", "44,75"))
+    items = json.loads(export(cli, "csl-json", "--ref", "44,75"))
     wang = next(i for i in items if i["id"] == "wang2023umbilical")
     assert wang["type"] == "article-journal" and wang["issued"] == {"date-parts": [[2023]]}
     assert (
@@ -164,7 +164,7 @@ def test_csl_json_and_ris(workspace: Path, cli: Any) -> None:
     assert "NF-κB" in wang["title"]
     web = next(i for i in items if i["id"] == "clinicaltrialsgovnd")
     assert web["type"] == "webpage" and web["URL"] == "https://clinicaltrials.gov/"
-    ris = export(cli, "ris", "--refs", "1")
+    ris = export(cli, "ris", "--ref", "1")
     lines = ris.splitlines()
     assert lines[0] == "TY  - JOUR" and "ER  - " in lines
     assert "SP  - 24" in lines and "EP  - 25" in lines and "DO  - 10.1016/S1474-4422(18)30444-7" in lines
@@ -184,7 +184,7 @@ def test_missing_fields_and_hostile_titles_still_make_valid_entries(
     imported = cli("refs", "import", str(refs))
     assert imported.exit_code == 0, imported.output
     assert "2 new, 0 replaced, 0 moved, 0 dropped, 96 unchanged, 1 kept unparsed" in imported.stderr
-    result = cli("export", "bib", "--refs", "97,98")
+    result = cli("export", "bib", "--ref", "97,98")
     assert result.exit_code == 0, result.output
     parsed = entries(result.stdout)
     odd = next(v for k, v in parsed.items() if k.startswith("odd2024"))

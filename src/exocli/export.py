@@ -213,26 +213,8 @@ def select_references(
     known = {ref.number for ref in refs}
     unknown = sorted(n for n in numbers or [] if n not in known)
     if unknown:
-        raise UsageError(f"--refs: no reference {unknown[0]} in this workspace")
+        raise UsageError(f"--ref: no reference {unknown[0]} in this workspace")
     return [ref for ref in refs if ref.number in wanted]
-
-
-def parse_ref_list(text: str | None) -> list[int]:
-    if not text:
-        return []
-    numbers = []
-    for piece in text.split(","):
-        piece = piece.strip()
-        if re.fullmatch(r"\d+-\d+", piece):
-            low, high = (int(p) for p in piece.split("-"))
-            if high - low > 100_000:  # a slip (1-99999999): never a list that fills the memory
-                raise UsageError(f"--refs: the range {piece!r} spans more than 100000 references")
-            numbers += list(range(low, high + 1))
-        elif piece.isdigit():
-            numbers.append(int(piece))
-        elif piece:
-            raise UsageError(f"--refs: {piece!r} is not a reference number (use e.g. 43,44,48 or 40-45)")
-    return numbers
 
 
 # --- BibTeX -------------------------------------------------------------------------------

@@ -228,7 +228,6 @@ def _is_furniture(line: str) -> bool:
     return ("Page " in line or "uthor " in line or "PMC " in line) and bool(_FURNITURE_MARK.search(line))
 
 
-
 def _without_page_furniture(lines: list[tuple[int, str]], repeated: bool) -> list[tuple[int, str]]:
     """Drop the running heads and footers a PDF prints on every page ("Khatri et al. Stem Cell
     Research & Therapy (2018) 9:17 Page 12 of 13", "13 of 14", "OPEN ACCESS"): lines of their

@@ -10,12 +10,16 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
 import typer
-from typer.core import TyperCommand, TyperGroup
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 try:  # typer >= 0.27 carries its own copy of click
     from typer._click import exceptions as click_errors
+    from typer._click import types as click_types
+    from typer._click.core import ParameterSource
 except ImportError:  # pragma: no cover
     from click import exceptions as click_errors  # type: ignore[no-redef]
+    from click import types as click_types  # type: ignore[no-redef]
+    from click.core import ParameterSource  # type: ignore[assignment]
 
 from exocli import __version__
 from exocli.errors import ExocliError, UsageError
@@ -39,11 +43,33 @@ COMMANDS = {
     "check": "check",
     "rebuild": "admin",
     "upgrade": "admin",
+    "completion": "completion",
 }
+# Commands that never open a workspace: they take no --home of their own.
+NO_WORKSPACE = frozenset({"init", "completion"})
+PROG = "exocli"  # the console script; also names the completion variable, _EXOCLI_COMPLETE
+HELP_OPTIONS = {"help_option_names": ["--help", "-h"]}
 
 
 class ExocliGroup(TyperGroup):
     """Turns exocli's own exceptions into `Error: ...` on stderr (exit 1, or 2 for usage)."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        """A command name that is not one is a usage error naming the closest commands."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click_errors.UsageError:
+            name = args[0] if args else ""
+            if not name or name.startswith("-") or self.get_command(ctx, name) is not None:
+                raise  # an option's error, not a command's name
+        from difflib import get_close_matches
+
+        commands = [
+            n for n in self.list_commands(ctx) if not getattr(self.get_command(ctx, n), "hidden", True)
+        ]
+        close = get_close_matches(name, commands, n=3)
+        hint = f"did you mean {', '.join(close)}?" if close else f"`{ctx.command_path} -h` lists them"
+        raise click_errors.UsageError(f"no such command {name!r}; {hint}", ctx)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -74,9 +100,30 @@ class LazyGroup(ExocliGroup):
 
 
 class ExocliCommand(TyperCommand):
-    """Usage errors raised by the core show this command's own usage line; connections close."""
+    """Usage errors raised by the core show this command's own usage line; connections close.
+
+    Every command that opens a workspace also takes `--home` after its name, and a
+    `--format` given before the command's name counts as if given after it; given in both
+    places, the one after the name wins.
+    """
+
+    def __init__(self, name: str | None, **kwargs: Any) -> None:
+        super().__init__(name, **kwargs)
+        if name not in NO_WORKSPACE:
+            self.params.append(
+                TyperOption(
+                    param_decls=["--home"],
+                    type=click_types.STRING,
+                    metavar="DIR",
+                    expose_value=False,
+                    callback=_home_after_command,
+                    help="Workspace folder, as `exocli --home DIR` (this one wins if both are given).",
+                )
+            )
 
     def invoke(self, ctx: Any) -> Any:
+        if State.format is not None:
+            _format_before_command(self, ctx, State.format)
         try:
             return super().invoke(ctx)
         except UsageError as exc:
@@ -86,24 +133,46 @@ class ExocliCommand(TyperCommand):
                 State.connections.pop().close()
 
 
-def make_typer(help_text: str = "", group: type[TyperGroup] = ExocliGroup) -> typer.Typer:
+def _home_after_command(ctx: Any, param: Any, value: str | None) -> None:
+    if value is not None:  # runs after the group's own --home: the later one wins
+        State.home = Path(value)
+
+
+def _format_before_command(command: Any, ctx: Any, fmt: str) -> None:
+    """`exocli -f json query ...` is `exocli query ... -f json`, unless the latter was given."""
+    option = next((p for p in command.params if "--format" in getattr(p, "opts", ())), None)
+    if option is None:
+        raise click_errors.UsageError(f"`{ctx.command_path}` has no --format", ctx)
+    if ctx.get_parameter_source(option.name) is ParameterSource.DEFAULT:
+        ctx.params[option.name] = fmt
+
+
+def make_typer(
+    help_text: str = "", group: type[TyperGroup] = ExocliGroup, completion: bool = False
+) -> typer.Typer:
     return typer.Typer(
         cls=group,
         help=help_text,
         no_args_is_help=True,
         rich_markup_mode=None,
         pretty_exceptions_enable=False,
-        add_completion=False,
+        add_completion=completion,
+        context_settings=HELP_OPTIONS,
     )
 
 
-app = make_typer("exocli: structured evidence from a review's references, as tables and BibTeX.", LazyGroup)
+app = make_typer(
+    "exocli: structured evidence from a review's references, as tables and BibTeX.",
+    LazyGroup,
+    completion=True,
+)
 
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="table, csv, tsv, json or markdown.")]
 
 
 class State:
     home: Path | None = None
+    format: str | None = None  # --format given before the command's name
     connections: ClassVar[list[Any]] = []  # opened by this command, closed when it ends
 
 
@@ -119,7 +188,18 @@ def main_options(
         Path | None,
         typer.Option(
             "--home",
-            help="Workspace folder (default: EXOCLI_HOME, else the nearest exocli.toml upwards).",
+            metavar="DIR",
+            help="Workspace folder (default: EXOCLI_HOME, else the nearest exocli.toml upwards);"
+            " also accepted after the command's name.",
+        ),
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="Output format, as the command's own --format (that one wins when both are given).",
         ),
     ] = None,
     version: Annotated[
@@ -127,6 +207,7 @@ def main_options(
     ] = False,
 ) -> None:
     State.home = home
+    State.format = fmt
 
 
 def workspace(any_format: bool = False) -> Workspace:
@@ -159,7 +240,7 @@ def main() -> None:
     """Console-script entry point."""
     try:
         try:
-            app()
+            app(prog_name=PROG)
         finally:
             # Output is buffered: a full disk or a closed pipe may only show when it is flushed.
             sys.stdout.flush()

@@ -5,10 +5,48 @@ from typing import Annotated, Any
 
 import typer
 
+try:  # typer >= 0.27 carries its own copy of click
+    from typer._click import types as click_types
+except ImportError:  # pragma: no cover
+    from click import types as click_types  # type: ignore[no-redef]
+
 from exocli.errors import UsageError
 from exocli.render import message
 
 ListOption = Annotated[list[str] | None, typer.Option()]
+
+
+class RefNumbers(click_types.ParamType):
+    """One value of a reference option: `43`, `43,44` or `40-45` (exocli.refnumbers reads it)."""
+
+    name = "N,N-M"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> list[int]:
+        if isinstance(value, list):  # a default, already numbers
+            return value
+        from exocli.refnumbers import parse_ref_list
+
+        try:
+            return parse_ref_list(str(value))
+        except UsageError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def _all_refs(value: list[list[int]] | None) -> list[int]:
+    """`--ref 43,44 --ref 40-45` -> every number once, in the order given."""
+    return list(dict.fromkeys(number for numbers in value or [] for number in numbers))
+
+
+def ref_option(*names: str, hidden: bool = False) -> Any:
+    """The one form for reference numbers on every command: repeat it, list them, give ranges."""
+    return typer.Option(
+        *names,
+        click_type=RefNumbers(),
+        callback=_all_refs,
+        metavar="N,N-M",
+        hidden=hidden,
+        help="Reference numbers: 43,44 or 40-45 (or repeat the option).",
+    )
 
 
 PhraseArg = Annotated[
@@ -30,7 +68,7 @@ PathwayOpt = Annotated[
 ModelOpt = Annotated[
     list[str] | None, typer.Option("--model", "-m", help="rat, mouse, human, clinical, in vivo, in vitro.")
 ]
-RefOpt = Annotated[list[int] | None, typer.Option("--ref", "-r", help="The review's reference number.")]
+RefOpt = Annotated[list[int] | None, ref_option("--ref", "-r")]
 TextOpt = Annotated[list[str] | None, typer.Option("--text", help="Full-text words (claims and titles).")]
 ExplainOpt = Annotated[bool, typer.Option("--explain", help="Print the filters the query became (stderr).")]
 

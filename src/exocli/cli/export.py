@@ -19,6 +19,7 @@ from exocli.cli.common import (
     TextOpt,
     has_filters,
     matching_claims,
+    ref_option,
     write_output,
 )
 from exocli.errors import UsageError
@@ -40,7 +41,8 @@ def export(
     pathway: PathwayOpt = None,
     model: ModelOpt = None,
     text: TextOpt = None,
-    refs: Annotated[str | None, typer.Option("--refs", help="Reference numbers: 43,44,48 or 40-45.")] = None,
+    ref_numbers: RefOpt = None,  # not a claim filter: these references themselves
+    refs: Annotated[list[int] | None, ref_option("--refs", hidden=True)] = None,  # deprecated: --ref
     all_refs: Annotated[bool, typer.Option("--all", help="Every reference in the workspace.")] = False,
     unicode: Annotated[
         bool, typer.Option("--unicode", help="BibTeX: keep UTF-8 (for biber/biblatex).")
@@ -50,17 +52,19 @@ def export(
     ] = None,
     explain: ExplainOpt = False,
 ) -> None:
-    """The references behind matching claims (or --refs, or --all) as BibTeX, CSL-JSON or RIS."""
+    """The references behind matching claims (or --ref, or --all) as BibTeX, CSL-JSON or RIS."""
     parameters = dict(locals())  # the options as given, before any other name exists
     from exocli import export as ex
 
     if kind not in EXPORT_FORMATS:
         raise UsageError(f"export takes {', '.join(EXPORT_FORMATS)}, not {kind!r}")
+    if refs:
+        message("Warning: --refs is deprecated; use --ref, which takes the same 43,44 or 40-45")
+    numbers = list(dict.fromkeys([*(ref_numbers or []), *(refs or [])]))
     conn = database()
-    numbers = ex.parse_ref_list(refs)
     selected = has_filters(parameters)
     if not (selected or numbers or all_refs):
-        raise UsageError("say what to export: a phrase or filters, --refs 43,44 or --all")
+        raise UsageError("say what to export: a phrase or filters, --ref 43,44 or --all")
     claim_refs = None
     if selected:
         claims = matching_claims(conn, parameters)

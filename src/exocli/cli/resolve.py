@@ -6,6 +6,7 @@ from typing import Annotated, Any
 import typer
 
 from exocli.cli import ExocliCommand, database, make_typer, workspace
+from exocli.cli.common import RefOpt
 from exocli.errors import ExocliError
 from exocli.render import make_console, message, write_rows
 from exocli.workspace import Workspace
@@ -19,6 +20,7 @@ def resolve(
         list[str] | None,
         typer.Argument(metavar="[N|DOI]...", help="References to resolve (default: all not yet resolved)."),
     ] = None,
+    ref: RefOpt = None,
     all_refs: Annotated[
         bool, typer.Option("--all", help="Afterwards, list every reference's verdict.")
     ] = False,
@@ -36,6 +38,7 @@ def resolve(
     from exocli import crossref
     from exocli.store import load_snapshot
 
+    targets = [*(targets or []), *(str(number) for number in ref or [])]  # `--ref 40-45` names them too
     ws = workspace()
     settings = None if offline else crossref.Settings.from_workspace(ws)  # bad settings: before anything
     if not offline:
@@ -44,13 +47,13 @@ def resolve(
     database().close()  # the reference list must load before any request is sent
     references = load_snapshot(ws).references
     if offline:
-        missing = crossref.offline_report(ws, references, targets or [])
+        missing = crossref.offline_report(ws, references, targets)
         for line in missing:
             sys.stdout.write(line + "\n")
         message(f"Offline: {len(missing)} references not checked; nothing was sent or changed")
     else:
         assert settings is not None
-        tasks, notes = crossref.plan(ws, references, targets or [], refresh)
+        tasks, notes = crossref.plan(ws, references, targets, refresh)
         for note in notes:
             message(note)
         summary = _run_resolve(ws, tasks, settings)
