@@ -253,7 +253,16 @@ def format_given(initials: str) -> str:
 
 def _dotted_given(initials: str) -> str:
     """'S.W.' -> 'S. W.', 'M.-H.' -> 'M.-H.', 'C. M.' -> 'C. M.'"""
-    return re.sub(r"\.(?=[^\s.\-])", ". ", re.sub(r"\s*-\s*", "-", initials))
+    return _INITIAL_STOP.sub(". ", _SPACED_HYPHEN.sub("-", initials))
+
+
+_INITIAL_STOP = re.compile(r"\.(?=[^\s.\-])")
+_SPACED_HYPHEN = re.compile(r"\s*-\s*")
+_GROUP_AUTHOR = re.compile(r"; ([^.;]{3,120}?)(?=\. )")
+_AUTHORS_END = re.compile(r"[.:](?: |$)")
+_SPACE_UPPER = re.compile(rf" {_UPPER}")
+_QUOTED_TITLE_NEXT = re.compile(r"[.,]{0,2} ?[\"“]")
+_TITLE_NEXT = re.compile(r"[.,:]{0,2} \S")
 
 
 @dataclass
@@ -307,15 +316,15 @@ def _read_vancouver(body: str) -> _Authors | None:
     et_al = _ET_AL.match(body, pos)
     if et_al:
         pos = et_al.end()
-    group = re.compile(r"; ([^.;]{3,120}?)(?=\. )").match(body, pos)  # "...; ATS/ERS Committee."
+    group = _GROUP_AUTHOR.match(body, pos)  # "...; ATS/ERS Committee."
     if group:
         authors.append(Author(group.group(1).strip()))
         pos = group.end()
-    if re.match(r"[.:](?: |$)", body[pos:]):  # "Hsia CCW, Hagler HK: Title"
+    if _AUTHORS_END.match(body, pos):  # "Hsia CCW, Hagler HK: Title"
         return _Authors(authors, bool(et_al), pos + 1)
     if _HEAD_YEAR.match(body, pos):
         return _Authors(authors, bool(et_al), pos)
-    if ";" in body[:pos] and re.match(rf" {_UPPER}", body[pos:]):
+    if ";" in body[:pos] and _SPACE_UPPER.match(body, pos):
         return _Authors(authors, bool(et_al), pos)  # "Hanahan D; Weinberg RA Hallmarks of ..."
     return None
 
@@ -337,11 +346,11 @@ def _read_dotted_authors(convention: str) -> Callable[[str], _Authors | None]:
             pos = et_al.end()
         rest = body[pos:]
         after = pos + len(rest) - len(rest.lstrip(",.: "))
-        if re.match(r"[.,]{0,2} ?[\"“]", rest):  # IEEE: the quoted title follows
+        if _QUOTED_TITLE_NEXT.match(rest):  # IEEE: the quoted title follows
             return _Authors(authors, bool(et_al), after, convention)
         if _HEAD_YEAR.match(body, pos):
             return _Authors(authors, bool(et_al), pos, convention)
-        if re.match(r"[.,:]{0,2} \S", rest) and (body[pos - 1] == "." or rest.startswith((".", ",", ":"))):
+        if _TITLE_NEXT.match(rest) and (body[pos - 1] == "." or rest.startswith((".", ",", ":"))):
             return _Authors(authors, bool(et_al), after, convention)
         return None
 
@@ -376,12 +385,15 @@ def _journal_like(text: str) -> bool:
 
 
 _BOUNDARY = re.compile(r"(?<=[^\s.][.?!])(?:[\"”’])? +(?=\S)")
+_QUOTED_TITLE = re.compile(r"^[\"“‘'](?P<title>.+?)[,.]?[\"”’'][,.]? ?(?:[Ii]n:? )?(?P<journal>.*)$")
+_INITIALS_BEFORE = re.compile(r"\b[A-Z]\.[A-Z]\.?$")
+_COMMA = re.compile(r", (?=\S)")
 
 
 def _split_title_journal(front: str, commas_first: bool = False) -> tuple[str, str | None]:
     """'Title. Journal' -> (title, journal): the first sentence end after which only a
     journal-like name follows (journal names hold abbreviation points: 'J. Nat. Prod.')."""
-    quoted = re.match(r"^[\"“‘'](?P<title>.+?)[,.]?[\"”’'][,.]? ?(?:[Ii]n:? )?(?P<journal>.*)$", front)
+    quoted = _QUOTED_TITLE.match(front)
     if quoted:
         journal = re.split(
             r",? (?:[A-Z]\. ?)+[\w-]+(?:(?:,| and) (?:[A-Z]\. ?)+[\w-]+)*,? Eds?\.", quoted.group("journal")
@@ -393,8 +405,11 @@ def _split_title_journal(front: str, commas_first: bool = False) -> tuple[str, s
         return chapter.group("title").strip(), book.strip(" .,")
     if commas_first and (by_comma := _split_at_comma(front)):
         return by_comma  # Elsevier and IEEE put a comma between title and journal
+    # not after initials ("J.R. Smith"): looked for in the few characters before the boundary
     candidates = [
-        m for m in _BOUNDARY.finditer(front) if not re.search(r"\b[A-Z]\.[A-Z]\.?$", front[: m.start()])
+        m
+        for m in _BOUNDARY.finditer(front)
+        if not _INITIALS_BEFORE.search(front, max(0, m.start() - 8), m.start())
     ]
     for match in candidates:
         journal = front[match.end() :].strip(" ,")
@@ -411,7 +426,7 @@ def _split_title_journal(front: str, commas_first: bool = False) -> tuple[str, s
 def _split_at_comma(front: str) -> tuple[str, str] | None:
     """'Title, Stem Cell Res.' -> (title, journal): the first comma after which a journal-like
     name of a few words follows."""
-    for comma in re.finditer(r", (?=\S)", front):
+    for comma in _COMMA.finditer(front):
         journal = front[comma.end() :].strip(" ,")
         if _journal_like(journal) and len(journal.split()) <= 8:
             return front[: comma.start()].strip(), journal
