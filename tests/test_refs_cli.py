@@ -312,22 +312,44 @@ def test_conflicting_number_without_replace_changes_nothing(
     assert [r["number"] for r in stdout_json(cli("refs", "list", "-f", "json"))] == [2]
 
 
-def test_duplicate_doi_under_another_number_is_a_warning(
+def test_a_paper_the_workspace_has_under_another_number_changes_nothing(
     cli: Invoke, empty_workspace: Path, tmp_path: Path
 ) -> None:
+    """Merged by identity: the same DOI printed differently, at another number, is reference 1."""
     assert cli("refs", "import", str(write(tmp_path / "a.txt", f"1. {REF_1}\n"))).exit_code == 0
+    before = record_files(empty_workspace)
     twin = REF_1.replace("https://doi.org/10.1016/S1474-4422(18)30444-7", "doi:10.1016/s1474-4422(18)30444-7")
     source = write(tmp_path / "b.txt", f"5. {twin}\n")
+    result = cli("refs", "import", str(source))
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        f"Warning: {source}:1: entry 5 is reference 1 already (same DOI, or same title, first author and"
+        " year); it keeps its number (--replace renumbers)",
+        f"Warning: {source}:1: entry 5 is reference 1, printed differently; the workspace's text is kept"
+        " (`exocli refs edit 1`, or --replace, takes the new one)",
+        summary(source, 1, unchanged=1),
+    ]
+    assert record_files(empty_workspace) == before
+    assert [r["number"] for r in stdout_json(cli("refs", "list", "-f", "json"))] == [1]
+
+
+def test_a_list_naming_one_paper_twice_keeps_both_copies(
+    cli: Invoke, empty_workspace: Path, tmp_path: Path
+) -> None:
+    """A review that lists a paper twice keeps both entries (each its number); a warning says so."""
+    twin = REF_1.replace("https://doi.org/10.1016/S1474-4422(18)30444-7", "doi:10.1016/s1474-4422(18)30444-7")
+    source = write(tmp_path / "twice.txt", f"1. {REF_1}\n5. {twin}\n")
     result = cli("refs", "import", str(source))
     assert result.exit_code == 0
     assert (
         f"Warning: {source}: reference 5 repeats the DOI of reference 1 (10.1016/s1474-4422(18)30444-7)"
         in result.stderr.splitlines()
     )
-    assert result.stderr.splitlines()[-1] == summary(source, 1, new=1)
+    assert result.stderr.splitlines()[-1] == summary(source, 2, new=2)
     assert [r["number"] for r in stdout_json(cli("refs", "list", "-f", "json"))] == [1, 5]
     assert written_list(empty_workspace) == f"1. {REF_1}\n5. {twin}\n"
-    assert cli("refs", "show", "5").exit_code == 0
+    again = cli("refs", "import", str(source))  # a second import of the same file changes nothing
+    assert again.exit_code == 0 and again.stderr.splitlines()[-1] == summary(source, 2, unchanged=2)
 
 
 @pytest.mark.parametrize(

@@ -267,11 +267,15 @@ def plan_import(
         plan = _plan_merge(existing, parsed, source)
     plan.result.format = fmt or "list"
     plan.result.entries = incoming
-    # A repeated DOI is kept (each copy is its own study); `exocli check` reports it.
+    # A repeated DOI is kept (each copy is its own study); `exocli check` reports it. Merged
+    # into a list, only the entries added are new copies (the others are studies already).
     listed = {study.number: study.reference for study in existing} if not replace else {}
-    listed.update({ref.number: ref for ref in incoming})
-    plan.result.problems = parsed.problems + _duplicate_dois(
-        sorted(listed.values(), key=lambda ref: ref.number or 0), source
+    added = set(plan.result.added)
+    listed.update({ref.number: ref for ref in incoming if replace or ref.number in added})
+    plan.result.problems = (
+        parsed.problems
+        + plan.result.problems
+        + _duplicate_dois(sorted(listed.values(), key=lambda ref: ref.number or 0), source)
     )
     return plan
 
@@ -285,31 +289,58 @@ def _current_order(existing: list[Any]) -> list[str | None]:
 
 
 def _plan_merge(existing: list[Any], parsed: ReferenceList, source: str) -> ImportPlan:
+    """A printed list into the list, by number and by identity: an entry that is a study
+    already (same DOI, else title + first author + year) changes nothing, wherever either is
+    numbered (a note says where the two differ); another takes its own number when that is
+    free. A number the workspace gives another paper is an error: the list is another
+    numbering, which --replace takes."""
     from exocli.studies import KeySet, Study, new_key
 
     by_number = {study.number: study for study in existing}
+    index: dict[tuple[str, ...], Any] = {}
+    for study in existing:
+        for ident in study_keys(study.reference):
+            index.setdefault(ident, study)
     order = _current_order(existing)
     result = ImportResult([], [], [], [], len(parsed.references))
     taken = KeySet(study.key for study in existing)
     studies: dict[str, Any] = {}
+    notes: list[str] = []
     for ref in parsed.references:
         assert ref.number is not None
+        where = f"{source}:{parsed.lines.get(ref.number, 0)}"
+        idents = study_keys(ref)
         old = by_number.get(ref.number)
-        if old is None:
+        match = next((index[i] for i in idents if i in index), None)
+        if old is not None and old.reference.raw == ref.raw:
+            result.unchanged.append(ref.number)
+        elif match is not None and match.key not in studies:
+            result.unchanged.append(match.number)
+            if match.number != ref.number:
+                notes.append(
+                    f"{where}: entry {ref.number} is reference {match.number} already (same DOI, or same"
+                    " title, first author and year); it keeps its number (--replace renumbers)"
+                )
+            if match.reference.raw != ref.raw:
+                notes.append(
+                    f"{where}: entry {ref.number} is reference {match.number}, printed differently; the"
+                    f" workspace's text is kept (`exocli refs edit {match.number}`, or --replace, takes the new one)"
+                )
+        elif old is None:
             key = new_key(ref, taken)
             taken.add(key)
             studies[key] = Study(key, ref)
             order += [None] * (ref.number - len(order))
             order[ref.number - 1] = key
             result.added.append(ref.number)
-        elif old.reference.raw == ref.raw:
-            result.unchanged.append(ref.number)
+            for ident in idents:
+                index.setdefault(ident, studies[key])
         else:
             raise DataError(
-                f"{source}:{parsed.lines.get(ref.number, 0)}: reference {ref.number} differs from the"
-                f" workspace's reference {ref.number}; use --replace to replace the whole list"
-                " (`exocli refs edit` changes one reference)"
+                f"{where}: reference {ref.number} differs from the workspace's reference {ref.number};"
+                " use --replace to replace the whole list (`exocli refs edit` changes one reference)"
             )
+    result.problems = notes
     return ImportPlan(result, studies, order)
 
 
