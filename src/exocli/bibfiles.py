@@ -14,6 +14,7 @@ import datetime
 import json
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
@@ -397,15 +398,22 @@ def _split_persons(names: str) -> list[str]:
     names = names.strip(" \r\n\t")
     if not names:
         return []
-    seen: list[int] | None = None  # where each character the splitter looks at is
-    text = names
+    # The text the splitter looks at (escapes taken out), and where its pieces are in `names`:
+    # (position in text, characters taken out before it) at each escape.
+    text, shifts = names, [(0, 0)]
     if "\\" in names:
-        seen, last = [], 0
+        pieces, last, removed = [], 0, 0
         for escape in _ESCAPE.finditer(names):
-            seen += range(last, escape.start())
+            pieces.append(names[last : escape.start()])
+            removed += escape.end() - escape.start()
+            shifts.append((escape.start() - removed + (escape.end() - escape.start()), removed))
             last = escape.end()
-        seen += range(last, len(names))
-        text = "".join(names[i] for i in seen)
+        pieces.append(names[last:])
+        text = "".join(pieces)
+
+    def in_names(position: int) -> int:
+        return position + shifts[bisect_right(shifts, (position, len(names))) - 1][1]
+
     braces = [(m.start(), m.group()) for m in _BRACE.finditer(text)]
     parts: list[str] = []
     start = looked = depth = 0
@@ -414,11 +422,8 @@ def _split_persons(names: str) -> list[str]:
             depth = depth + 1 if braces[looked][1] == "{" else max(depth - 1, 0)
             looked += 1
         if depth == 0:
-            end, after = separator.start(), separator.end()
-            if seen is not None:
-                end, after = seen[end], seen[after]
-            parts.append(names[start:end])
-            start = after
+            parts.append(names[start : in_names(separator.start())])
+            start = in_names(separator.end())
     parts.append(names[start:])
     return parts
 

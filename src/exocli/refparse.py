@@ -15,6 +15,7 @@ _DOI_CORE = re.compile(r"10\.\d{4,9}/\S+")
 _DOI_IN_URL = re.compile(r"10\.\d{4,9}/")
 _DOI_PREFIX = re.compile(r"^(?:doi\s*:\s*|doi\s+)", re.IGNORECASE)
 _URL = re.compile(r"(?:https?|ftp)://\S+", re.IGNORECASE)
+_URL_START = re.compile(r"(?:https?|ftp)://", re.IGNORECASE)
 _TRAILING_PUNCT = ".,;:"
 _CLOSERS = {")": "(", "]": "[", ">": "<", "}": "{"}
 
@@ -32,7 +33,7 @@ def normalize_doi(text: str) -> str:
     """
     value = unicodedata.normalize("NFC", text).strip()
     value = _DOI_PREFIX.sub("", value)
-    if re.match(r"^(?:https?|ftp)://", value, re.IGNORECASE):
+    if _URL_START.match(value):
         found = _DOI_IN_URL.search(value)
         if not found and _DOI_IN_URL.search(unquote(value)):
             value = unquote(value)  # "10.1038%2Fs41586-021-03553-9": an encoded slash
