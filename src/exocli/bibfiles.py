@@ -508,8 +508,14 @@ def _plain_name(name: str) -> tuple[str, str] | None:
         given_words, words = words[:-1], words[-1:]
     # A word starting in lower case is a particle (von, van der, de), which BibTeX puts in
     # the family name by its own rules.
-    if not words or not all(w[0].isupper() for w in words) or not all(w[0].isupper() for w in given_words):
+    if not words:
         return None
+    for word in words:
+        if not word[0].isupper():
+            return None
+    for word in given_words:
+        if not word[0].isupper():
+            return None
     return " ".join(words), " ".join(given_words)
 
 
