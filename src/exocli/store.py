@@ -514,8 +514,8 @@ def _write_vocabularies(conn: sqlite3.Connection, vocabs: Vocabularies) -> None:
         vocab = vocabs.by_name(name)
         for position, term in enumerate(vocab.terms.values()):
             conn.execute(
-                "INSERT INTO vocab_terms (vocab, code, label, parent, stem, position)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO vocab_terms (vocab, code, label, parent, stem, position, ontology_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     name,
                     term.code,
@@ -523,6 +523,7 @@ def _write_vocabularies(conn: sqlite3.Connection, vocabs: Vocabularies) -> None:
                     term.parent,
                     None if term.stem is None else int(term.stem),
                     position,
+                    term.ontology_id,
                 ),
             )
             conn.executemany(
@@ -629,12 +630,12 @@ def _read_crossref(
     ws: Workspace, references: Iterable[ParsedReference] | None, skipped: list[str] | None
 ) -> CrossrefCache:
     """Stored Crossref answers: all of them, or only those of `references`."""
+    if references is not None and not ws.crossref_dir.is_dir():
+        return {}, {}  # nothing resolved yet (a new workspace's import): not even crossref's import
     from exocli.crossref import read_cache, search_path, work_path
 
     if references is None:
         return read_cache(ws, skipped)
-    if not ws.crossref_dir.is_dir():  # nothing resolved yet (a new workspace's import)
-        return {}, {}
     paths: list[Path] = []
     for ref in references:
         paths.append(work_path(ws, ref.doi) if ref.doi else search_path(ws, ref.raw))
