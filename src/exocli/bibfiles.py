@@ -228,13 +228,31 @@ def _bibtex_entry_items(text: str, source: str) -> list[EntryItem]:
         lines_before, chunk = part
         return [(item, key, line + lines_before) for item, key, line in _entry_items("bibtex", chunk, source)]
 
-    items = [item for part in parallel_map(read, parts) for item in part]
+    items = [item for part in parallel_map(read, parts, send=_sendable, receive=_received) for item in part]
     keys = [key for _, key, _ in items if key is not None]
     if len(set(keys)) != len(keys):
         # bibtexparser keeps the first of two entries with one key and fails the second; only
         # a read of the whole file knows which is first across parts.
         return _entry_items("bibtex", text, source)
     return items
+
+
+def _sendable(items: list[EntryItem]) -> tuple[list[Any], list[tuple[Any, ...]]]:
+    """A worker's items as plain data: (key, line, warning or None) each, and the references as rows."""
+    from exocli.refparse import reference_rows
+
+    refs = [item for item, _, _ in items if not isinstance(item, str)]
+    return [
+        (key, line, item if isinstance(item, str) else None) for item, key, line in items
+    ], reference_rows(refs)
+
+
+def _received(sent: tuple[list[Any], list[tuple[Any, ...]]]) -> list[EntryItem]:
+    from exocli.refparse import references_from_rows
+
+    heads, rows = sent
+    refs = iter(references_from_rows(rows))
+    return [(warning if warning is not None else next(refs), key, line) for key, line, warning in heads]
 
 
 def _bibtex_parts(text: str) -> list[tuple[int, str]]:

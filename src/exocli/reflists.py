@@ -187,7 +187,12 @@ def _parse_entries(entries: list[_Entry], text: str) -> list[ParsedReference]:
     def parse(span: range) -> list[ParsedReference]:
         return [parse_reference(_join(entries[i].pieces, text), entries[i].number) for i in span]
 
-    return [ref for part in parallel_map(parse, spans(len(entries), PARALLEL_MINIMUM)) for ref in part]
+    from exocli.refparse import reference_rows, references_from_rows
+
+    parts = parallel_map(
+        parse, spans(len(entries), PARALLEL_MINIMUM), send=reference_rows, receive=references_from_rows
+    )
+    return [ref for part in parts for ref in part]
 
 
 def _numbering(lines: list[tuple[int, str]]) -> str | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import Any
 from urllib.parse import unquote
 
@@ -105,6 +106,31 @@ class ParsedReference:
     @property
     def first_author(self) -> str | None:
         return self.authors[0].family if self.authors else None
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(ParsedReference))
+_FIELD_VALUES = attrgetter(*_FIELD_NAMES)
+_AUTHORS_AT = _FIELD_NAMES.index("authors")
+
+
+def reference_rows(refs: Iterable[ParsedReference]) -> list[tuple[Any, ...]]:
+    """References as plain tuples (fields in order, authors as (family, given)): a worker
+    sends thousands back, and tuples pickle in half the time."""
+    rows = []
+    for ref in refs:
+        values = list(_FIELD_VALUES(ref))
+        values[_AUTHORS_AT] = tuple((a.family, a.given) for a in ref.authors)
+        rows.append(tuple(values))
+    return rows
+
+
+def references_from_rows(rows: Iterable[tuple[Any, ...]]) -> list[ParsedReference]:
+    refs = []
+    for row in rows:
+        values = list(row)
+        values[_AUTHORS_AT] = [Author(family, given) for family, given in row[_AUTHORS_AT]]
+        refs.append(ParsedReference(*values))
+    return refs
 
 
 def _letters(test: Callable[[str], bool]) -> str:
