@@ -514,8 +514,8 @@ def _write_vocabularies(conn: sqlite3.Connection, vocabs: Vocabularies) -> None:
         vocab = vocabs.by_name(name)
         for position, term in enumerate(vocab.terms.values()):
             conn.execute(
-                "INSERT INTO vocab_terms (vocab, code, label, parent, stem, position, ontology_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO vocab_terms (vocab, code, label, parent, stem, position)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
                 (
                     name,
                     term.code,
@@ -523,7 +523,6 @@ def _write_vocabularies(conn: sqlite3.Connection, vocabs: Vocabularies) -> None:
                     term.parent,
                     None if term.stem is None else int(term.stem),
                     position,
-                    term.ontology_id,
                 ),
             )
             conn.executemany(
