@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, NamedTuple
 
 from exocli.errors import UsageError
@@ -92,13 +92,29 @@ STOP_WORDS = frozenset(
         "claims",
         "claim",
         "by",
+        "but",
     ]
 )
 
 
+# The filters that take vocabulary terms: Filters field -> the field's name in `--explain`,
+# in `-x/--exclude FIELD=TERM` and (as --FIELD / --not-FIELD) in the options.
+TERM_FIELDS = {
+    "sources": "source",
+    "effects": "effect",
+    "cargos": "cargo",
+    "cargo_types": "cargo-type",
+    "pathways": "pathway",
+    "models": "model",
+}
+
+
 @dataclass
 class Filters:
-    """What the user asked for; each list is OR, the lists combine with AND."""
+    """What the user asked for; each list is OR, the lists combine with AND.
+
+    The not_ lists are exclusions: a claim that has any term of one is left out.
+    """
 
     sources: list[str] = field(default_factory=list)
     effects: list[str] = field(default_factory=list)
@@ -108,22 +124,20 @@ class Filters:
     models: list[str] = field(default_factory=list)
     refs: list[int] = field(default_factory=list)
     text: list[str] = field(default_factory=list)
+    not_sources: list[str] = field(default_factory=list)
+    not_effects: list[str] = field(default_factory=list)
+    not_cargos: list[str] = field(default_factory=list)
+    not_cargo_types: list[str] = field(default_factory=list)
+    not_pathways: list[str] = field(default_factory=list)
+    not_models: list[str] = field(default_factory=list)
 
     def merge(self, other: Filters) -> Filters:
         return Filters(
-            *(
-                getattr(self, name) + [v for v in getattr(other, name) if v not in getattr(self, name)]
-                for name in (
-                    "sources",
-                    "effects",
-                    "cargos",
-                    "cargo_types",
-                    "pathways",
-                    "models",
-                    "refs",
-                    "text",
-                )
-            )
+            **{
+                item.name: getattr(self, item.name)
+                + [v for v in getattr(other, item.name) if v not in getattr(self, item.name)]
+                for item in fields(self)
+            }
         )
 
     def describe(self) -> list[tuple[str, str]]:
@@ -137,10 +151,22 @@ class Filters:
             ("ref", [str(r) for r in self.refs]),
             ("text", self.text),
         )
-        return [(name, " OR ".join(values)) for name, values in labels if values]
+        described = [(name, " OR ".join(values)) for name, values in labels if values]
+        for name, label in TERM_FIELDS.items():
+            excluded = getattr(self, f"not_{name}")
+            if excluded:
+                described.append((label.replace("-", " "), _negated(excluded)))
+        return described
 
     def is_empty(self) -> bool:
         return not any(v for _, v in self.describe())
+
+
+def _negated(described: Sequence[str]) -> str:
+    """`--explain` for an exclusion: "not ADSC", "not (ADSC OR BMSC)"."""
+    if len(described) == 1 and " OR " not in described[0]:
+        return f"not {described[0]}"
+    return f"not ({' OR '.join(described)})"
 
 
 class Vocabs(NamedTuple):
@@ -176,133 +202,95 @@ def compile_filters(conn: sqlite3.Connection, filters: Filters, vocabs: Vocabs) 
 
     The most selective list filter (cargo, pathway, reference, text, effect: usually in that
     order) drives the query: its index gives the candidate claims, and every other filter
-    is checked on those candidates by primary-key lookups.
+    is checked on those candidates by primary-key lookups. Exclusions never drive: each is
+    one more check on the candidates (a NOT IN on the claim row, or a NOT EXISTS on a link
+    table by its primary key), so they add no scan of their own.
     """
     where: list[tuple[str, list[Any]]] = []  # checks on the claim (and its reference) row
     source_codes: list[str] = []
     effect_codes: list[str] = []
     sets: list[tuple[int, str, list[Any], str, list[Any]]] = []  # (rank, driver, params, check, params)
+    exclusions: list[tuple[str, list[Any]]] = []  # checked last, on the candidates
     explanation: list[tuple[str, str]] = []
 
-    def marks(values: Sequence[Any]) -> str:
-        return ",".join("?" * len(values))
-
     if filters.sources:
-        codes: list[str] = []
-        for value in filters.sources:
-            code = vocabs.sources.lookup(value)
-            if code is None:
-                raise _unknown(vocabs.sources, "--source", value)
-            codes += [c for c in vocabs.sources.descendants(code) if c not in codes]
-        where.append((f"c.source IN ({marks(codes)})", codes))
+        codes = _source_codes(vocabs, "--source", filters.sources)
+        where.append((f"c.source IN ({_marks(codes)})", codes))
         source_codes = codes
         explanation.append(("source", " OR ".join(codes)))
+    if filters.not_sources:
+        codes = _source_codes(vocabs, "--not-source", filters.not_sources)
+        exclusions.append((f"c.source NOT IN ({_marks(codes)})", codes))
+        explanation.append(("source", _negated(codes)))
     if filters.cargo_types:
-        types = [_require(vocabs.cargo_types, "--cargo-type", v) for v in filters.cargo_types]
-        where.append((f"c.cargo_type IN ({marks(types)})", types))
+        types = _codes(vocabs.cargo_types, "--cargo-type", filters.cargo_types)
+        where.append((f"c.cargo_type IN ({_marks(types)})", types))
         explanation.append(("cargo type", " OR ".join(types)))
+    if filters.not_cargo_types:
+        types = _codes(vocabs.cargo_types, "--not-cargo-type", filters.not_cargo_types)
+        exclusions.append((f"c.cargo_type NOT IN ({_marks(types)})", types))
+        explanation.append(("cargo type", _negated(types)))
     if filters.effects:
-        effects = [_require(vocabs.effects, "--effect", v) for v in filters.effects]
+        effects = _codes(vocabs.effects, "--effect", filters.effects)
         effect_codes = effects
         sets.append(
             (
                 4,
-                f"SELECT claim_id AS id FROM claim_effects WHERE effect IN ({marks(effects)})",
+                f"SELECT claim_id AS id FROM claim_effects WHERE effect IN ({_marks(effects)})",
                 effects,
-                "EXISTS (SELECT 1 FROM claim_effects e WHERE e.claim_id = c.id"
-                f" AND e.effect IN ({marks(effects)}))",
+                _EFFECT_CHECK.format(_marks(effects)),
                 effects,
             )
         )
         explanation.append(("effect", " OR ".join(effects)))
+    if filters.not_effects:
+        effects = _codes(vocabs.effects, "--not-effect", filters.not_effects)
+        exclusions.append((f"NOT {_EFFECT_CHECK.format(_marks(effects))}", effects))
+        explanation.append(("effect", _negated(effects)))
     families: list[str] = []  # of the cargo filter, for the facet index
     if filters.cargos:
-        clauses: list[str] = []
-        cargo_params: list[Any] = []
-        described = []
-        for value in filters.cargos:
-            mirna = parse_mirna(value)
-            if mirna is not None:
-                clauses.append(_mirna_clause(mirna, cargo_params))
-                described.append(f"{mirna.name} (family {mirna.family}, compatible forms)")
-                families.append(mirna.family)
-                continue
-            key = term_key(value)
-            if not conn.execute("SELECT 1 FROM claim_cargos WHERE key = ? LIMIT 1", (key,)).fetchone():
-                names = [r[0] for r in conn.execute("SELECT DISTINCT name FROM claim_cargos")]
-                import difflib
-
-                close = difflib.get_close_matches(value, names, n=3, cutoff=0.5)
-                hint = f"; did you mean {', '.join(close)}?" if close else ""
-                raise UsageError(f"--cargo: unknown cargo {value!r}{hint}")
-            clauses.append("g.key = ?")
-            cargo_params.append(key)
-            families.append(key)
-            described.append(value)
-        any_cargo = " OR ".join(clauses)
+        cargo = _cargo_match(conn, "--cargo", filters.cargos)
+        families = cargo.families
         sets.append(
             (
                 0,
-                f"SELECT g.claim_id AS id FROM claim_cargos g WHERE {any_cargo}",
-                cargo_params,
-                f"EXISTS (SELECT 1 FROM claim_cargos g WHERE g.claim_id = c.id AND ({any_cargo}))",
-                cargo_params,
+                f"SELECT g.claim_id AS id FROM claim_cargos g WHERE {cargo.clause}",
+                cargo.params,
+                _CARGO_CHECK.format(cargo.clause),
+                cargo.params,
             )
         )
-        explanation.append(("cargo", " OR ".join(described)))
+        explanation.append(("cargo", " OR ".join(cargo.described)))
+    if filters.not_cargos:
+        cargo = _cargo_match(conn, "--not-cargo", filters.not_cargos)
+        exclusions.append((f"NOT {_CARGO_CHECK.format(cargo.clause)}", cargo.params))
+        explanation.append(("cargo", _negated(cargo.described)))
     if filters.pathways:
         # "TLR4/NF-κB" needs every part; two --pathway flags are OR.
-        groups: list[list[str]] = []
-        described = []
-        for value in filters.pathways:
-            part_keys = []
-            for part in (p.strip() for p in value.split("/")):
-                if not part:
-                    continue
-                code = vocabs.pathways.lookup(part)
-                key = term_key(code or part)
-                if (
-                    code is None
-                    and not conn.execute(
-                        "SELECT 1 FROM claim_pathway_parts WHERE key = ? LIMIT 1", (key,)
-                    ).fetchone()
-                ):
-                    known = [r[0] for r in conn.execute("SELECT DISTINCT part FROM claim_pathway_parts")]
-                    raise _unknown(vocabs.pathways, "--pathway", part, known)
-                part_keys.append(key)
-                described.append(code or part)
-            groups.append(part_keys)
+        groups, described = _pathway_groups(conn, vocabs, "--pathway", filters.pathways)
         firsts = [group[0] for group in groups]
-        check = " OR ".join(
-            "("
-            + " AND ".join(
-                "EXISTS (SELECT 1 FROM claim_pathway_parts p WHERE p.claim_id = c.id AND p.key = ?)"
-                for _ in group
-            )
-            + ")"
-            for group in groups
-        )
         sets.append(
             (
                 1,
-                f"SELECT claim_id AS id FROM claim_pathway_parts WHERE key IN ({marks(firsts)})",
+                f"SELECT claim_id AS id FROM claim_pathway_parts WHERE key IN ({_marks(firsts)})",
                 firsts,
-                f"({check})",
+                _pathway_check(groups),
                 [key for group in groups for key in group],
             )
         )
         explanation.append(("pathway", " OR ".join(described)))
+    if filters.not_pathways:
+        groups, described = _pathway_groups(conn, vocabs, "--not-pathway", filters.not_pathways)
+        exclusions.append((f"NOT {_pathway_check(groups)}", [key for group in groups for key in group]))
+        explanation.append(("pathway", _negated(described)))
     if filters.models:
-        model_clauses = []
-        model_params: list[Any] = []
-        described = []
-        for value in filters.models:
-            column, values = _model_term(value)
-            model_clauses.append(f"c.{column} IN ({marks(values)})")
-            model_params.extend(values)
-            described.append(f"{column} = {' OR '.join(values)}")
-        where.append(("(" + " OR ".join(model_clauses) + ")", model_params))
+        clause, model_params, described = _model_match("--model", filters.models)
+        where.append((clause, model_params))
         explanation.append(("model", " OR ".join(described)))
+    if filters.not_models:
+        clause, model_params, described = _model_match("--not-model", filters.not_models)
+        exclusions.append((f"NOT {clause}", model_params))
+        explanation.append(("model", _negated(described)))
     if filters.refs:
         # a number past SQLite's range matches nothing (and cannot be bound as a parameter)
         numbers = [n for n in filters.refs if -MAX_INTEGER <= n <= MAX_INTEGER] or [0]
@@ -310,9 +298,9 @@ def compile_filters(conn: sqlite3.Connection, filters: Filters, vocabs: Vocabs) 
             (
                 2,
                 "SELECT id FROM claims WHERE ref_id IN"
-                f" (SELECT id FROM refs WHERE number IN ({marks(numbers)}))",
+                f" (SELECT id FROM refs WHERE number IN ({_marks(numbers)}))",
                 numbers,
-                f"r.number IN ({marks(numbers)})",
+                f"r.number IN ({_marks(numbers)})",
                 numbers,
             )
         )
@@ -328,8 +316,8 @@ def compile_filters(conn: sqlite3.Connection, filters: Filters, vocabs: Vocabs) 
         sets.append(
             (
                 -1,
-                f"SELECT claim_id AS id FROM claim_facets WHERE source IN ({marks(source_codes)})"
-                f" AND effect IN ({marks(effect_codes)}) AND family IN ({marks(families)})",
+                f"SELECT claim_id AS id FROM claim_facets WHERE source IN ({_marks(source_codes)})"
+                f" AND effect IN ({_marks(effect_codes)}) AND family IN ({_marks(families)})",
                 facet_params,
                 "1",
                 [],
@@ -354,11 +342,118 @@ def compile_filters(conn: sqlite3.Connection, filters: Filters, vocabs: Vocabs) 
         where.insert(0, ("c.id = pick.id", []))
     for _, _, _, check, check_params in sets:
         where.append((check, check_params))
+    where += exclusions
     if where:
         sql += " WHERE " + " AND ".join(clause for clause, _ in where)
         for _, clause_params in where:
             params += clause_params
     return Compiled(sql, params, explanation)
+
+
+# A claim's link rows, found by its primary key (claim_id, ...): the checks on a candidate.
+_EFFECT_CHECK = "EXISTS (SELECT 1 FROM claim_effects e WHERE e.claim_id = c.id AND e.effect IN ({}))"
+_CARGO_CHECK = "EXISTS (SELECT 1 FROM claim_cargos g WHERE g.claim_id = c.id AND ({}))"
+_PART_CHECK = "EXISTS (SELECT 1 FROM claim_pathway_parts p WHERE p.claim_id = c.id AND p.key = ?)"
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
+def _codes(vocab: Vocabulary, option: str, values: Sequence[str]) -> list[str]:
+    return [_require(vocab, option, value) for value in values]
+
+
+def _source_codes(vocabs: Vocabs, option: str, values: Sequence[str]) -> list[str]:
+    """Each source with every source below it: MSC is MSC, BMSC, UCMSC, ..."""
+    codes: list[str] = []
+    for value in values:
+        code = _require(vocabs.sources, option, value)
+        codes += [c for c in vocabs.sources.descendants(code) if c not in codes]
+    return codes
+
+
+class CargoMatch(NamedTuple):
+    clause: str  # on claim_cargos g: any of the cargos
+    params: list[Any]
+    described: list[str]
+    families: list[str]  # for the facet index
+
+
+def _cargo_match(conn: sqlite3.Connection, option: str, values: Sequence[str]) -> CargoMatch:
+    clauses: list[str] = []
+    params: list[Any] = []
+    described: list[str] = []
+    families: list[str] = []
+    for value in values:
+        mirna = parse_mirna(value)
+        if mirna is not None:
+            clauses.append(_mirna_clause(mirna, params))
+            described.append(f"{mirna.name} (family {mirna.family}, compatible forms)")
+            families.append(mirna.family)
+            continue
+        key = term_key(value)
+        if not conn.execute("SELECT 1 FROM claim_cargos WHERE key = ? LIMIT 1", (key,)).fetchone():
+            names = [r[0] for r in conn.execute("SELECT DISTINCT name FROM claim_cargos")]
+            import difflib
+
+            close = difflib.get_close_matches(value, names, n=3, cutoff=0.5)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise UsageError(f"{option}: unknown cargo {value!r}{hint}")
+        clauses.append("g.key = ?")
+        params.append(key)
+        families.append(key)
+        described.append(value)
+    return CargoMatch(" OR ".join(clauses), params, described, families)
+
+
+def _pathway_groups(
+    conn: sqlite3.Connection, vocabs: Vocabs, option: str, values: Sequence[str]
+) -> tuple[list[list[str]], list[str]]:
+    """Each value's part keys ("TLR4/NF-κB" -> two), and each value as described ("TLR4/NF-κB")."""
+    groups: list[list[str]] = []
+    described: list[str] = []
+    for value in values:
+        part_keys = []
+        parts = []
+        for part in (p.strip() for p in value.split("/")):
+            if not part:
+                continue
+            code = vocabs.pathways.lookup(part)
+            key = term_key(code or part)
+            if (
+                code is None
+                and not conn.execute(
+                    "SELECT 1 FROM claim_pathway_parts WHERE key = ? LIMIT 1", (key,)
+                ).fetchone()
+            ):
+                known = [r[0] for r in conn.execute("SELECT DISTINCT part FROM claim_pathway_parts")]
+                raise _unknown(vocabs.pathways, option, part, known)
+            part_keys.append(key)
+            parts.append(code or part)
+        if not part_keys:
+            raise UsageError(f"{option}: {value!r} names no pathway")
+        groups.append(part_keys)
+        described.append("/".join(parts))
+    return groups, described
+
+
+def _pathway_check(groups: Sequence[Sequence[str]]) -> str:
+    """Any of the groups, each with every one of its parts."""
+    check = " OR ".join("(" + " AND ".join(_PART_CHECK for _ in group) + ")" for group in groups)
+    return f"({check})"
+
+
+def _model_match(option: str, values: Sequence[str]) -> tuple[str, list[Any], list[str]]:
+    clauses = []
+    params: list[Any] = []
+    described = []
+    for value in values:
+        column, matches = _model_term(option, value)
+        clauses.append(f"c.{column} IN ({_marks(matches)})")
+        params.extend(matches)
+        described.append(f"{column} = {' OR '.join(matches)}")
+    return "(" + " OR ".join(clauses) + ")", params, described
 
 
 def _require(vocab: Vocabulary, option: str, value: str) -> str:
@@ -378,7 +473,10 @@ def _mirna_clause(mirna: MiRNA, params: list[Any]) -> str:
     return clause + ")"
 
 
-def _model_term(value: str) -> tuple[str, tuple[str, ...]]:
+MODEL_NAMES = "rat, mouse, human, clinical, in vivo, in vitro"
+
+
+def _model_term(option: str, value: str) -> tuple[str, tuple[str, ...]]:
     key = term_key(value)
     if key in MODEL_TERMS:
         return MODEL_TERMS[key]
@@ -386,8 +484,7 @@ def _model_term(value: str) -> tuple[str, tuple[str, ...]]:
 
     close = difflib.get_close_matches(key, list(MODEL_TERMS), n=3, cutoff=0.6)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    known = "rat, mouse, human, clinical, in vivo, in vitro"
-    raise UsageError(f"--model: unknown model {value!r}{hint} (known: {known})")
+    raise UsageError(f"{option}: unknown model {value!r}{hint} (known: {MODEL_NAMES})")
 
 
 def fts_query(words: Sequence[str]) -> str:
@@ -503,38 +600,130 @@ def parse_phrase(conn: sqlite3.Connection, phrase: str, vocabs: Vocabs) -> Phras
 
     Longest runs of words are matched first against sources, effects, cargo types, models,
     pathways, miRNA names and known cargo names. Words left over are returned as unknown.
+
+    A negation ("not", "no", "without", "excluding", "except", "other than", ...) turns the
+    term right after it into an exclusion. The exclusion runs on over "or" ("not ADSC or
+    BMSC") and over "and" or a comma to a term of the same field ("excluding ADSC and
+    BMSC"); any other term is an inclusion again ("not ADSC and angiogenesis"). An unknown
+    word after a negation is an error, as an unknown term after --not-source is.
     """
     words = re.findall(r"[^\s,;]+", phrase.replace("’", "'"))
     words = [w.strip("\"'.?!()") for w in words]
     words = [w for w in words if w]
     filters = Filters()
     unknown: list[str] = []
+    words_at = _PhraseWords(conn, words, vocabs)
+    cue: str | None = None  # a negation still waiting for its term
+    scope: str | None = None  # the field of the exclusion that the next term may continue
+    joined = False  # "or" since the last excluded term
     index = 0
-    known_cargo: set[str] | None = None
     while index < len(words):
-        matched = False
-        for size in range(min(8, len(words) - index), 0, -1):
-            chunk = " ".join(words[index : index + size])
-            kind_value = _classify(chunk, vocabs)
-            if kind_value is None and size == 1:
-                if known_cargo is None:
-                    known_cargo = {r[0] for r in conn.execute("SELECT DISTINCT key FROM claim_cargos")}
-                if term_key(chunk) in known_cargo:
-                    kind_value = ("cargos", chunk)
-            if kind_value is not None:
-                kind, value = kind_value
-                target = getattr(filters, kind)
-                if value not in target:
-                    target.append(value)
+        # a term of several words first ("not stated" is a cargo type), then a negation
+        found = words_at.term(index, smallest=2)
+        if found is None:
+            size = _negation_at(words, index)
+            if size:
+                cue, scope = " ".join(words[index : index + size]), None
                 index += size
-                matched = True
-                break
-        if not matched:
-            word = words[index]
-            if word.lower() not in STOP_WORDS:
-                unknown.append(word)
-            index += 1
+                continue
+            found = words_at.term(index, smallest=1)
+        if found is not None:
+            kind, value, size = found
+            if cue is not None or (scope is not None and (joined or kind == scope)):
+                target, scope = getattr(filters, f"not_{kind}"), kind
+            else:
+                target, scope = getattr(filters, kind), None
+            if value not in target:
+                target.append(value)
+            cue, joined = None, False
+            index += size
+            continue
+        word = words[index]
+        index += 1
+        if word.lower() == "or" and scope is not None:
+            joined = True
+        elif word.lower() in STOP_WORDS:
+            continue
+        elif cue is not None:
+            raise _unknown_after(words_at, cue, word)
+        else:
+            unknown.append(word)
+            scope = None
+    if cue is not None:
+        raise UsageError(f"phrase: nothing after {cue!r} to leave out")
     return PhraseResult(filters, unknown)
+
+
+# Phrase words that make the term after them an exclusion; pairs are looked for first.
+NEGATIONS = frozenset(
+    [
+        ("other", "than"),
+        ("rather", "than"),
+        ("apart", "from"),
+        ("aside", "from"),
+        ("not",),
+        ("no",),
+        ("neither",),
+        ("nor",),
+        ("without",),
+        ("w/o",),
+        ("excluding",),
+        ("exclude",),
+        ("except",),
+        ("excepting",),
+    ]
+)
+
+
+def _negation_at(words: Sequence[str], index: int) -> int:
+    """How many words of a negation start at `index` (0: none)."""
+    for size in (2, 1):
+        if tuple(w.lower() for w in words[index : index + size]) in NEGATIONS:
+            return size
+    return 0
+
+
+class _PhraseWords:
+    """Runs of a phrase's words read as terms (the known cargo names fetched once, if needed)."""
+
+    def __init__(self, conn: sqlite3.Connection, words: Sequence[str], vocabs: Vocabs) -> None:
+        self.conn, self.words, self.vocabs = conn, words, vocabs
+        self._cargo_keys: set[str] | None = None
+
+    def cargo_keys(self) -> set[str]:
+        if self._cargo_keys is None:
+            self._cargo_keys = {r[0] for r in self.conn.execute("SELECT DISTINCT key FROM claim_cargos")}
+        return self._cargo_keys
+
+    def term(self, index: int, smallest: int) -> tuple[str, str, int] | None:
+        """(Filters field, value, words used) for the longest run from `index`, or None."""
+        for size in range(min(8, len(self.words) - index), smallest - 1, -1):
+            chunk = " ".join(self.words[index : index + size])
+            kind_value = _classify(chunk, self.vocabs)
+            if kind_value is None and size == 1 and term_key(chunk) in self.cargo_keys():
+                kind_value = ("cargos", chunk)
+            if kind_value is not None:
+                return (*kind_value, size)
+        return None
+
+
+def _unknown_after(words: _PhraseWords, cue: str, word: str) -> UsageError:
+    """The error for a word after a negation that names no term, with the closest terms."""
+    import difflib
+
+    spellings: dict[str, str] = {}
+    for vocab in words.vocabs:
+        for term in vocab.terms.values():
+            for spelling in (term.code, term.label, *term.synonyms):
+                spellings.setdefault(term_key(spelling), term.code)
+    for name in MODEL_NAMES.split(", "):
+        spellings.setdefault(term_key(name), name)
+    for (name,) in words.conn.execute("SELECT DISTINCT name FROM claim_cargos"):
+        spellings.setdefault(term_key(name), name)
+    close = difflib.get_close_matches(term_key(word), list(spellings), n=12, cutoff=0.6)
+    suggestions = list(dict.fromkeys(spellings[key] for key in close))[:3]
+    hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+    return UsageError(f"phrase: unknown term {word!r} after {cue!r}{hint}")
 
 
 def _classify(chunk: str, vocabs: Vocabs) -> tuple[str, str] | None:

@@ -1,4 +1,4 @@
-"""Options and helpers shared by query, export and table."""
+"""Options and helpers shared by query, claims list, export and table."""
 
 from pathlib import Path
 from typing import Annotated, Any
@@ -72,6 +72,57 @@ RefOpt = Annotated[list[int] | None, ref_option("--ref", "-r")]
 TextOpt = Annotated[list[str] | None, typer.Option("--text", help="Full-text words (claims and titles).")]
 ExplainOpt = Annotated[bool, typer.Option("--explain", help="Print the filters the query became (stderr).")]
 
+# Exclusions: --not-FIELD TERM for each term filter above, and -x FIELD=TERM for any of them.
+NotSourceOpt = Annotated[
+    list[str] | None, typer.Option("--not-source", help="Leave out this source (and its children).")
+]
+NotEffectOpt = Annotated[list[str] | None, typer.Option("--not-effect", help="Leave out this effect.")]
+NotCargoOpt = Annotated[list[str] | None, typer.Option("--not-cargo", help="Leave out this cargo.")]
+NotCargoTypeOpt = Annotated[
+    list[str] | None, typer.Option("--not-cargo-type", help="Leave out this cargo type.")
+]
+NotPathwayOpt = Annotated[list[str] | None, typer.Option("--not-pathway", help="Leave out this pathway.")]
+NotModelOpt = Annotated[list[str] | None, typer.Option("--not-model", help="Leave out this model.")]
+
+
+class ExcludeTerm(click_types.ParamType):
+    """One `-x/--exclude` value: FIELD=TERM, FIELD a term filter's name; gives `field=TERM`."""
+
+    name = "FIELD=TERM"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> str:
+        from exocli.query import TERM_FIELDS
+
+        text = str(value)
+        field, equals, term = text.partition("=")
+        if not equals or not term.strip():
+            self.fail(f"{text!r} is not FIELD=TERM (e.g. source=ADSC)", param, ctx)
+        names = list(TERM_FIELDS.values())
+        key = field.strip().lower().replace("_", "-").replace(" ", "-")
+        if key not in names and key.endswith("s") and key[:-1] in names:  # sources=, cargo-types=
+            key = key[:-1]
+        if key not in names:
+            import difflib
+
+            close = difflib.get_close_matches(key, names, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            self.fail(
+                f"{field!r} is not a field to exclude; {hint}FIELD is one of {', '.join(names)}", param, ctx
+            )
+        return f"{key}={term.strip()}"
+
+
+ExcludeOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude",
+        "-x",
+        click_type=ExcludeTerm(),
+        metavar="FIELD=TERM",
+        help="Leave out claims with TERM in FIELD (source, effect, cargo, cargo-type, pathway, model).",
+    ),
+]
+
 
 # filter option (parameter name) -> field of exocli.query.Filters
 FILTER_OPTIONS = {
@@ -83,11 +134,21 @@ FILTER_OPTIONS = {
     "model": "models",
     "ref": "refs",
     "text": "text",
+    "not_source": "not_sources",
+    "not_effect": "not_effects",
+    "not_cargo": "not_cargos",
+    "not_cargo_type": "not_cargo_types",
+    "not_pathway": "not_pathways",
+    "not_model": "not_models",
 }
+# -x/--exclude FIELD=TERM: the same lists as --not-FIELD TERM
+EXCLUDE_OPTION = "exclude"
 
 
 def has_filters(parameters: dict[str, Any]) -> bool:
-    return bool(parameters.get("phrase")) or any(parameters.get(name) for name in FILTER_OPTIONS)
+    return bool(parameters.get("phrase")) or any(
+        parameters.get(name) for name in (*FILTER_OPTIONS, EXCLUDE_OPTION)
+    )
 
 
 def matching_claims(
@@ -101,6 +162,12 @@ def matching_claims(
     filters = q.Filters(
         **{field: list(parameters.get(option) or []) for option, field in FILTER_OPTIONS.items()}
     )
+    fields = {label: name for name, label in q.TERM_FIELDS.items()}
+    for item in parameters.get(EXCLUDE_OPTION) or []:  # `field=TERM`, as ExcludeTerm gives it
+        label, _, term = item.partition("=")
+        excluded = getattr(filters, f"not_{fields[label]}")
+        if term not in excluded:
+            excluded.append(term)
     if phrase:
         parsed = q.parse_phrase(conn, phrase, vocabs)
         if parsed.unknown:
