@@ -72,6 +72,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
             ("parent", "TEXT", False, 0),
             ("stem", "INTEGER", False, 0),
             ("position", "INTEGER", True, 0),
+            ("ontology_id", "TEXT", False, 0),  # 009_vocab_ontology_ids
         ],
         "foreign_keys": [],
         "indexes": {},
@@ -393,6 +394,7 @@ def test_migrations_are_recorded(migrated: sqlite3.Connection) -> None:
         "006_citation_keys",
         "007_claim_facets",
         "008_source_files",
+        "009_vocab_ontology_ids",
     )
     assert list(MIGRATION_NAMES) == sorted(MIGRATION_NAMES)
 

@@ -29,6 +29,7 @@ MIGRATION_NAMES = (
     "006_citation_keys",
     "007_claim_facets",
     "008_source_files",
+    "009_vocab_ontology_ids",
 )
 BUSY_TIMEOUT_MS = 10_000
 

@@ -238,6 +238,13 @@ def _source_files(db: Database) -> None:
     )
 
 
+@migrations(name="009_vocab_ontology_ids")
+def _vocab_ontology_ids(db: Database) -> None:
+    # A term's identifier in its field's ontology (Cell Ontology, GO, DOID, MeSH, ...), as
+    # the vocabulary file gives it; NULL where the file states none.
+    db.execute("ALTER TABLE vocab_terms ADD COLUMN ontology_id TEXT")
+
+
 def apply(db: Database) -> None:
     registered = tuple(m.name for m in migrations._migrations)
     if registered != MIGRATION_NAMES:  # pragma: no cover - a developer error

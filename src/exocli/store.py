@@ -514,8 +514,8 @@ def _write_vocabularies(conn: sqlite3.Connection, vocabs: Vocabularies) -> None:
         vocab = vocabs.by_name(name)
         for position, term in enumerate(vocab.terms.values()):
             conn.execute(
-                "INSERT INTO vocab_terms (vocab, code, label, parent, stem, position)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO vocab_terms (vocab, code, label, parent, stem, position, ontology_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     name,
                     term.code,
@@ -523,6 +523,7 @@ def _write_vocabularies(conn: sqlite3.Connection, vocabs: Vocabularies) -> None:
                     term.parent,
                     None if term.stem is None else int(term.stem),
                     position,
+                    term.ontology_id,
                 ),
             )
             conn.executemany(
@@ -732,3 +733,92 @@ def _write_resolution(
             work.get("fetched_at"),
         ),
     )
+
+
+def write_vocabulary_change(
+    ws: Workspace,
+    conn: sqlite3.Connection,
+    name: str,
+    vocab: Vocabulary,
+    text: str,
+    change: Change,
+    pathways: Vocabulary,
+) -> None:
+    """Write one vocabulary: its text as the workspace's own file (db/vocab/NAME.toml, which
+    takes the place of the bundled file when the workspace had none) and its rows, with the
+    studies of `change` (claims that follow the vocabulary) and their rows: all, or nothing.
+
+    `pathways` is the pathways vocabulary after the change: claims' pathway parts are matched
+    against it again (a new synonym can join a part to a term)."""
+    import hashlib
+
+    target = ws.vocab_dir / f"{name}.toml"
+    replaced = ws.vocab_path(name)  # the file the rows were built from: the bundled one, maybe
+    texts = change.texts(ws)
+    texts[target] = text
+    digests = source_digests(ws, texts)
+    digests[ws.relative(target)] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if replaced != target:
+        digests[ws.relative(replaced)] = None  # no longer a source of this workspace
+    try:
+        _begin_write(ws, conn, discard_external=False)
+        try:
+            _apply_change(ws, conn, change, pathways)
+            conn.execute("DELETE FROM vocab_synonyms WHERE vocab = ?", (name,))
+            conn.execute("DELETE FROM vocab_terms WHERE vocab = ?", (name,))
+            _write_vocabulary_rows(conn, name, vocab)
+            if name == "pathways":
+                _refresh_pathway_parts(conn, pathways)
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        _finish_write(ws, conn, texts, digests=digests)
+    except sqlite3.DatabaseError as exc:
+        raise database_failure(Path(ws.db_path), exc) from exc
+
+
+def _write_vocabulary_rows(conn: sqlite3.Connection, name: str, vocab: Vocabulary) -> None:
+    conn.executemany(
+        "INSERT INTO vocab_terms (vocab, code, label, parent, stem, position, ontology_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                name,
+                term.code,
+                term.label,
+                term.parent,
+                None if term.stem is None else int(term.stem),
+                position,
+                term.ontology_id,
+            )
+            for position, term in enumerate(vocab.terms.values())
+        ],
+    )
+    conn.executemany(
+        "INSERT OR IGNORE INTO vocab_synonyms (vocab, code, synonym) VALUES (?, ?, ?)",
+        [(name, term.code, synonym) for term in vocab.terms.values() for synonym in term.synonyms],
+    )
+
+
+def _refresh_pathway_parts(conn: sqlite3.Connection, pathways: Vocabulary) -> None:
+    """Every claim's pathway parts matched against `pathways` again; only claims whose parts
+    change are rewritten."""
+    from exocli.evidence import pathway_parts
+
+    axes: dict[int, list[str]] = {}
+    for claim_id, pathway in conn.execute(
+        "SELECT claim_id, pathway FROM claim_pathways ORDER BY claim_id, position"
+    ):
+        axes.setdefault(int(claim_id), []).append(str(pathway))
+    stored: dict[int, set[tuple[str, str]]] = {}
+    for claim_id, key, part in conn.execute("SELECT claim_id, key, part FROM claim_pathway_parts"):
+        stored.setdefault(int(claim_id), set()).add((str(key), str(part)))
+    for claim_id in sorted(set(axes) | set(stored)):
+        parts = [(p.key, p.part) for p in pathway_parts(axes.get(claim_id, []), pathways)]
+        if set(parts) != stored.get(claim_id, set()):
+            conn.execute("DELETE FROM claim_pathway_parts WHERE claim_id = ?", (claim_id,))
+            conn.executemany(
+                "INSERT INTO claim_pathway_parts (claim_id, key, part) VALUES (?, ?, ?)",
+                [(claim_id, key, part) for key, part in parts],
+            )

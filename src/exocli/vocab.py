@@ -6,7 +6,7 @@ import functools
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +18,42 @@ VOCABS = {
     "cargo-types": "cargo type",
     "pathways": "pathway",
 }
+
+
+# The header comment of a vocabulary with no terms (`exocli init --vocab blank`).
+BLANK_HEADERS = {
+    "sources": (
+        "# Exosome / EV sources: the cells (or other origins) a vesicle comes from.\n"
+        "# `parent` builds the hierarchy used by queries (--source X includes every\n"
+        "# child of X); `stem = false` marks a non-stem-cell source; `ontology_id` is\n"
+        "# the term's Cell Ontology class (CL:...) where it has one.\n"
+    ),
+    "effects": (
+        "# Effect categories a claim can report (e.g. neuroprotection, angiogenesis).\n"
+        "# `ontology_id` is the term's Gene Ontology process (GO:...) where it has one.\n"
+    ),
+    "cargo-types": (
+        "# What kind of molecule the claim credits with the effect (miRNA, protein, ...).\n"
+        "# `ontology_id` is the term's Sequence Ontology class (SO:...) where it has one.\n"
+    ),
+    "pathways": (
+        "# Canonical spellings of signalling molecules and pathway parts. A claim's\n"
+        '# pathway such as "TLR4/NF-κB" is split at "/" into parts, and each part is\n'
+        "# matched against these synonyms (case and spacing ignored). Parts not\n"
+        "# listed here are kept as written.\n"
+    ),
+}
+HOW_TO_ADD = (
+    "# Each term is a [[term]] block: code, label, and optionally parent, stem,\n"
+    "# ontology_id and synonyms. Add terms with `exocli vocab add {name} CODE --label LABEL`\n"
+    "# (see `exocli vocab add -h`), or import a file with `exocli vocab import {name} FILE`.\n"
+)
+
+
+def blank_vocabulary(name: str) -> str:
+    """The text of a vocabulary file with no terms: its header comment alone."""
+    header = BLANK_HEADERS.get(name, f"# {name}: the terms of this vocabulary.\n")
+    return header + HOW_TO_ADD.format(name=name)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -34,6 +70,13 @@ class Term:
     synonyms: tuple[str, ...] = ()
     parent: str | None = None
     stem: bool | None = None
+    ontology_id: str | None = None  # e.g. CL:0000134 (Cell Ontology), GO:0001525, SO:0000276
+
+
+# The keys of a [[term]] block, in the order exocli writes them.
+TERM_KEYS = ("code", "label", "parent", "stem", "ontology_id", "synonyms")
+# An ontology identifier is a compact URI: PREFIX:LOCAL_ID (CL:0000134, DOID:0080015, MESH:D020521).
+ONTOLOGY_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*:[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 
 @dataclass
@@ -107,67 +150,111 @@ class Vocabulary:
 
 def load_vocabulary_file(name: str, path: Path) -> Vocabulary:
     """Read one vocabulary TOML file, checking codes, parents and synonym clashes."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot be read ({exc})") from exc
+    located = parse_vocabulary_text(text, str(path))
+    check_terms([(term, f"{path}:{line}") for term, line in located])
+    return Vocabulary.from_terms(name, [term for term, _ in located])
+
+
+def parse_vocabulary_text(text: str, source: str) -> list[tuple[Term, int]]:
+    """The terms of a vocabulary file's text, each with the line of its [[term]] header.
+
+    Each term is checked on its own here (a code, a label, lists of strings, no control
+    characters); `check_terms` checks them against each other."""
     import tomllib
 
     try:
-        text = path.read_text(encoding="utf-8")
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise DataError(f"{path}: {exc}") from exc
+        raise DataError(f"{source}: {exc}") from exc
     except RecursionError as exc:
-        raise DataError(f"{path}: nested too deeply to be a vocabulary") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot be read ({exc})") from exc
+        raise DataError(f"{source}: nested too deeply to be a vocabulary") from exc
     header_lines = [n for n, line in enumerate(text.splitlines(), 1) if line.strip() == "[[term]]"]
-    terms: list[Term] = []
-    seen: dict[str, str] = {}
-    code_lines: dict[str, int] = {}
     entries = data.get("term", [])
     if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
-        raise DataError(f"{path}: 'term' must be an array of tables ([[term]])")
+        raise DataError(f"{source}: 'term' must be an array of tables ([[term]])")
+    located: list[tuple[Term, int]] = []
     for position, entry in enumerate(entries):
         line = header_lines[position] if position < len(header_lines) else 0
-        where = f"{path}:{line}"
-        code, label = entry.get("code"), entry.get("label")
-        if not isinstance(code, str) or not code.strip():
-            raise DataError(f"{where}: term without a code")
-        if code in code_lines:
-            raise DataError(f"{where}: code {code!r} repeats (first at line {code_lines[code]})")
-        code_lines[code] = line
-        if not isinstance(label, str) or not label.strip():
-            raise DataError(f"{where}: term {code!r} has no label")
-        synonyms = entry.get("synonyms", [])
-        if not isinstance(synonyms, list) or not all(isinstance(s, str) for s in synonyms):
-            raise DataError(f"{where}: synonyms of {code!r} must be a list of strings")
-        if any(_CONTROL.search(text) for text in (code, label, *synonyms)):
-            raise DataError(f"{where}: term {code!r} holds a control character")
-        parent_value = entry.get("parent")
-        if parent_value is not None and not isinstance(parent_value, str):
-            raise DataError(f"{where}: parent of {code!r} must be a code, not {parent_value!r}")
-        for spelling in (code, label, *synonyms):
+        located.append((term_from_entry(entry, f"{source}:{line}"), line))
+    return located
+
+
+def term_from_entry(entry: dict[str, object], where: str) -> Term:
+    """One [[term]] table as a Term; `where` (file:line) starts the message of a bad one."""
+    code, label = entry.get("code"), entry.get("label")
+    if not isinstance(code, str) or not code.strip():
+        raise DataError(f"{where}: term without a code")
+    if not isinstance(label, str) or not label.strip():
+        raise DataError(f"{where}: term {code!r} has no label")
+    synonyms = entry.get("synonyms", [])
+    if not isinstance(synonyms, list) or not all(isinstance(s, str) for s in synonyms):
+        raise DataError(f"{where}: synonyms of {code!r} must be a list of strings")
+    parent = entry.get("parent")
+    if parent is not None and not isinstance(parent, str):
+        raise DataError(f"{where}: parent of {code!r} must be a code, not {parent!r}")
+    stem = entry.get("stem")
+    if stem is not None and not isinstance(stem, bool):
+        raise DataError(f"{where}: stem of {code!r} must be true or false, not {stem!r}")
+    ontology_id = entry.get("ontology_id")
+    if ontology_id is not None and (not isinstance(ontology_id, str) or not ONTOLOGY_ID.match(ontology_id)):
+        raise DataError(
+            f"{where}: ontology_id of {code!r} must be PREFIX:ID (e.g. CL:0000134), not {ontology_id!r}"
+        )
+    if any(_CONTROL.search(text) for text in (code, label, parent or "", *synonyms)):
+        raise DataError(f"{where}: term {code!r} holds a control character")
+    return Term(code, label, tuple(synonyms), parent, stem, ontology_id)
+
+
+def check_terms(located: Sequence[tuple[Term, str]]) -> None:
+    """Terms checked against each other, each with where it comes from (`file:line`, or the
+    option that gave it): a repeated code, a spelling of two terms, a parent that is not a
+    term, and parents that form a cycle are each refused with its place."""
+    check_spellings(located)
+    check_parents(located)
+
+
+def check_spellings(located: Sequence[tuple[Term, str]]) -> None:
+    """No code twice, and no spelling (code, label, synonym) of two terms: the later term is
+    the one refused."""
+    seen: dict[str, str] = {}
+    where_of: dict[str, str] = {}
+    for term, where in located:
+        if term.code in where_of:
+            first, here = where_of[term.code].rpartition(":"), where.rpartition(":")
+            same_file = first[0] == here[0] and first[2].isdigit()
+            first_at = f"line {first[2]}" if same_file else where_of[term.code]
+            raise DataError(f"{where}: code {term.code!r} repeats (first at {first_at})")
+        where_of[term.code] = where
+        for spelling in (term.code, term.label, *term.synonyms):
             key = term_key(spelling)
-            if key in seen and seen[key] != code:
-                raise DataError(f"{where}: {spelling!r} of {code!r} is already a spelling of {seen[key]!r}")
-            seen[key] = code
-        parent = entry.get("parent")
-        stem = entry.get("stem")
-        terms.append(Term(code, label, tuple(synonyms), parent, stem if isinstance(stem, bool) else None))
-    codes = {term.code for term in terms}
-    for position, term in enumerate(terms):
+            if key in seen and seen[key] != term.code:
+                raise DataError(
+                    f"{where}: {spelling!r} of {term.code!r} is already a spelling of {seen[key]!r}"
+                )
+            seen[key] = term.code
+
+
+def check_parents(located: Sequence[tuple[Term, str]]) -> None:
+    """Every parent is a term, and no chain of parents comes back to where it started (a
+    cycle is reported at the first term, in the order given, that leads into it)."""
+    codes = {term.code for term, _ in located}
+    for term, where in located:
         if term.parent is not None and term.parent not in codes:
-            line = header_lines[position] if position < len(header_lines) else 0
-            raise DataError(f"{path}:{line}: parent {term.parent!r} of {term.code!r} is not a term")
-    parents = {term.code: term.parent for term in terms}
-    for term in terms:
+            raise DataError(f"{where}: parent {term.parent!r} of {term.code!r} is not a term")
+    parents = {term.code: term.parent for term, _ in located}
+    for term, where in located:
         chain = [term.code]
         parent = term.parent
         while parent is not None:
             if parent in chain:
                 cycle = " -> ".join([*chain[chain.index(parent) :], parent])
-                raise DataError(f"{path}:{code_lines[term.code]}: parents form a cycle: {cycle}")
+                raise DataError(f"{where}: parents form a cycle: {cycle}")
             chain.append(parent)
             parent = parents.get(parent)
-    return Vocabulary.from_terms(name, terms)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -181,9 +268,16 @@ def vocabulary_from_db(conn: sqlite3.Connection, name: str) -> Vocabulary:
     ):
         synonyms.setdefault(code, []).append(synonym)
     terms = [
-        Term(code, label, tuple(synonyms.get(code, ())), parent, None if stem is None else bool(stem))
-        for code, label, parent, stem in conn.execute(
-            "SELECT code, label, parent, stem FROM vocab_terms WHERE vocab = ? ORDER BY position",
+        Term(
+            code,
+            label,
+            tuple(synonyms.get(code, ())),
+            parent,
+            None if stem is None else bool(stem),
+            ontology_id,
+        )
+        for code, label, parent, stem, ontology_id in conn.execute(
+            "SELECT code, label, parent, stem, ontology_id FROM vocab_terms WHERE vocab = ? ORDER BY position",
             (name,),
         )
     ]
@@ -222,6 +316,7 @@ def vocabulary_rows(conn: sqlite3.Connection, name: str | None = None) -> list[d
                     "label": term.label + ("" if term.stem is not False else " (non-stem)"),
                     "parent": term.parent,
                     "synonyms": list(term.synonyms),
+                    "ontology_id": term.ontology_id,
                     "claims": count,
                 }
             )

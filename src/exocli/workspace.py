@@ -220,8 +220,16 @@ def find_workspace(home: Path | None = None, cwd: Path | None = None) -> Workspa
     raise WorkspaceError(f"no exocli workspace here ({start}); {HOW_TO_GET_ONE}")
 
 
-def init_workspace(root: Path, name: str | None = None) -> Workspace:
-    """Create an empty workspace: config, refs/, db/ and a copy of the default vocabularies."""
+VOCAB_SETS = ("exosome", "blank")  # what `exocli init --vocab` starts a workspace's vocabularies from
+
+
+def init_workspace(root: Path, name: str | None = None, vocab: str = "exosome") -> Workspace:
+    """Create an empty workspace: config, refs/, db/ and its vocabularies: a copy of the
+    default ones (`exosome`), or files with no terms (`blank`) for a field of one's own."""
+    from exocli.errors import UsageError
+
+    if vocab not in VOCAB_SETS:
+        raise UsageError(f"--vocab must be {' or '.join(VOCAB_SETS)}, not {vocab!r}")
     root = root.expanduser().resolve()
     if (root / CONFIG_NAME).exists():
         raise WorkspaceError(f"{root} is already an exocli workspace")
@@ -231,11 +239,14 @@ def init_workspace(root: Path, name: str | None = None) -> Workspace:
     try:
         (root / "refs").mkdir(parents=True, exist_ok=True)
         (root / "db" / "vocab").mkdir(parents=True, exist_ok=True)
-        for vocab in VOCAB_NAMES:
-            source = bundled_vocab_dir() / f"{vocab}.toml"
-            (root / "db" / "vocab" / f"{vocab}.toml").write_text(
-                source.read_text(encoding="utf-8"), encoding="utf-8"
-            )
+        for vocab_name in VOCAB_NAMES:
+            if vocab == "blank":
+                from exocli.vocab import blank_vocabulary
+
+                text = blank_vocabulary(vocab_name)
+            else:
+                text = (bundled_vocab_dir() / f"{vocab_name}.toml").read_text(encoding="utf-8")
+            (root / "db" / "vocab" / f"{vocab_name}.toml").write_text(text, encoding="utf-8")
         from exocli.studies import ORDER_HEADER
 
         (root / "refs" / "studies").mkdir(exist_ok=True)

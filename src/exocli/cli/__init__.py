@@ -30,7 +30,7 @@ from exocli.workspace import Workspace, find_workspace
 COMMANDS = {
     "init": "admin",
     "refs": "refs",
-    "vocab": "admin",
+    "vocab": "vocab",
     "query": "query",
     "stats": "query",
     "resolve": "resolve",

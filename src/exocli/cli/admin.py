@@ -1,12 +1,12 @@
-"""Commands about the workspace itself: init, rebuild, sync, vocab."""
+"""Commands about the workspace itself: init, rebuild, upgrade, sync."""
 
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from exocli.cli import ExocliCommand, FormatOption, database, make_typer, workspace
-from exocli.render import check_format, message, write_rows
+from exocli.cli import ExocliCommand, make_typer, workspace
+from exocli.render import message
 
 app = make_typer()
 
@@ -15,12 +15,20 @@ app = make_typer()
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")],
     name: Annotated[str | None, typer.Option(help="A name for the workspace.")] = None,
+    vocab: Annotated[
+        str,
+        typer.Option(
+            "--vocab",
+            metavar="exosome|blank",
+            help="Vocabularies to start from: exosome (the default terms) or blank (no terms; add your own).",
+        ),
+    ] = "exosome",
 ) -> None:
-    """Create an empty workspace: exocli.toml, refs/, db/ and the default vocabularies."""
+    """Create an empty workspace: exocli.toml, refs/, db/ and its vocabularies."""
     from exocli.db import open_database
     from exocli.workspace import init_workspace
 
-    ws = init_workspace(directory, name)
+    ws = init_workspace(directory, name, vocab=vocab)
     open_database(ws).close()  # built now: the first command in it need not build it
     message(f"Created workspace {ws.root}; add references with `exocli --home {ws.root} refs import FILE`")
 
@@ -69,19 +77,3 @@ def sync(
         message(curation.sync(ws, conn, keep).capitalize())
     finally:
         conn.close()
-
-
-@app.command(cls=ExocliCommand)
-def vocab(
-    name: Annotated[
-        str | None, typer.Argument(help="sources, effects, cargo-types or pathways (default: all).")
-    ] = None,
-    fmt: FormatOption = "table",
-) -> None:
-    """List vocabulary terms with their synonyms and how many claims use each."""
-    from exocli.vocab import vocabulary_rows
-
-    fmt = check_format(fmt)
-    rows = vocabulary_rows(database(), name)
-    columns = ("vocab", "code", "label", "parent", "synonyms", "claims")
-    write_rows(columns, rows, fmt, headers={c: c.capitalize() for c in columns})
