@@ -511,25 +511,7 @@ def _write_authors(conn: sqlite3.Connection, ref_id: int, ref: ParsedReference) 
 
 def _write_vocabularies(conn: sqlite3.Connection, vocabs: Vocabularies) -> None:
     for name in ("sources", "effects", "cargo-types", "pathways"):
-        vocab = vocabs.by_name(name)
-        for position, term in enumerate(vocab.terms.values()):
-            conn.execute(
-                "INSERT INTO vocab_terms (vocab, code, label, parent, stem, position, ontology_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    name,
-                    term.code,
-                    term.label,
-                    term.parent,
-                    None if term.stem is None else int(term.stem),
-                    position,
-                    term.ontology_id,
-                ),
-            )
-            conn.executemany(
-                "INSERT OR IGNORE INTO vocab_synonyms (vocab, code, synonym) VALUES (?, ?, ?)",
-                [(name, term.code, synonym) for synonym in term.synonyms],
-            )
+        _write_vocabulary_rows(conn, name, vocabs.by_name(name))
 
 
 def write_claims(
