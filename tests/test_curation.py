@@ -708,11 +708,26 @@ def test_interactive_add_study_prompts_with_vocabularies(workspace: Path, cli: A
     assert b"UCMSC" in transcript and b"MenSC" in transcript
     os.write(fd, b"UCMCS\n")
     expect(b"did you mean UCMSC")
+    expect(b"Add 'UCMCS' to the sources vocabulary?")
+    os.write(fd, b"n\n")  # a typo, not a new term: the question comes again
+    expect(b"source (", timeout=30)
     os.write(fd, b"UCMSC\n")
     expect(b"cargo type (")
     os.write(fd, b"miRNA\n")
     expect(b"effects (")
     os.write(fd, b"angiogenesis, M2 polarization\n")
+    expect(b"injury (")
+    os.write(fd, b"SCI\n")
+    expect(b"species (")
+    os.write(fd, b"axolotl\n")  # unknown: offered to the vocabulary
+    expect(b"Add 'axolotl' to the species vocabulary?")
+    os.write(fd, b"y\n")
+    expect(b"label [axolotl]")
+    os.write(fd, b"Axolotl (Ambystoma mexicanum)\n")
+    expect(b"parent (")
+    os.write(fd, b"\n")
+    expect(b"model (")
+    os.write(fd, b"\n")  # blank: not stated
     expect(b"Added claim ")
     expect(b")\n")  # the whole line: "Added claim N citing new reference R (KEY)"
     _, status = os.waitpid(pid, 0)
@@ -725,6 +740,8 @@ def test_interactive_add_study_prompts_with_vocabularies(workspace: Path, cli: A
     assert claim["study"] == key
     assert claim["source"] == "UCMSC" and claim["cargo_type"] == "miRNA"
     assert claim["effects"] == ["angiogenesis", "immunomodulation"]
+    assert (claim["injury"], claim["species"], claim["model"]) == (["SCI"], ["axolotl"], [])
+    assert b"Added species term 'axolotl'" in transcript
 
 
 def test_refs_add_by_doi_through_crossref(workspace: Path, cli: Any, crossref: FakeCrossref) -> None:

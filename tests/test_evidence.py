@@ -11,7 +11,7 @@ import pytest
 
 from exocli.errors import DataError
 from exocli.evidence import validate_claim
-from exocli.fields import MODEL_SYSTEMS, REQUIRED_KEYS
+from exocli.fields import CONTEXT_KEYS, REQUIRED_KEYS
 from exocli.store import load_snapshot, load_vocabularies
 from exocli.studies import read_study
 from exocli.upgrade import load_legacy_claims
@@ -70,7 +70,11 @@ def test_every_term_is_a_vocabulary_code(claims: list[dict[str, Any]]) -> None:
         assert len(set(claim["effects"])) == len(claim["effects"]), claim["id"]
         for effect in claim["effects"]:
             assert effect in effects, (claim["id"], effect)
-        assert claim.get("model", "not stated") in MODEL_SYSTEMS, claim["id"]
+        for key, vocab_name in zip(CONTEXT_KEYS, ("species", "models", "injuries"), strict=True):
+            codes = shipped_vocab(vocab_name)
+            assert isinstance(claim.get(key, []), list), (claim["id"], key)
+            for code in claim.get(key, []):
+                assert code in codes, (claim["id"], key, code)
         # cargo type and cargo agree
         assert (claim["cargo_type"] == "none") == (claim.get("cargo", []) == []), claim["id"]
 
@@ -125,7 +129,7 @@ def test_ref_43_bmsc_mir146a(claims: list[dict[str, Any]], review: str) -> None:
     assert claim["effects"] == ["anti-inflammatory"]
     assert "TLR4/NF-κB" in claim["pathways"]
     assert "IRAK1/TRAF6/NF-κB p65" in claim["pathways"]
-    assert claim["species"] == "rat"
+    assert claim["species"] == ["rat"]
     assert (
         "(BMSC)-derived exosomes loaded with miR-146a disrupt this pathway by inhibiting IRAK1/TRAF6/NF-κB p65"
         in review
@@ -175,8 +179,8 @@ def test_ref_77_clinical_safety(claims: list[dict[str, Any]], review: str) -> No
     assert claim["source"] == "UCMSC"
     assert claim["effects"] == ["safety"]
     assert claim["route"] == "intrathecal"
-    assert claim["species"] == "human"
-    assert claim["model"] == "clinical"
+    assert claim["species"] == ["human"]
+    assert claim["model"] == ["clinical"]
     assert "intrathecal allogeneic HUC-MSC-exosomes in complete subacute SCI patients" in review
 
 
@@ -236,7 +240,7 @@ def test_validate_claim_normalises_terms(vocabs: Any) -> None:
     claim = validate_claim({**GOOD, "cargo": ["hsa-miR-146a-5p", "miR-199a-3p/145-5p"]}, vocabs, {1})
     assert (claim.source, claim.cargo_type, claim.effects) == ("UCMSC", "miRNA", ["anti-inflammatory"])
     assert [g.name for g in claim.cargo] == ["miR-146a-5p", "miR-199a-3p", "miR-145-5p"]
-    assert claim.model == "not stated"
+    assert claim.model == [] and claim.species == [] and claim.injury == []  # not stated
 
 
 @pytest.mark.parametrize(
@@ -250,7 +254,10 @@ def test_validate_claim_normalises_terms(vocabs: Any) -> None:
         ({"ref": "44"}, "ref: must be a reference number"),
         ({"id": 0}, "id: must be a positive whole number"),
         ({"id": True}, "id: must be a positive whole number"),
-        ({"model": "in silico"}, "model: 'in silico' is not one of"),
+        ({"model": ["in silico"]}, "model: unknown model 'in silico'; add it with `exocli vocab add models"),
+        ({"injury": ["strok"]}, "injury: unknown injury/disease 'strok'; did you mean stroke?"),
+        ({"species": [5]}, "species: must be a list of terms"),
+        ({"species": ["rat\x07"]}, "species: control characters are not allowed"),
         ({"cargo": "miR-21"}, "cargo: must be a list of non-empty strings"),
         ({"cargo": [""]}, "cargo: must be a list of non-empty strings"),
         ({"note": 5}, "note: must be text"),

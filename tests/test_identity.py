@@ -334,11 +334,11 @@ def test_a_ref_inside_a_study_file_is_refused(cli: Invoke, workspace: Path) -> N
 def test_a_hand_edit_is_picked_up(cli: Invoke, workspace: Path) -> None:
     assert cli("claims", "show", "3").exit_code == 0  # the database exists
     path = workspace / "refs" / "studies" / "guan2024m2.toml"
-    path.write_text(path.read_text("utf-8").replace('species = "not stated"', 'species = "rat"', 1), "utf-8")
+    path.write_text(path.read_text("utf-8").replace("species = []", 'species = ["rat"]', 1), "utf-8")
     shown = stdout_json(cli("claims", "show", "3", "-f", "json"))
-    assert shown["species"] == "rat"
+    assert shown["species"] == ["rat"]
     rows = stdout_json(cli("query", "--ref", "18", "-f", "json"))
-    assert [r["species"] for r in rows if r["id"] == 3] == ["rat"]
+    assert [r["species"] for r in rows if r["id"] == 3] == [["rat"]]
 
 
 def test_a_write_changes_rows_without_a_rebuild(
@@ -357,7 +357,7 @@ def test_a_write_changes_rows_without_a_rebuild(
     assert result.exit_code == 0, result.output
     assert changed(files_before, tree(workspace)) == {"refs/studies/wang2023umbilical.toml"}
     row = next(r for r in stdout_json(cli("query", "--ref", "44", "-f", "json")) if r["id"] == 12)
-    assert (row["species"], row["dose"]) == ("rat", "100 µg")
+    assert (row["species"], row["dose"]) == (["rat"], "100 µg")
     conn = sqlite3.connect(workspace / "db" / "exocli.sqlite")
     try:
         assert conn.execute("SELECT COUNT(*) FROM source_files WHERE size < 0").fetchone()[0] == 0
@@ -436,7 +436,7 @@ def test_two_coauthors_on_two_branches_merge_cleanly(cli: Invoke, repo: Path) ->
     assert len(rows) == 57
     assert rows[ana]["added_by"] == "Ana" and rows[ana]["doi"] == "10.1186/s12951-022-01273-4"
     assert rows[ben]["added_by"] == "Ben" and rows[ben]["doi"] == "10.1007/s12010-023-04836-9"
-    assert (rows[12]["species"], rows[16]["species"]) == ("rat", "mouse")
+    assert (rows[12]["species"], rows[16]["species"]) == (["rat"], ["mouse"])
 
 
 def test_the_same_claim_changed_on_two_branches_is_a_readable_conflict(cli: Invoke, repo: Path) -> None:
@@ -450,7 +450,7 @@ def test_the_same_claim_changed_on_two_branches_is_a_readable_conflict(cli: Invo
     assert merged.returncode != 0
     assert "CONFLICT (content): Merge conflict in refs/studies/wang2023umbilical.toml" in merged.stdout
     text = (repo / "refs" / "studies" / "wang2023umbilical.toml").read_text("utf-8")
-    assert '<<<<<<< HEAD\nspecies = "mouse"\n=======\nspecies = "rat"\n>>>>>>> ana\n' in text
+    assert '<<<<<<< HEAD\nspecies = ["mouse"]\n=======\nspecies = ["rat"]\n>>>>>>> ana\n' in text
     result = cli("query")
     assert result.exit_code == 1 and error_lines(result)[0].startswith(
         "Error: refs/studies/wang2023umbilical.toml:"
@@ -614,12 +614,12 @@ def test_two_study_files_swapped_with_their_mtimes_are_noticed(cli: Invoke, work
     b = workspace / "refs" / "studies" / "xing2024effects.toml"
     text_a, text_b = a.read_text("utf-8"), b.read_text("utf-8")
     sa, sb = a.stat(), b.stat()
-    a.write_text(text_b.replace('species = "not stated"', 'species = "pig"', 1), "utf-8")
+    a.write_text(text_b.replace("species = []", 'species = ["pig"]', 1), "utf-8")
     b.write_text(text_a, "utf-8")
     os.utime(a, ns=(sb.st_atime_ns, sb.st_mtime_ns))
     os.utime(b, ns=(sa.st_atime_ns, sa.st_mtime_ns))
     shown = stdout_json(cli("claims", "show", "2", "-f", "json"))
-    assert (shown["study"], shown["species"]) == ("guan2024m2", "pig")
+    assert (shown["study"], shown["species"]) == ("guan2024m2", ["pig"])
 
 
 def test_importing_the_same_list_twice_changes_nothing(cli: Invoke, empty_workspace: Path) -> None:
@@ -638,8 +638,14 @@ def test_importing_the_same_list_twice_changes_nothing(cli: Invoke, empty_worksp
 def test_a_git_conflict_left_in_a_study_file_is_named(cli: Invoke, workspace: Path) -> None:
     path = workspace / "refs" / "studies" / "guan2024m2.toml"
     lines = path.read_text("utf-8").splitlines()
-    at = lines.index('species = "not stated"')
-    lines[at : at + 1] = ["<<<<<<< HEAD", 'species = "rat"', "=======", 'species = "mouse"', ">>>>>>> ana"]
+    at = lines.index("species = []")
+    lines[at : at + 1] = [
+        "<<<<<<< HEAD",
+        'species = ["rat"]',
+        "=======",
+        'species = ["mouse"]',
+        ">>>>>>> ana",
+    ]
     path.write_text("\n".join(lines) + "\n", "utf-8")
     result = cli("query")
     assert result.exit_code == 1

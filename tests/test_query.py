@@ -91,19 +91,19 @@ def test_flagship_phrase_equals_the_flags(cli: Invoke, workspace: Path) -> None:
 
 
 def test_phrase_with_unknown_words_still_runs(cli: Invoke, workspace: Path) -> None:
-    result = cli("query", FLAGSHIP + " in zebrafish please", "-f", "json")
+    result = cli("query", FLAGSHIP + " in axolotls please", "-f", "json")
     assert result.exit_code == 0
-    assert "Not understood in the phrase (ignored): zebrafish please\n" in result.stderr
+    assert "Not understood in the phrase (ignored): axolotls please\n" in result.stderr
     assert refs(stdout_json(result)) == {44, 48}
 
 
 def test_phrase_with_nothing_understood(cli: Invoke, workspace: Path) -> None:
-    result = cli("query", "zebrafish teapot")
+    result = cli("query", "axolotl teapot")
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert "Not understood in the phrase (ignored): zebrafish teapot" in result.stderr
+    assert "Not understood in the phrase (ignored): axolotl teapot" in result.stderr
     assert error_lines(result) == [
-        "Error: nothing in 'zebrafish teapot' names a source, effect, cargo, pathway or model;"
+        "Error: nothing in 'axolotl teapot' names a source, effect, cargo, pathway, model, injury or species;"
         " see `exocli vocab` or use --text for full-text search"
     ]
 
@@ -263,11 +263,11 @@ def test_full_text(cli: Invoke, workspace: Path) -> None:
 @pytest.mark.parametrize(
     ("model", "predicate"),
     [
-        ("rat", lambda c: c["species"] == "rat"),
-        ("mice", lambda c: c["species"] == "mouse"),
-        ("clinical", lambda c: c["model"] == "clinical"),
-        ("in vivo", lambda c: c["model"] in ("in vivo", "in vivo and in vitro")),
-        ("in vitro", lambda c: c["model"] in ("in vitro", "in vivo and in vitro")),
+        ("rat", lambda c: c["species"] == ["rat"]),
+        ("mice", lambda c: c["species"] == ["mouse"]),
+        ("clinical", lambda c: c["model"] == ["clinical"]),
+        ("in vivo", lambda c: "in vivo" in c["model"]),
+        ("in vitro", lambda c: "in vitro" in c["model"]),
     ],
 )
 def test_model_filter(cli: Invoke, workspace: Path, model: str, predicate: Any) -> None:
@@ -542,7 +542,8 @@ def test_stats_csv(cli: Invoke, workspace: Path) -> None:
 
 def test_stats_json(cli: Invoke, workspace: Path) -> None:
     data = stdout_json(cli("stats", "-f", "json"))
-    assert set(data) == {"sources", "effects", "counts", "claims_per_source"}
+    assert set(data) == {"by", "sources", "effects", "counts", "claims_per_source"}
+    assert data["by"] == "source"
     assert data["sources"] == source_codes()
     assert data["effects"] == effect_codes()
     assert data["counts"]["UCMSC"]["anti-inflammatory"] == 4

@@ -168,6 +168,18 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "indexes": {},
         "unique": [],
     },
+    # 010_claim_terms (WITHOUT ROWID): a claim's injuries, species and models as codes
+    "claim_terms": {
+        "columns": [
+            ("claim_id", "INTEGER", True, 1),
+            ("vocab", "TEXT", True, 2),
+            ("code", "TEXT", True, 3),
+            ("position", "INTEGER", True, 0),
+        ],
+        "foreign_keys": [("claim_id", "claims", "id", "CASCADE")],
+        "indexes": {"claim_terms_code": (("vocab", "code", "claim_id"), False)},
+        "unique": [],
+    },
     # 007_claim_facets (WITHOUT ROWID: its primary key is the table)
     "claim_facets": {
         "columns": [
@@ -395,6 +407,7 @@ def test_migrations_are_recorded(migrated: sqlite3.Connection) -> None:
         "007_claim_facets",
         "008_source_files",
         "009_vocab_ontology_ids",
+        "010_claim_terms",
     )
     assert list(MIGRATION_NAMES) == sorted(MIGRATION_NAMES)
 
@@ -460,7 +473,10 @@ def test_rebuild_of_an_empty_workspace_builds_the_same_schema(tmp_path: Path) ->
         assert tuple(applied) == MIGRATION_NAMES
         # the text the build came from: every source file, its hash and its stats
         rows = {r[0]: (r[1], r[2], r[3]) for r in conn.execute("SELECT * FROM source_files")}
-        vocabs = [f"db/vocab/{name}.toml" for name in ("cargo-types", "effects", "pathways", "sources")]
+        vocabs = [
+            f"db/vocab/{name}.toml"
+            for name in ("cargo-types", "effects", "injuries", "models", "pathways", "sources", "species")
+        ]
         assert sorted(rows) == sorted(["exocli.toml", "refs/order.txt", *vocabs])
         for name, (size, mtime_ns, sha256) in rows.items():
             data = (ws.root / name).read_bytes()
@@ -500,7 +516,7 @@ def test_rebuild_records_every_source_file(tmp_path: Path) -> None:
             str(p.relative_to(ws.root))
             for p in (ws.root / "exocli.toml", *ws.root.glob("refs/*.txt"), *ws.root.glob("*/*/*.toml"))
         )
-        assert len(files) == 1 + 1 + 96 + 4  # config, order, one file per study, vocabularies
+        assert len(files) == 1 + 1 + 96 + 7  # config, order, one file per study, vocabularies
         assert sorted(rows) == files
         for name, (size, mtime_ns, sha256) in rows.items():
             data = (ws.root / name).read_bytes()

@@ -333,7 +333,15 @@ def test_vocab_sources_counts(cli: Invoke, workspace: Path) -> None:
 
 def test_vocab_table_lists_every_vocabulary(cli: Invoke, workspace: Path) -> None:
     data = stdout_json(cli("vocab", "-f", "json"))
-    assert {row["vocab"] for row in data} == {"sources", "effects", "cargo-types", "pathways"}
+    assert {row["vocab"] for row in data} == {
+        "sources",
+        "effects",
+        "cargo-types",
+        "pathways",
+        "injuries",
+        "species",
+        "models",
+    }
     nfkb = next(row for row in data if row["vocab"] == "pathways" and row["code"] == "NF-κB")
     assert nfkb["claims"] == len(claims_with_pathway_part("NF-κB")) == 11
     table = cli("vocab", "effects")
@@ -345,5 +353,5 @@ def test_vocab_unknown_name(cli: Invoke, workspace: Path) -> None:
     assert result.exit_code == 2
     assert result.stdout == ""
     assert error_lines(result) == [
-        "Error: unknown vocabulary 'nonsense'; choose from sources, effects, cargo-types, pathways"
+        "Error: unknown vocabulary 'nonsense'; choose from sources, effects, cargo-types, pathways, injuries, species, models"
     ]

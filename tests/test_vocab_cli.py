@@ -293,7 +293,7 @@ def test_bad_values_are_refused(cli: Invoke, workspace: Path) -> None:
         "Error: CODE 'angiogensis': unknown effect 'angiogensis'; did you mean angiogenesis, neuroregeneration?"
     ]
     assert refused(cli, workspace, "vocab", "add", "nonsense", "x", "--label", "x") == [
-        "Error: unknown vocabulary 'nonsense'; choose from sources, effects, cargo-types, pathways"
+        "Error: unknown vocabulary 'nonsense'; choose from sources, effects, cargo-types, pathways, injuries, species, models"
     ]
     assert refused(cli, workspace, "vocab", "edit", "effects", "safety", "--label", "Safety") == [
         "Error: effects term 'safety' already has those values; nothing was changed"
@@ -589,8 +589,7 @@ def test_init_blank_then_a_field_of_one_s_own(
         "add-study", "--title", "Synovial MSC exosomes protect neurons after ischemic stroke",
         "--author", "Nakamura, Kenji", "--year", "2024", "--journal", "Stroke",
         "--source", "synovial MSC", "--effect", "neuroprotective", "--cargo", "miR-21-5p",
-        "--cargo-type", "miRNA", "--species", "rat", "--model", "in vivo", "--injury", "MCAO",
-        "--offline", "--yes",
+        "--cargo-type", "miRNA", "--offline", "--yes",
     )  # fmt: skip
     assert added.exit_code == 0, added.output
     [claim] = stdout_json(cli("query", "--source", "SMMSC", "-f", "json"))

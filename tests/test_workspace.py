@@ -23,7 +23,10 @@ from helpers import (
     stdout_json,
 )
 
-VOCAB_FILES = ["cargo-types.toml", "effects.toml", "pathways.toml", "sources.toml"]
+VOCAB_FILES = sorted(
+    f"{name}.toml"
+    for name in ("sources", "effects", "cargo-types", "pathways", "injuries", "species", "models")
+)
 
 # Every command, with arguments that would be valid inside a workspace.
 COMMANDS = {

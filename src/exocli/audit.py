@@ -27,7 +27,7 @@ references
                                   itself a retraction notice)
   expression_of_concern  warning
   correction             info
-claim vs cited reference (all warnings: a human decides, the review may be right)
+claim vs cited reference (warnings unless said: a human decides, the review may be right)
   claim_source_vs_title  the title (or stored Crossref abstract) names a stem-cell source that is
                          neither the claim's source nor above or below it in the sources
                          hierarchy; several named sources contradict only when none fits
@@ -37,6 +37,9 @@ claim vs cited reference (all warnings: a human decides, the review may be right
                          (another family, or letter/paralog/arm both given and different);
                          info when another of the claim's miRNAs is named
   claim_injury_vs_title  the title is about another organ or injury than the claim's injury
+  claim_disease_vs_title info: same organ (or none named), but the title names only injuries or
+                         diseases of the injuries vocabulary that are neither the claim's nor
+                         above or below them (stroke vs Alzheimer's; SCI vs neuroinflammation)
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ from typing import Any
 
 from exocli.mirna import MiRNA, parse_mirna, split_mirnas
 from exocli.verify import fold
-from exocli.vocab import Vocabulary, vocabulary_from_db
+from exocli.vocab import VOCABS, Vocabulary, vocabulary_from_db
 
 SEVERITIES = ("error", "warning", "info")
 _RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
@@ -73,6 +76,7 @@ CHECKS = (
     "claim_vesicle_vs_title",
     "claim_mirna_vs_title",
     "claim_injury_vs_title",
+    "claim_disease_vs_title",
 )
 
 
@@ -409,6 +413,34 @@ _ORGAN_REGEXES = [
 ]
 
 
+class TermMatcher:
+    """Terms of any vocabulary (injuries and diseases, here) named in free text.
+
+    Spellings are matched as words, spaces and hyphens alike; a short all-capital
+    abbreviation (MS, AD, SCI) only in capitals, so "ms" or "ad" in prose is not one."""
+
+    def __init__(self, vocab: Vocabulary) -> None:
+        self.vocab = vocab
+        self.patterns: list[tuple[str, re.Pattern[str]]] = []
+        for term in vocab.terms.values():
+            label = re.sub(r"\s*\([^)]*\)", "", term.label)
+            for spelling in sorted({term.code, label, *term.synonyms}):
+                if len(spelling.strip()) < 2:
+                    continue
+                flags = 0 if _ABBREVIATION.match(spelling) else re.IGNORECASE
+                self.patterns.append((term.code, re.compile(spelling_pattern(spelling), flags)))
+
+    def find(self, text: str, where: str = "title") -> list[Mention]:
+        return leftmost_longest(text, self.patterns, where)
+
+    def compatible(self, a: str, b: str) -> bool:
+        """The same term, or one is a kind of the other (stroke ~ ICH; SCI !~ TBI)."""
+        return a == b or a in self.vocab.ancestors(b) or b in self.vocab.ancestors(a)
+
+
+_ABBREVIATION = re.compile(r"^[A-Z0-9][A-Z0-9/-]{1,5}$")
+
+
 def find_organs(text: str, where: str = "title") -> list[Mention]:
     return leftmost_longest(text, _ORGAN_REGEXES, where)
 
@@ -478,6 +510,7 @@ class _Claim:
     cargo: list[_Cargo] = field(default_factory=list)
     effects: list[str] = field(default_factory=list)
     pathways: list[str] = field(default_factory=list)
+    injuries: list[str] = field(default_factory=list)  # codes of the injuries vocabulary
 
 
 @dataclass
@@ -509,6 +542,11 @@ def _load(conn: sqlite3.Connection) -> _Data:
     ):
         if row[0] in claims:
             claims[row[0]].cargo.append(_Cargo(*tuple(row)[1:]))
+    for claim_id, code in conn.execute(
+        "SELECT claim_id, code FROM claim_terms WHERE vocab = 'injuries' ORDER BY claim_id, position"
+    ):
+        if claim_id in claims:
+            claims[claim_id].injuries.append(code)
     for claim_id, effect in conn.execute(
         "SELECT claim_id, effect FROM claim_effects ORDER BY claim_id, position"
     ):
@@ -537,9 +575,7 @@ def _load(conn: sqlite3.Connection) -> _Data:
         abstract = record.get("abstract") if isinstance(record, dict) else None
         if isinstance(abstract, str) and abstract.strip():
             abstracts[ref_id] = strip_markup(abstract)
-    vocabs = {
-        name: vocabulary_from_db(conn, name) for name in ("sources", "effects", "cargo-types", "pathways")
-    }
+    vocabs = {name: vocabulary_from_db(conn, name) for name in VOCABS}
     return _Data(refs, list(claims.values()), resolution, updates, abstracts, vocabs)
 
 
@@ -857,6 +893,7 @@ def _claims_vs_references(data: _Data, not_checked: list[str]) -> list[Finding]:
     if not data.claims or not data.refs:
         return []
     matcher = SourceMatcher(data.vocabs["sources"])
+    diseases = TermMatcher(data.vocabs["injuries"])
     findings: list[Finding] = []
     untitled: list[str] = []
     cited_refs: set[int] = set()
@@ -871,10 +908,13 @@ def _claims_vs_references(data: _Data, not_checked: list[str]) -> list[Finding]:
         texts = [("title", ref.title)]
         if ref.id in data.abstracts:
             texts.append(("abstract", data.abstracts[ref.id]))
-        for check in (_source_vs_title, _mirna_vs_title, _injury_vs_title):
+        for check in (_source_vs_title, _mirna_vs_title):
             finding = check(claim, ref, texts, matcher)
             if finding is not None:
                 findings.append(finding)
+        finding = _injury_vs_title(claim, ref, texts, diseases)
+        if finding is not None:
+            findings.append(finding)
     if untitled:
         not_checked.append(
             f"{len(untitled)} claims cite a reference without a parsed article title: claim-vs-title"
@@ -951,25 +991,39 @@ def _mirna_vs_title(
 
 
 def _injury_vs_title(
-    claim: _Claim, ref: _Ref, texts: list[tuple[str, str]], matcher: SourceMatcher
+    claim: _Claim, ref: _Ref, texts: list[tuple[str, str]], diseases: TermMatcher
 ) -> Finding | None:
-    stated = find_organs(claim.injury, "claim")
-    if not stated:
-        return None
+    """The organ first (spinal cord vs brain), then the disease within the claim's own
+    injuries vocabulary (stroke vs Alzheimer's): a title that names only other ones."""
+    vocab = diseases.vocab
+    labels = [f"{code} ({vocab.terms[code].label})" for code in claim.injuries if code in vocab.terms]
+    stated = find_organs("; ".join(labels) or claim.injury, "claim")
     named = [m for where, text in texts for m in find_organs(text, where)]
-    if not named:
+    if stated and named and not any(organs_compatible(s.code, n.code) for s in stated for n in named):
+        organs = ", ".join(_dedupe([n.code for n in named]))
+        claimed = ", ".join(_dedupe([s.code for s in stated]))
+        evidence = _dedupe([*(m.describe() for m in named), f'claim injury "{claim.injury}" ({claimed})'])
+        return Finding(
+            "warning",
+            "claim_injury_vs_title",
+            claim.id,
+            ref.number,
+            f"cited reference is about {organs}, the claim about {claimed}",
+            evidence,
+        )
+    if not claim.injuries:
         return None
-    if any(organs_compatible(s.code, n.code) for s in stated for n in named):
+    mentioned = [m for where, text in texts for m in diseases.find(text, where)]
+    if not mentioned or any(diseases.compatible(c, m.code) for c in claim.injuries for m in mentioned):
         return None
-    organs = ", ".join(_dedupe([n.code for n in named]))
-    claimed = ", ".join(_dedupe([s.code for s in stated]))
-    evidence = _dedupe([*(m.describe() for m in named), f'claim injury "{claim.injury}" ({claimed})'])
+    about = ", ".join(_dedupe([m.code for m in mentioned]))
+    evidence = _dedupe([*(m.describe() for m in mentioned), f'claim injury "{claim.injury}"'])
     return Finding(
-        "warning",
-        "claim_injury_vs_title",
+        "info",  # one organ, two diseases: often a related model of the same study, so a note
+        "claim_disease_vs_title",
         claim.id,
         ref.number,
-        f"cited reference is about {organs}, the claim about {claimed}",
+        f"cited reference is about {about}, the claim about {', '.join(claim.injuries)}",
         evidence,
     )
 

@@ -40,7 +40,7 @@ from exocli.workspace import Workspace
 
 EDITABLE_KEYS = tuple(k for k in CLAIM_KEYS if k not in ("id", "added_by", "added_at"))
 # Columns of `query --format csv|json` that are derived, not curated: ignored on import.
-DERIVED_COLUMNS = ("study", "year", "doi", "cargo", "flags")
+DERIVED_COLUMNS = ("study", "year", "doi", "cargo", "ontology_ids", "flags")
 
 
 def current_user() -> str:
@@ -74,9 +74,9 @@ def claim_signature(claim: Claim) -> tuple[Any, ...]:
         tuple(sorted(claim.effects)),
         tuple(sorted(fold(p) for p in claim.pathways)),
         tuple(sorted(fold(e) for e in claim.engineering)),
-        fold(claim.species),
-        fold(claim.model),
-        fold(claim.injury),
+        tuple(claim.species),
+        tuple(claim.model),
+        tuple(claim.injury),
         fold(claim.route),
         fold(claim.dose),
         fold(claim.outcome),
@@ -133,19 +133,29 @@ def add_study(
     fields: Mapping[str, Any],
     metadata: StudyMetadata | None,
     fetch: MetadataFetcher | None,
+    ref: str | None = None,
 ) -> AddResult:
-    """Link or create the reference, then add one claim; refuses duplicates."""
+    """Link or create the reference, then add one claim; refuses duplicates.
+
+    `ref` (a number, DOI or key of the list) names a reference already there instead."""
     warnings: list[str] = []
     doi = None
+    if ref is not None and (doi_text is not None or metadata is not None):
+        raise UsageError("--ref names a reference already in the list: give it without --doi or --title")
     if doi_text is not None:
         doi = try_normalize_doi(doi_text)
         if doi is None:
             raise UsageError(f"--doi: not a DOI: {doi_text!r}")
-    if metadata is None and doi is None:
-        raise UsageError("give --doi, or --title, --author, --year and --journal")
+    if metadata is None and doi is None and ref is None:
+        raise UsageError("give --doi, --ref N, or --title, --author, --year and --journal")
     with workspace_lock(ws):
         vocabs = load_vocabularies(ws)
-        found = find_study(conn, doi, metadata)
+        if ref is not None:
+            from exocli.reference_edits import study_of
+
+            found: tuple[str, int] | None = study_of(conn, ref)
+        else:
+            found = find_study(conn, doi, metadata)
         files: dict[Path, str] = {}
         if found is None and metadata is None:
             assert doi is not None
@@ -163,7 +173,7 @@ def add_study(
             found = find_study(conn, None, metadata)
             if found is not None:
                 warnings.append(f"linked to existing reference {found[1]}: same title, first author and year")
-        elif found is not None:
+        elif found is not None and ref is None:
             warnings.append(f"linked to existing reference {found[1]} ({found[0]})")
         order = None
         if found is not None:
@@ -175,9 +185,9 @@ def add_study(
             assert metadata is not None
             keys = read_order(ws).keys
             number = len(keys) + 1
-            ref = reference_from_metadata(metadata, doi, number, warnings)
-            key = new_key(ref, taken_keys(conn))
-            before, study = None, Study(key, ref)
+            reference = reference_from_metadata(metadata, doi, number, warnings)
+            key = new_key(reference, taken_keys(conn))
+            before, study = None, Study(key, reference)
             order = [*keys, key]
         entry = {name: value for name, value in fields.items() if value is not None}
         entry["id"] = new_claim_id(_TakenIds(conn))
@@ -426,7 +436,7 @@ def import_claims(ws: Workspace, conn: sqlite3.Connection, path: Path) -> Import
                 else:
                     entry.setdefault("added_by", current_user())
                     entry.setdefault("added_at", date.today().isoformat())
-                for key in ("species", "model", "injury", "route", "dose", "outcome"):
+                for key in ("route", "dose", "outcome"):
                     if entry.get(key) in ("", None):
                         entry[key] = NOT_STATED
                 claim = _validated(entry, vocabs, numbers[target])

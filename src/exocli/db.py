@@ -30,6 +30,7 @@ MIGRATION_NAMES = (
     "007_claim_facets",
     "008_source_files",
     "009_vocab_ontology_ids",
+    "010_claim_terms",
 )
 BUSY_TIMEOUT_MS = 10_000
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exocli.errors import DataError
-from exocli.fields import CLAIM_KEYS, LIST_KEYS, MAX_INTEGER, MODEL_SYSTEMS, NOT_STATED, REQUIRED_KEYS
+from exocli.fields import CLAIM_KEYS, CONTEXT_KEYS, LIST_KEYS, MAX_INTEGER, NOT_STATED, REQUIRED_KEYS
 from exocli.mirna import parse_mirna, split_mirnas
 from exocli.vocab import Vocabulary, term_key
 
@@ -47,9 +47,9 @@ class Claim:
     cargo: list[Cargo] = field(default_factory=list)
     engineering: list[str] = field(default_factory=list)
     pathways: list[str] = field(default_factory=list)
-    species: str = NOT_STATED
-    model: str = NOT_STATED
-    injury: str = NOT_STATED
+    species: list[str] = field(default_factory=list)
+    model: list[str] = field(default_factory=list)
+    injury: list[str] = field(default_factory=list)
     route: str = NOT_STATED
     dose: str = NOT_STATED
     outcome: str = NOT_STATED
@@ -93,14 +93,23 @@ class Vocabularies:
     effects: Vocabulary
     cargo_types: Vocabulary
     pathways: Vocabulary
+    injuries: Vocabulary
+    species: Vocabulary
+    models: Vocabulary
 
     def by_name(self, name: str) -> Vocabulary:
-        return {
-            "sources": self.sources,
-            "effects": self.effects,
-            "cargo-types": self.cargo_types,
-            "pathways": self.pathways,
-        }[name]
+        vocab: Vocabulary = getattr(self, name.replace("-", "_"))
+        return vocab
+
+    def for_field(self, key: str) -> Vocabulary:
+        """The vocabulary of a study-context field (species, model, injury)."""
+        return self.by_name(CONTEXT_VOCABS[key])
+
+
+# claim field -> the vocabulary its codes come from
+CONTEXT_VOCABS = {"species": "species", "model": "models", "injury": "injuries"}
+# What a record written before models were a vocabulary may hold, and the models it means.
+_LEGACY_MODELS = {"in vivo and in vitro": ["in vivo", "in vitro"]}
 
 
 def validate_claim(entry: Mapping[str, Any], vocabs: Vocabularies, ref_numbers: set[int] | None) -> Claim:
@@ -125,7 +134,12 @@ def validate_claim(entry: Mapping[str, Any], vocabs: Vocabularies, ref_numbers: 
             raise DataError(f"{key}: must be text, got {entry[key]!r}")
         if key in entry and _CONTROL.search(entry[key]):
             raise DataError(f"{key}: control characters are not allowed")
+    if any(isinstance(entry.get(key), str) for key in CONTEXT_KEYS):
+        entry = legacy_context(entry, vocabs)
+    context = {key: _context_codes(vocabs, key, entry.get(key, [])) for key in CONTEXT_KEYS}
     for key in LIST_KEYS:
+        if key in CONTEXT_KEYS:
+            continue
         value = entry.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise DataError(f"{key}: must be a list of non-empty strings")
@@ -140,9 +154,6 @@ def validate_claim(entry: Mapping[str, Any], vocabs: Vocabularies, ref_numbers: 
             effects.append(code)
     if not effects:
         raise DataError("effects: at least one effect is needed")
-    model = entry.get("model", NOT_STATED)
-    if model not in MODEL_SYSTEMS:
-        raise DataError(f"model: {model!r} is not one of {', '.join(MODEL_SYSTEMS)}")
     cargo = [item for wording in entry.get("cargo", []) for item in make_cargo(wording)]
     return Claim(
         id=claim_id,
@@ -153,8 +164,90 @@ def validate_claim(entry: Mapping[str, Any], vocabs: Vocabularies, ref_numbers: 
         cargo=cargo,
         engineering=list(entry.get("engineering", [])),
         pathways=list(entry.get("pathways", [])),
+        species=context["species"],
+        model=context["model"],
+        injury=context["injury"],
         **{key: entry[key] for key in TEXT_KEYS if key in entry and key not in ("source", "cargo_type")},
     )
+
+
+def legacy_context(entry: Mapping[str, Any], vocabs: Vocabularies) -> dict[str, Any]:
+    """A claim written before species, model and injury were vocabularies, where one holds
+    free text (`injury = "complete subacute SCI"`): the terms it names become the list, and
+    text that is not wholly terms is kept, word for word, at the end of the note."""
+    converted = dict(entry)
+    kept: list[str] = []
+    for key in CONTEXT_KEYS:
+        value = entry.get(key)
+        if not isinstance(value, str):
+            continue
+        vocab = vocabs.for_field(key)
+        codes: list[str] = []
+        for part in (p.strip() for p in value.split(";")):
+            if not part or term_key(part) == term_key(NOT_STATED):
+                continue
+            whole = vocab.lookup(part)
+            legacy = _LEGACY_MODELS.get(part.casefold()) if key == "model" else None
+            if legacy is not None:
+                found = legacy
+            elif whole is not None:
+                found = [whole]
+            else:
+                found = named_terms(part, vocab)
+                kept.append(f"{key} as first recorded: {part}")
+            codes += [code for code in found if code not in codes]
+        converted[key] = codes
+    if kept:
+        note = str(entry.get("note", "")).strip()
+        converted["note"] = " ".join([note, *(f"[{k}]" for k in kept)]).strip()
+    return converted
+
+
+def named_terms(text: str, vocab: Vocabulary) -> list[str]:
+    """The terms a free text names as whole runs of its words, longest first."""
+    words = re.findall(r"[^\s,()]+", text)
+    codes: list[str] = []
+    index = 0
+    while index < len(words):
+        for size in range(min(6, len(words) - index), 0, -1):
+            code = vocab.lookup(" ".join(words[index : index + size]))
+            if code is not None:
+                if code not in codes:
+                    codes.append(code)
+                index += size
+                break
+        else:
+            index += 1
+    return codes
+
+
+def _context_codes(vocabs: Vocabularies, key: str, value: Any) -> list[str]:
+    """A study-context field as codes: a list of terms, or (as records before lists held,
+    and CSV cells) one text, `;`-separated; "not stated" or nothing is the empty list."""
+    if isinstance(value, str):
+        if _CONTROL.search(value):
+            raise DataError(f"{key}: control characters are not allowed")
+        items = [part.strip() for part in value.split(";")]
+    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+        items = [v.strip() for v in value]
+    else:
+        raise DataError(f"{key}: must be a list of terms, got {value!r}")
+    vocab = vocabs.for_field(key)
+    codes: list[str] = []
+    for item in items:
+        if not item or term_key(item) == term_key(NOT_STATED):
+            continue
+        if _CONTROL.search(item):
+            raise DataError(f"{key}: control characters are not allowed")
+        legacy = _LEGACY_MODELS.get(item.casefold()) if key == "model" else None
+        for text in legacy or [item]:
+            code = vocab.lookup(text)
+            if code is None:
+                hint = f"; add it with `exocli vocab add {vocab.name} CODE --label LABEL`"
+                raise DataError(f"{key}: {vocab.unknown_message(text)}{hint}")
+            if code not in codes:
+                codes.append(code)
+    return codes
 
 
 def _code(vocab: Vocabulary, key: str, value: Any) -> str:

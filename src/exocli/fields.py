@@ -1,7 +1,6 @@
 """The fields of a claim record (constants only: imported on every query)."""
 
 NOT_STATED = "not stated"
-MODEL_SYSTEMS = ("in vivo", "in vitro", "in vivo and in vitro", "clinical", NOT_STATED)
 # Order of keys in the text record; also the order `exocli` writes them back.
 CLAIM_KEYS = (
     "id",
@@ -25,6 +24,9 @@ CLAIM_KEYS = (
     "added_at",
 )
 REQUIRED_KEYS = ("id", "source", "cargo_type", "effects")
-LIST_KEYS = ("cargo", "engineering", "pathways", "effects")
+# The study context: lists of vocabulary codes (injuries, species, models vocabularies).
+# An empty list is "not stated"; a record written before they were lists holds one text.
+CONTEXT_KEYS = ("species", "model", "injury")
+LIST_KEYS = ("cargo", "engineering", "pathways", "effects", *CONTEXT_KEYS)
 # SQLite's largest integer: no id, number or limit beyond it can exist.
 MAX_INTEGER = 2**63 - 1

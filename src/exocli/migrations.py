@@ -245,6 +245,24 @@ def _vocab_ontology_ids(db: Database) -> None:
     db.execute("ALTER TABLE vocab_terms ADD COLUMN ontology_id TEXT")
 
 
+@migrations(name="010_claim_terms")
+def _claim_terms(db: Database) -> None:
+    # A claim's study context as vocabulary codes: its injuries, species and models (the
+    # claims columns keep them as text for display). Filters look up (vocab, code).
+    db.executescript(
+        """
+        CREATE TABLE claim_terms (
+            claim_id INTEGER NOT NULL REFERENCES claims (id) ON DELETE CASCADE,
+            vocab TEXT NOT NULL,
+            code TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            PRIMARY KEY (claim_id, vocab, code)
+        ) WITHOUT ROWID;
+        CREATE INDEX claim_terms_code ON claim_terms (vocab, code, claim_id);
+        """
+    )
+
+
 def apply(db: Database) -> None:
     registered = tuple(m.name for m in migrations._migrations)
     if registered != MIGRATION_NAMES:  # pragma: no cover - a developer error

@@ -9,23 +9,10 @@ from dataclasses import dataclass, field, fields
 from typing import Any, NamedTuple
 
 from exocli.errors import UsageError
-from exocli.fields import CLAIM_KEYS, MAX_INTEGER
+from exocli.fields import CLAIM_KEYS, MAX_INTEGER, NOT_STATED
 from exocli.mirna import MiRNA, parse_mirna
-from exocli.vocab import Vocabulary, term_key, vocabulary_from_db
+from exocli.vocab import VOCABS, Vocabulary, term_key, vocabulary_from_db
 
-# The study model is a small closed vocabulary over three claim fields.
-MODEL_TERMS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "rat": ("species", ("rat",)),
-    "rats": ("species", ("rat",)),
-    "mouse": ("species", ("mouse",)),
-    "mice": ("species", ("mouse",)),
-    "human": ("species", ("human",)),
-    "patients": ("model", ("clinical",)),
-    "clinical": ("model", ("clinical",)),
-    "invivo": ("model", ("in vivo", "in vivo and in vitro")),
-    "invitro": ("model", ("in vitro", "in vivo and in vitro")),
-    "animal": ("model", ("in vivo", "in vivo and in vitro")),
-}
 SORT_KEYS = {
     "id": "c.id",
     "ref": "r.number IS NULL, r.number, c.id",
@@ -42,6 +29,7 @@ CLAIM_COLUMNS = (
     "year",
     "doi",
     *(name for key in CLAIM_KEYS[2:] for name in (("cargo", "cargo_wording") if key == "cargo" else (key,))),
+    "ontology_ids",
     "flags",
 )
 TABLE_COLUMNS = ("id", "ref", "study", "source", "cargo", "pathways", "effects", "model")
@@ -106,7 +94,11 @@ TERM_FIELDS = {
     "cargo_types": "cargo-type",
     "pathways": "pathway",
     "models": "model",
+    "injuries": "injury",
+    "species": "species",
 }
+# The study-context filters: Filters field -> (vocabulary, its claim_terms rows' vocab).
+CONTEXT_FILTERS = {"injuries": "injuries", "species": "species", "models": "models"}
 
 
 @dataclass
@@ -122,6 +114,8 @@ class Filters:
     cargo_types: list[str] = field(default_factory=list)
     pathways: list[str] = field(default_factory=list)
     models: list[str] = field(default_factory=list)
+    injuries: list[str] = field(default_factory=list)
+    species: list[str] = field(default_factory=list)
     refs: list[int] = field(default_factory=list)
     text: list[str] = field(default_factory=list)
     not_sources: list[str] = field(default_factory=list)
@@ -130,6 +124,8 @@ class Filters:
     not_cargo_types: list[str] = field(default_factory=list)
     not_pathways: list[str] = field(default_factory=list)
     not_models: list[str] = field(default_factory=list)
+    not_injuries: list[str] = field(default_factory=list)
+    not_species: list[str] = field(default_factory=list)
 
     def merge(self, other: Filters) -> Filters:
         return Filters(
@@ -148,6 +144,8 @@ class Filters:
             ("cargo type", self.cargo_types),
             ("pathway", self.pathways),
             ("model", self.models),
+            ("injury", self.injuries),
+            ("species", self.species),
             ("ref", [str(r) for r in self.refs]),
             ("text", self.text),
         )
@@ -175,10 +173,13 @@ class Vocabs(NamedTuple):
     effects: Vocabulary
     cargo_types: Vocabulary
     pathways: Vocabulary
+    injuries: Vocabulary
+    species: Vocabulary
+    models: Vocabulary
 
     @classmethod
     def load(cls, conn: sqlite3.Connection) -> Vocabs:
-        return cls(*(vocabulary_from_db(conn, n) for n in ("sources", "effects", "cargo-types", "pathways")))
+        return cls(*(vocabulary_from_db(conn, n) for n in VOCABS))
 
 
 def _unknown(vocab: Vocabulary, option: str, value: str, extra: Sequence[str] = ()) -> UsageError:
@@ -283,14 +284,21 @@ def compile_filters(conn: sqlite3.Connection, filters: Filters, vocabs: Vocabs) 
         groups, described = _pathway_groups(conn, vocabs, "--not-pathway", filters.not_pathways)
         exclusions.append((f"NOT {_pathway_check(groups)}", [key for group in groups for key in group]))
         explanation.append(("pathway", _negated(described)))
-    if filters.models:
-        clause, model_params, described = _model_match("--model", filters.models)
-        where.append((clause, model_params))
-        explanation.append(("model", " OR ".join(described)))
-    if filters.not_models:
-        clause, model_params, described = _model_match("--not-model", filters.not_models)
-        exclusions.append((f"NOT {clause}", model_params))
-        explanation.append(("model", _negated(described)))
+    for name in ("models", "injuries", "species"):
+        label = TERM_FIELDS[name]
+        for values, option, excluded in (
+            (getattr(filters, name), f"--{label}", False),
+            (getattr(filters, f"not_{name}"), f"--not-{label}", True),
+        ):
+            if not values:
+                continue
+            clause, context_params, described = _context_match(vocabs, name, option, values)
+            if excluded:
+                exclusions.append((f"NOT {clause}", context_params))
+                explanation.append((label, _negated(described)))
+            else:
+                where.append((clause, context_params))
+                explanation.append((label, " OR ".join(described)))
     if filters.refs:
         # a number past SQLite's range matches nothing (and cannot be bound as a parameter)
         numbers = [n for n in filters.refs if -MAX_INTEGER <= n <= MAX_INTEGER] or [0]
@@ -444,15 +452,35 @@ def _pathway_check(groups: Sequence[Sequence[str]]) -> str:
     return f"({check})"
 
 
-def _model_match(option: str, values: Sequence[str]) -> tuple[str, list[Any], list[str]]:
-    clauses = []
+_TERM_CHECK = (
+    "EXISTS (SELECT 1 FROM claim_terms t WHERE t.claim_id = c.id AND t.vocab = ? AND t.code IN ({}))"
+)
+
+
+def _context_match(
+    vocabs: Vocabs, name: str, option: str, values: Sequence[str]
+) -> tuple[str, list[Any], list[str]]:
+    """Any of the values, each with every term below it (stroke: ischaemic stroke, ICH, ...).
+
+    A --model value may name a species: the model vocabulary covers the whole study model,
+    and `--model rat` has always meant rats."""
+    clauses: list[str] = []
     params: list[Any] = []
-    described = []
+    described: list[str] = []
     for value in values:
-        column, matches = _model_term(option, value)
-        clauses.append(f"c.{column} IN ({_marks(matches)})")
-        params.extend(matches)
-        described.append(f"{column} = {' OR '.join(matches)}")
+        vocab_name = CONTEXT_FILTERS[name]
+        vocab: Vocabulary = getattr(vocabs, vocab_name)
+        code = vocab.lookup(value)
+        if code is None and name == "models" and vocabs.species.lookup(value) is not None:
+            vocab_name, vocab, code = "species", vocabs.species, vocabs.species.lookup(value)
+        if code is None:
+            extra = list(vocabs.species.terms) if name == "models" else []
+            raise _unknown(vocab, option, value, extra)
+        codes = vocab.descendants(code)
+        clauses.append(_TERM_CHECK.format(_marks(codes)))
+        params += [vocab_name, *codes]
+        shown = " OR ".join(codes)
+        described.append(f"species {shown}" if vocab_name == "species" and name == "models" else shown)
     return "(" + " OR ".join(clauses) + ")", params, described
 
 
@@ -471,20 +499,6 @@ def _mirna_clause(mirna: MiRNA, params: list[Any]) -> str:
             clause += f" AND (g.{column} IS NULL OR g.{column} = ?)"
             params.append(value)
     return clause + ")"
-
-
-MODEL_NAMES = "rat, mouse, human, clinical, in vivo, in vitro"
-
-
-def _model_term(option: str, value: str) -> tuple[str, tuple[str, ...]]:
-    key = term_key(value)
-    if key in MODEL_TERMS:
-        return MODEL_TERMS[key]
-    import difflib
-
-    close = difflib.get_close_matches(key, list(MODEL_TERMS), n=3, cutoff=0.6)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise UsageError(f"{option}: unknown model {value!r}{hint} (known: {MODEL_NAMES})")
 
 
 def fts_query(words: Sequence[str]) -> str:
@@ -545,7 +559,46 @@ def fetch_claims(
         params.append(min(limit, MAX_INTEGER))  # a limit past every row is no limit
     cursor = conn.execute(sql, params)
     cursor.row_factory = None  # plain tuples: much cheaper than sqlite3.Row on big results
-    return [_claim_dict(row) for row in cursor]
+    claims = [_claim_dict(row) for row in cursor]
+    if claims:
+        ids = ontology_ids(conn)
+        for claim in claims:
+            claim["ontology_ids"] = claim_ontology_ids(claim, ids)
+    return claims
+
+
+# claim field -> the vocabulary its terms come from, in the order ontology_ids lists them
+_TERM_VOCABS = (
+    ("source", "sources"),
+    ("cargo_type", "cargo-types"),
+    ("effects", "effects"),
+    ("injury", "injuries"),
+    ("species", "species"),
+    ("model", "models"),
+)
+
+
+def ontology_ids(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
+    """(vocabulary, code) -> ontology id, for every term that has one."""
+    return {
+        (vocab, code): oid
+        for vocab, code, oid in conn.execute(
+            "SELECT vocab, code, ontology_id FROM vocab_terms WHERE ontology_id IS NOT NULL"
+        )
+    }
+
+
+def claim_ontology_ids(claim: dict[str, Any], ids: dict[tuple[str, str], str]) -> dict[str, str]:
+    """{term: ontology id} for the claim's terms that have one (source, cargo type, effects,
+    injuries, species, models): CL, SO, GO, DOID/MeSH, NCBITaxon as the vocabularies give."""
+    found: dict[str, str] = {}
+    for key, vocab in _TERM_VOCABS:
+        value = claim[key]
+        for code in value if isinstance(value, list) else [value]:
+            oid = ids.get((vocab, code))
+            if oid is not None:
+                found.setdefault(code, oid)
+    return found
 
 
 def _split(text: str | None) -> list[str]:
@@ -572,9 +625,9 @@ def _claim_dict(row: tuple[Any, ...]) -> dict[str, Any]:
         "engineering": engineering,
         "pathways": pathways,
         "effects": effects,
-        "species": claim["species"],
-        "model": claim["model"],
-        "injury": claim["injury"],
+        "species": _context_list(claim["species"]),
+        "model": _context_list(claim["model"]),
+        "injury": _context_list(claim["injury"]),
         "route": claim["route"],
         "dose": claim["dose"],
         "outcome": claim["outcome"],
@@ -585,9 +638,14 @@ def _claim_dict(row: tuple[Any, ...]) -> dict[str, Any]:
     }
 
 
+def _context_list(text: str) -> list[str]:
+    """The claims table's text of a study-context list (store.context_text) as the list."""
+    return [] if text == NOT_STATED else text.split("; ")
+
+
 def model_label(claim: dict[str, Any]) -> str:
-    parts = [p for p in (claim["species"], claim["model"]) if p and p != "not stated"]
-    return ", ".join(parts) or "not stated"
+    """Species and models in one cell: "rat, in vivo, MCAO"."""
+    return ", ".join([*claim["species"], *claim["model"]]) or NOT_STATED
 
 
 class PhraseResult(NamedTuple):
@@ -716,12 +774,17 @@ def _unknown_after(words: _PhraseWords, cue: str, word: str) -> UsageError:
         for term in vocab.terms.values():
             for spelling in (term.code, term.label, *term.synonyms):
                 spellings.setdefault(term_key(spelling), term.code)
-    for name in MODEL_NAMES.split(", "):
-        spellings.setdefault(term_key(name), name)
     for (name,) in words.conn.execute("SELECT DISTINCT name FROM claim_cargos"):
         spellings.setdefault(term_key(name), name)
-    close = difflib.get_close_matches(term_key(word), list(spellings), n=12, cutoff=0.6)
-    suggestions = list(dict.fromkeys(spellings[key] for key in close))[:3]
+    # closest first; among equally close, the vocabularies' order (sources first), not
+    # difflib's reverse-alphabetical tie-break
+    matcher = difflib.SequenceMatcher(b=term_key(word))
+    scored = []
+    for position, key in enumerate(spellings):
+        matcher.set_seq1(key)
+        if matcher.real_quick_ratio() >= 0.6 and matcher.quick_ratio() >= 0.6 and matcher.ratio() >= 0.6:
+            scored.append((-matcher.ratio(), position, key))
+    suggestions = list(dict.fromkeys(spellings[key] for _, _, key in sorted(scored)))[:3]
     hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
     return UsageError(f"phrase: unknown term {word!r} after {cue!r}{hint}")
 
@@ -737,12 +800,13 @@ def _classify(chunk: str, vocabs: Vocabs) -> tuple[str, str] | None:
             ("sources", vocabs.sources),
             ("effects", vocabs.effects),
             ("cargo_types", vocabs.cargo_types),
+            ("injuries", vocabs.injuries),
+            ("species", vocabs.species),
+            ("models", vocabs.models),
         ):
             code = vocab.lookup(candidate)
             if code is not None:
                 return kind, code
-        if term_key(candidate) in MODEL_TERMS:
-            return "models", candidate
         code = vocabs.pathways.lookup(candidate)
         if code is not None:
             return "pathways", code

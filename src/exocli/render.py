@@ -25,6 +25,8 @@ def cell_text(value: Any) -> str:
         return ""
     if isinstance(value, list | tuple):
         return "; ".join(cell_text(v) for v in value)
+    if isinstance(value, dict):  # {term: id} -> "term=id; term=id"
+        return "; ".join(f"{k}={cell_text(v)}" for k, v in value.items())
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
@@ -203,7 +205,7 @@ def show_reference(
         if claim["pathways"]:
             out.write(f"      pathways: {'; '.join(claim['pathways'])}\n")
         details = [
-            f"{label}: {claim[key]}"
+            f"{label}: {', '.join(claim[key]) if isinstance(claim[key], list) else claim[key]}"
             for label, key in (
                 ("species", "species"),
                 ("model", "model"),
@@ -222,6 +224,7 @@ def show_reference(
 
 def show_claim(claim: Any, study: Any, where: str, fmt: str) -> None:
     """One claim as its study file holds it, then the reference it cites."""
+    from exocli.fields import CONTEXT_KEYS
     from exocli.records import claim_entry
 
     entry = claim_entry(claim)
@@ -236,7 +239,7 @@ def show_claim(claim: Any, study: Any, where: str, fmt: str) -> None:
         if key == "ref":
             value = f"{value} ({study.key})"
         elif isinstance(value, list):
-            value = "; ".join(value) if value else "-"
+            value = "; ".join(value) if value else ("not stated" if key in CONTEXT_KEYS else "-")
         out.write(f"{key + ':':<16}{value}\n")
     out.write(f"{'file:':<16}{where}\n")
     out.write(f"\nReference {ref.number}: {ref.raw}\n")
@@ -250,6 +253,8 @@ CLAIM_HEADERS = {
     "pathways": "Pathway",
     "effects": "Effect",
     "model": "Model",
+    "injury": "Injury",
+    "species": "Species",
     "cargo_type": "Type",
     "id": "ID",
     "added_by": "Added by",
@@ -305,25 +310,27 @@ def _choose_columns(columns: str | None, default: Sequence[str], known: Sequence
 
 
 def write_matrix(matrix: Any, fmt: str) -> None:
-    """The source x effect matrix: counts, with empty cells marked on a terminal."""
-    columns = ["source", *matrix.effects, "total"]
+    """A term x effect matrix (source x effect unless --by): counts, empty cells marked on a terminal."""
+    by = matrix.by
+    columns = [by, *matrix.effects, "total"]
     rows = []
-    for source, counts in matrix.rows.items():
-        row: dict[str, Any] = {"source": source, "total": matrix.totals[source]}
+    for term, counts in matrix.rows.items():
+        row: dict[str, Any] = {by: term, "total": matrix.totals.get(term, 0)}
         for effect in matrix.effects:
             value = counts.get(effect, 0)
             row[effect] = value if fmt != "table" or value else "·"
         rows.append(row)
     if fmt == "json":
         payload = {
-            "sources": list(matrix.rows),
+            "by": by,
+            matrix.vocabulary: list(matrix.rows),
             "effects": list(matrix.effects),
             "counts": {s: {e: c.get(e, 0) for e in matrix.effects} for s, c in matrix.rows.items()},
-            "claims_per_source": matrix.totals,
+            f"claims_per_{by.replace('-', '_')}": matrix.totals,
         }
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
         return
-    write_rows(columns, rows, fmt, title="Claims per source x effect" if fmt == "table" else None)
+    write_rows(columns, rows, fmt, title=f"Claims per {by} x effect" if fmt == "table" else None)
 
 
 def write_report(report: Any, fmt: str) -> None:

@@ -7,7 +7,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from exocli.errors import ExocliError, UsageError
+from exocli.fields import NOT_STATED
 from exocli.vocab import vocabulary_from_db
+
+# `stats --by FIELD`: the claim field each row is a term of, and its vocabulary.
+BY_FIELDS = {
+    "source": "sources",
+    "cargo-type": "cargo-types",
+    "injury": "injuries",
+    "species": "species",
+    "model": "models",
+}
 
 
 @dataclass
@@ -15,23 +25,65 @@ class Matrix:
     effects: list[str]
     rows: dict[str, dict[str, int]] = field(default_factory=dict)
     totals: dict[str, int] = field(default_factory=dict)
+    by: str = "source"  # the field of the rows
+
+    @property
+    def vocabulary(self) -> str:
+        return BY_FIELDS[self.by]
 
 
 def source_effect_matrix(conn: sqlite3.Connection) -> Matrix:
     """Every source term (in vocabulary order, so gaps show) x every effect."""
-    sources = vocabulary_from_db(conn, "sources")
+    return effect_matrix(conn, "source")
+
+
+def effect_matrix(conn: sqlite3.Connection, by: str) -> Matrix:
+    """Every term of the `by` field's vocabulary (in vocabulary order, so gaps show) x every
+    effect. A claim with two injuries counts in both rows; claims with none of a study-context
+    field make a last "not stated" row."""
+    if by not in BY_FIELDS:
+        raise UsageError(f"--by must be one of {', '.join(BY_FIELDS)}, not {by!r}")
+    terms = vocabulary_from_db(conn, BY_FIELDS[by])
     effects = vocabulary_from_db(conn, "effects")
-    matrix = Matrix(effects=list(effects.terms))
-    for code in sources.terms:
+    matrix = Matrix(effects=list(effects.terms), by=by)
+    for code in terms.terms:
         matrix.rows[code] = {}
         matrix.totals[code] = 0
-    for source, effect, count in conn.execute(
-        "SELECT c.source, e.effect, COUNT(*) FROM claims c"
-        " JOIN claim_effects e ON e.claim_id = c.id GROUP BY c.source, e.effect"
-    ):
-        matrix.rows.setdefault(source, {})[effect] = count
-    for source, count in conn.execute("SELECT source, COUNT(*) FROM claims GROUP BY source"):
-        matrix.totals[source] = count
+    if by in ("source", "cargo-type"):
+        column = "c.source" if by == "source" else "c.cargo_type"  # fixed names
+        cells = conn.execute(
+            f"SELECT {column}, e.effect, COUNT(*) FROM claims c"
+            f" JOIN claim_effects e ON e.claim_id = c.id GROUP BY {column}, e.effect"
+        ).fetchall()
+        totals = conn.execute(f"SELECT {column}, COUNT(*) FROM claims c GROUP BY {column}").fetchall()
+    else:
+        vocab = BY_FIELDS[by]
+        cells = conn.execute(
+            "SELECT t.code, e.effect, COUNT(*) FROM claim_terms t JOIN claim_effects e"
+            " ON e.claim_id = t.claim_id WHERE t.vocab = ? GROUP BY t.code, e.effect",
+            (vocab,),
+        ).fetchall()
+        totals = conn.execute(
+            "SELECT code, COUNT(*) FROM claim_terms WHERE vocab = ? GROUP BY code", (vocab,)
+        ).fetchall()
+        unstated = "NOT EXISTS (SELECT 1 FROM claim_terms t WHERE t.claim_id = c.id AND t.vocab = ?)"
+        cells += [
+            (NOT_STATED, effect, count)
+            for effect, count in conn.execute(
+                "SELECT e.effect, COUNT(*) FROM claims c JOIN claim_effects e ON e.claim_id = c.id"
+                f" WHERE {unstated} GROUP BY e.effect",
+                (vocab,),
+            )
+        ]
+        totals += conn.execute(
+            f"SELECT ?, COUNT(*) FROM claims c WHERE {unstated}", (NOT_STATED, vocab)
+        ).fetchall()
+    for code, effect, count in cells:
+        matrix.rows.setdefault(code, {})[effect] = count
+    for code, count in totals:
+        if count or code != NOT_STATED:
+            matrix.totals[code] = count
+            matrix.rows.setdefault(code, {})
     return matrix
 
 
@@ -59,7 +111,7 @@ def draw_matrix(matrix: Matrix, path: Path) -> None:
                 colour = "white" if value > peak / 2 else "black"  # readable on dark cells
                 axes.text(x, y, str(value), ha="center", va="center", fontsize=8, color=colour)
     figure.colorbar(image, ax=axes, label="claims")
-    axes.set_title("Claims per source x effect")
+    axes.set_title(f"Claims per {matrix.by} x effect")
     figure.tight_layout()
     try:
         figure.savefig(path)

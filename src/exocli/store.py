@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from exocli.db import database_failure, record_sources, source_digests, tracking_triggers
 from exocli.evidence import Claim, Vocabularies
+from exocli.fields import NOT_STATED
 from exocli.refparse import ParsedReference
 from exocli.studies import Study, format_order, format_study, load_record, reference_entry
-from exocli.vocab import Vocabulary, load_vocabulary_file
+from exocli.vocab import VOCABS, Vocabulary, load_vocabulary_file
 from exocli.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 PARALLEL_FILES = 1000  # a write of this many files stages them while it writes the rows
 BULK_ROWS = 2000  # a write of more studies and claims than this drops the tracking triggers meanwhile
 DATA_TABLES = (
+    "claim_terms",
     "claim_facets",
     "ref_updates",
     "ref_candidates",
@@ -71,7 +73,7 @@ def load_vocabularies(ws: Workspace) -> Vocabularies:
     def one(name: str) -> Vocabulary:
         return load_vocabulary_file(name, ws.vocab_path(name))
 
-    return Vocabularies(one("sources"), one("effects"), one("cargo-types"), one("pathways"))
+    return Vocabularies(*(one(name) for name in VOCABS))
 
 
 def load_snapshot(ws: Workspace) -> Snapshot:
@@ -510,7 +512,7 @@ def _write_authors(conn: sqlite3.Connection, ref_id: int, ref: ParsedReference) 
 
 
 def _write_vocabularies(conn: sqlite3.Connection, vocabs: Vocabularies) -> None:
-    for name in ("sources", "effects", "cargo-types", "pathways"):
+    for name in VOCABS:
         _write_vocabulary_rows(conn, name, vocabs.by_name(name))
 
 
@@ -520,6 +522,7 @@ def write_claims(
     """Insert claims, each with its reference's row id and title, and their link rows."""
     claim_rows, cargo_rows, effect_rows, pathway_rows, part_rows, engineering_rows = ([], [], [], [], [], [])
     facet_rows: list[tuple[str, str, str, int]] = []
+    term_rows: list[tuple[int, str, str, int]] = []
     fts_rows: list[tuple[int, str]] = []
     # In id order: rows then go to the end of each index instead of all over it (twice as fast).
     for c, ref_id, title in sorted(claims, key=lambda row: row[0].id):
@@ -531,9 +534,9 @@ def write_claims(
                 c.source,
                 c.source_wording,
                 c.cargo_type,
-                c.species,
-                c.model,
-                c.injury,
+                context_text(c.species),
+                context_text(c.model),
+                context_text(c.injury),
                 c.route,
                 c.dose,
                 c.outcome,
@@ -550,6 +553,8 @@ def write_claims(
         pathway_rows += [(c.id, i, p) for i, p in enumerate(c.pathways)]
         part_rows += [(c.id, p.key, p.part) for p in c.pathway_parts(pathways)]
         engineering_rows += [(c.id, i, t) for i, t in enumerate(c.engineering)]
+        for vocab_name, codes in (("species", c.species), ("models", c.model), ("injuries", c.injury)):
+            term_rows += [(c.id, vocab_name, code, i) for i, code in enumerate(codes)]
         families = {g.family or g.key for g in c.cargo}
         facet_rows += [(c.source, e, f, c.id) for e in c.effects for f in families]
         fts_rows.append((c.id, claim_document(c, title)))
@@ -577,7 +582,15 @@ def write_claims(
         "INSERT OR IGNORE INTO claim_facets (source, effect, family, claim_id) VALUES (?, ?, ?, ?)",
         facet_rows,
     )
+    conn.executemany(
+        "INSERT INTO claim_terms (claim_id, vocab, code, position) VALUES (?, ?, ?, ?)", term_rows
+    )
     conn.executemany("INSERT INTO claims_fts (rowid, body) VALUES (?, ?)", fts_rows)
+
+
+def context_text(codes: Sequence[str]) -> str:
+    """A study-context list as the claims table (and every table of claims) shows it."""
+    return "; ".join(codes) if codes else NOT_STATED
 
 
 def claim_document(claim: Claim, title: str) -> str:
@@ -593,9 +606,9 @@ def claim_document(claim: Claim, title: str) -> str:
             *claim.engineering,
             *claim.pathways,
             *claim.effects,
-            claim.species,
-            claim.model,
-            claim.injury,
+            *claim.species,
+            *claim.model,
+            *claim.injury,
             claim.route,
             claim.dose,
             claim.outcome,

@@ -17,7 +17,14 @@ VOCABS = {
     "effects": "effect",
     "cargo-types": "cargo type",
     "pathways": "pathway",
+    "injuries": "injury/disease",
+    "species": "species",
+    "models": "model",
 }
+# The claim field each vocabulary of a claim's study context fills (a list of codes).
+CONTEXT_FIELDS = {"injuries": "injury", "species": "species", "models": "model"}
+# Vocabularies whose `parent` is a hierarchy queries follow (X includes every child of X).
+HIERARCHIES = ("sources", "injuries", "models")
 
 
 # The header comment of a vocabulary with no terms (`exocli init --vocab blank`).
@@ -41,6 +48,19 @@ BLANK_HEADERS = {
         '# pathway such as "TLR4/NF-κB" is split at "/" into parts, and each part is\n'
         "# matched against these synonyms (case and spacing ignored). Parts not\n"
         "# listed here are kept as written.\n"
+    ),
+    "injuries": (
+        "# Injuries and diseases a study treats (e.g. stroke, with ischaemic stroke below it).\n"
+        "# `parent` builds the hierarchy used by queries (--injury X includes every child\n"
+        "# of X); `ontology_id` is the term's Disease Ontology (DOID:...) or MeSH (MESH:...) id.\n"
+    ),
+    "species": (
+        "# Species a study used (rat, mouse, human, ...); strains are synonyms of their species.\n"
+        "# `ontology_id` is the species' NCBI Taxonomy id (NCBITaxon:...).\n"
+    ),
+    "models": (
+        "# Study models: the system (in vivo, in vitro, clinical) and, below it, named models\n"
+        "# (e.g. MCAO under in vivo, OGD under in vitro). --model X includes every child of X.\n"
     ),
 }
 HOW_TO_ADD = (
@@ -301,23 +321,36 @@ def vocabulary_rows(conn: sqlite3.Connection, name: str | None = None) -> list[d
     rows: list[dict[str, object]] = []
     for vocab_name in [name] if name else list(VOCABS):
         vocab = vocabulary_from_db(conn, vocab_name)
+        if vocab_name in CONTEXT_FIELDS:
+            # a claim may list a term and its child (in vivo, MCAO): count claims, not rows
+            claims_of: dict[str, set[int]] = {}
+            for code, claim_id in conn.execute(
+                "SELECT code, claim_id FROM claim_terms WHERE vocab = ?", (vocab_name,)
+            ):
+                claims_of.setdefault(code, set()).add(claim_id)
+            for term in vocab.terms.values():
+                below = set().union(*(claims_of.get(c, set()) for c in vocab.descendants(term.code)))
+                rows.append(_vocabulary_row(vocab_name, term, len(below)))
+            continue
         counts = {str(k): int(n) for k, n in conn.execute(_USAGE_SQL[vocab_name])}
         for term in vocab.terms.values():
-            if vocab_name == "sources":
+            if vocab_name in HIERARCHIES:
                 count = sum(counts.get(code, 0) for code in vocab.descendants(term.code))
             elif vocab_name == "pathways":
                 count = counts.get(term_key(term.code), 0)
             else:
                 count = counts.get(term.code, 0)
-            rows.append(
-                {
-                    "vocab": vocab_name,
-                    "code": term.code,
-                    "label": term.label + ("" if term.stem is not False else " (non-stem)"),
-                    "parent": term.parent,
-                    "synonyms": list(term.synonyms),
-                    "ontology_id": term.ontology_id,
-                    "claims": count,
-                }
-            )
+            rows.append(_vocabulary_row(vocab_name, term, count))
     return rows
+
+
+def _vocabulary_row(vocab_name: str, term: Term, count: int) -> dict[str, object]:
+    return {
+        "vocab": vocab_name,
+        "code": term.code,
+        "label": term.label + ("" if term.stem is not False else " (non-stem)"),
+        "parent": term.parent,
+        "synonyms": list(term.synonyms),
+        "ontology_id": term.ontology_id,
+        "claims": count,
+    }

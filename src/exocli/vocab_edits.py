@@ -29,6 +29,7 @@ from exocli.records import claim_entry, toml_string, workspace_lock
 from exocli.store import Change, load_vocabularies, write_vocabulary_change
 from exocli.studies import Study, format_study, parse_study
 from exocli.vocab import (
+    CONTEXT_FIELDS,
     ONTOLOGY_ID,
     TERM_KEYS,
     VOCABS,
@@ -552,6 +553,11 @@ _USES_SQL = {
     " JOIN refs r ON r.id = c.ref_id WHERE e.effect = ?",
     "pathways": "SELECT c.id, r.number, r.citekey FROM claim_pathway_parts p"
     " JOIN claims c ON c.id = p.claim_id JOIN refs r ON r.id = c.ref_id WHERE p.key = ?",
+    **{
+        name: "SELECT c.id, r.number, r.citekey FROM claim_terms t JOIN claims c ON c.id = t.claim_id"
+        f" JOIN refs r ON r.id = c.ref_id WHERE t.vocab = '{name}' AND t.code = ?"  # fixed names
+        for name in CONTEXT_FIELDS
+    },
 }
 
 
@@ -572,7 +578,12 @@ def _refuse_in_use(conn: sqlite3.Connection, file: VocabFile, codes: Sequence[st
             continue
         shown = ", ".join(f"{claim_id} (ref {number})" for claim_id, number, _ in uses[:USES_SHOWN])
         more = f" and {len(uses) - USES_SHOWN} more" if len(uses) > USES_SHOWN else ""
-        field_option = {"sources": "--source", "effects": "--effect", "cargo-types": "--cargo-type"}
+        field_option = {
+            "sources": "--source",
+            "effects": "--effect",
+            "cargo-types": "--cargo-type",
+            **{name: f"--{key}" for name, key in CONTEXT_FIELDS.items()},
+        }
         fix = (
             f"edit them first (`exocli claims edit ID {field_option[file.name]} ...`)"
             if file.name in field_option
@@ -636,8 +647,7 @@ def _write(
 
 
 def _with(vocabs: Vocabularies, name: str, vocab: Vocabulary) -> Vocabularies:
-    field_name = {"cargo-types": "cargo_types"}.get(name, name)
-    return replace(vocabs, **{field_name: vocab})
+    return replace(vocabs, **{name.replace("-", "_"): vocab})
 
 
 def _renamed(claim: Claim, name: str, renames: Mapping[str, str]) -> Claim:
@@ -650,6 +660,12 @@ def _renamed(claim: Claim, name: str, renames: Mapping[str, str]) -> Claim:
         return replace(claim, cargo_type=renames.get(claim.cargo_type, claim.cargo_type))
     if name == "effects":
         return replace(claim, effects=[renames.get(effect, effect) for effect in claim.effects])
+    if name == "injuries":
+        return replace(claim, injury=[renames.get(code, code) for code in claim.injury])
+    if name == "species":
+        return replace(claim, species=[renames.get(code, code) for code in claim.species])
+    if name == "models":
+        return replace(claim, model=[renames.get(code, code) for code in claim.model])
     # pathways: an axis's part written as the old code becomes the new code; other
     # spellings of the term (its synonyms) stay as written
     keys = {term_key(old): new for old, new in renames.items()}

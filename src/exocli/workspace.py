@@ -20,7 +20,15 @@ RECORD_FORMAT = 2
 HOW_TO_GET_ONE = (
     "run inside a workspace, pass --home DIR or set EXOCLI_HOME; create one with `exocli init DIR`"
 )
-VOCAB_NAMES = ("sources", "effects", "cargo-types", "pathways")
+VOCAB_NAMES = (
+    "sources",
+    "effects",
+    "cargo-types",
+    "pathways",
+    "injuries",
+    "species",
+    "models",
+)  # = vocab.VOCABS
 
 
 @dataclass(frozen=True)

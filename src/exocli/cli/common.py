@@ -66,8 +66,15 @@ PathwayOpt = Annotated[
     list[str] | None, typer.Option("--pathway", "-p", help="Pathway or target; A/B needs both.")
 ]
 ModelOpt = Annotated[
-    list[str] | None, typer.Option("--model", "-m", help="rat, mouse, human, clinical, in vivo, in vitro.")
+    list[str] | None,
+    typer.Option(
+        "--model", "-m", help="Study model (with its children): in vivo, in vitro, clinical, MCAO, ..."
+    ),
 ]
+InjuryOpt = Annotated[
+    list[str] | None, typer.Option("--injury", "-i", help="Injury or disease (with its children).")
+]
+SpeciesOpt = Annotated[list[str] | None, typer.Option("--species", help="rat, mouse, human, ...")]
 RefOpt = Annotated[list[int] | None, ref_option("--ref", "-r")]
 TextOpt = Annotated[list[str] | None, typer.Option("--text", help="Full-text words (claims and titles).")]
 ExplainOpt = Annotated[bool, typer.Option("--explain", help="Print the filters the query became (stderr).")]
@@ -83,6 +90,10 @@ NotCargoTypeOpt = Annotated[
 ]
 NotPathwayOpt = Annotated[list[str] | None, typer.Option("--not-pathway", help="Leave out this pathway.")]
 NotModelOpt = Annotated[list[str] | None, typer.Option("--not-model", help="Leave out this model.")]
+NotInjuryOpt = Annotated[
+    list[str] | None, typer.Option("--not-injury", help="Leave out this injury (and its children).")
+]
+NotSpeciesOpt = Annotated[list[str] | None, typer.Option("--not-species", help="Leave out this species.")]
 
 
 class ExcludeTerm(click_types.ParamType):
@@ -119,7 +130,7 @@ ExcludeOpt = Annotated[
         "-x",
         click_type=ExcludeTerm(),
         metavar="FIELD=TERM",
-        help="Leave out claims with TERM in FIELD (source, effect, cargo, cargo-type, pathway, model).",
+        help="Leave out claims with TERM in FIELD (source, effect, cargo, cargo-type, pathway, model, injury, species).",
     ),
 ]
 
@@ -132,6 +143,8 @@ FILTER_OPTIONS = {
     "cargo_type": "cargo_types",
     "pathway": "pathways",
     "model": "models",
+    "injury": "injuries",
+    "species": "species",
     "ref": "refs",
     "text": "text",
     "not_source": "not_sources",
@@ -140,6 +153,8 @@ FILTER_OPTIONS = {
     "not_cargo_type": "not_cargo_types",
     "not_pathway": "not_pathways",
     "not_model": "not_models",
+    "not_injury": "not_injuries",
+    "not_species": "not_species",
 }
 # -x/--exclude FIELD=TERM: the same lists as --not-FIELD TERM
 EXCLUDE_OPTION = "exclude"
@@ -174,7 +189,7 @@ def matching_claims(
             message(f"Not understood in the phrase (ignored): {' '.join(parsed.unknown)}")
         if parsed.filters.is_empty():
             raise UsageError(
-                f"nothing in {phrase!r} names a source, effect, cargo, pathway or model;"
+                f"nothing in {phrase!r} names a source, effect, cargo, pathway, model, injury or species;"
                 " see `exocli vocab` or use --text for full-text search"
             )
         filters = filters.merge(parsed.filters)

@@ -12,17 +12,21 @@ from exocli.cli.common import (
     CargoTypeOpt,
     EffectOpt,
     ExcludeOpt,
+    InjuryOpt,
     ModelOpt,
     NotCargoOpt,
     NotCargoTypeOpt,
     NotEffectOpt,
+    NotInjuryOpt,
     NotModelOpt,
     NotPathwayOpt,
     NotSourceOpt,
+    NotSpeciesOpt,
     PathwayOpt,
     PhraseArg,
     RefOpt,
     SourceOpt,
+    SpeciesOpt,
     TextOpt,
 )
 from exocli.errors import ExocliError, UsageError
@@ -34,6 +38,7 @@ claims_app = make_typer("Edit or remove evidence claims.")
 app.add_typer(claims_app, name="claims")
 
 CLAIM_REQUIRED = ("source", "cargo_type", "effects")
+_CLEARABLE = ("cargo", "engineering", "pathways", "species", "model", "injury")
 
 
 # Options named in the singular (--effect, --pathway) fill list fields of the claim record.
@@ -57,37 +62,20 @@ def _interactive(yes: bool) -> bool:
     return not yes and sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def _prompt_missing(fields: dict[str, Any], yes: bool) -> None:
-    """On a terminal, ask for what is missing with the vocabularies as choices; else fail."""
+def _check_complete(fields: dict[str, Any]) -> None:
     missing = [key for key in CLAIM_REQUIRED if key not in fields]
-    if not missing:
-        return
-    if not _interactive(yes):
+    if missing:
         flags = ", ".join("--" + ("effect" if k == "effects" else k.replace("_", "-")) for k in missing)
         raise UsageError(f"missing {flags} (give them, or run on a terminal without --yes to be asked)")
-    from exocli.store import load_vocabularies
-
-    vocabs = load_vocabularies(workspace())
-    for key in missing:
-        vocab = {"source": vocabs.sources, "cargo_type": vocabs.cargo_types, "effects": vocabs.effects}[key]
-        choices = ", ".join(vocab.terms)
-        while True:
-            answer = typer.prompt(
-                f"{key.replace('_', ' ')} ({choices})" + (" [comma-separated]" if key == "effects" else "")
-            )
-            values = (
-                [a.strip() for a in answer.split(",") if a.strip()] if key == "effects" else [answer.strip()]
-            )
-            unknown = [v for v in values if vocab.lookup(v) is None]
-            if values and not unknown:
-                fields[key] = values if key == "effects" else values[0]
-                break
-            typer.echo(vocab.unknown_message(unknown[0] if unknown else ""), err=True)
 
 
 @app.command("add-study", cls=ExocliCommand)
 def add_study(
     doi: Annotated[str | None, typer.Option(help="The study's DOI (resolved through Crossref).")] = None,
+    ref: Annotated[
+        str | None,
+        typer.Option("--ref", "-r", metavar="N|DOI|KEY", help="A reference already in the list."),
+    ] = None,
     source: Annotated[str | None, typer.Option(help="Exosome source (vocabulary term).")] = None,
     cargo: Annotated[list[str] | None, typer.Option(help="Cargo as the paper words it (repeat).")] = None,
     cargo_type: Annotated[
@@ -100,11 +88,13 @@ def add_study(
     engineering: Annotated[
         list[str] | None, typer.Option(help="Preconditioning / engineering / delivery (repeat).")
     ] = None,
-    species: Annotated[str | None, typer.Option(help="rat, mouse, human, ...")] = None,
+    species: Annotated[list[str] | None, typer.Option(help="Species term, e.g. rat (repeat).")] = None,
     model: Annotated[
-        str | None, typer.Option(help="in vivo, in vitro, in vivo and in vitro, clinical.")
+        list[str] | None, typer.Option(help="Model term: in vivo, in vitro, clinical, MCAO, ... (repeat).")
     ] = None,
-    injury: Annotated[str | None, typer.Option(help="Injury model, e.g. contusion SCI.")] = None,
+    injury: Annotated[
+        list[str] | None, typer.Option(help="Injury or disease term, e.g. SCI, stroke (repeat).")
+    ] = None,
     route: Annotated[str | None, typer.Option(help="Route of delivery.")] = None,
     dose: Annotated[str | None, typer.Option(help="Dose as stated.")] = None,
     outcome: Annotated[str | None, typer.Option(help="Quantitative outcome as stated.")] = None,
@@ -125,18 +115,58 @@ def add_study(
     from exocli import curation
 
     fields = _claim_fields(parameters)
-    if not cargo and cargo_type is None:
-        fields["cargo_type"] = "none"  # no cargo named: the whole exosome is credited
-    _prompt_missing(fields, yes)
-    metadata = study_metadata(title, author, year, journal)
+    study: dict[str, Any] = {
+        name: value
+        for name, value in {
+            "doi": doi,
+            "ref": ref,
+            "title": title,
+            "author": author,
+            "year": year,
+            "journal": journal,
+        }.items()
+        if value
+    }
     ws = workspace()
     conn = database()
+    interactive = _interactive(yes)
+    if interactive:
+        study.update(_ask(ws, conn, study, fields))
+    else:
+        if not cargo and cargo_type is None:
+            fields["cargo_type"] = "none"  # no cargo named: the whole exosome is credited
+        _check_complete(fields)
+    metadata = study_metadata(
+        study.get("title"), study.get("author"), study.get("year"), study.get("journal")
+    )
     fetch = None if offline or metadata is not None else crossref_fetcher(ws)
-    result = curation.add_study(ws, conn, doi, fields, metadata, fetch)
+    try:
+        result = curation.add_study(ws, conn, study.get("doi"), fields, metadata, fetch, study.get("ref"))
+    except ExocliError:
+        if interactive:  # nothing typed is lost: the answers, as the command that gives them again
+            from exocli.cli.prompting import as_command
+
+            message(f"Your answers, as one command: {as_command(study, fields)}")
+        raise
     for warning in result.warnings:
         message(f"Warning: {warning}")
     kind = "new reference" if result.new_reference else "reference"
     message(f"Added claim {result.claim.id} citing {kind} {result.ref_number} ({result.key})")
+
+
+def _ask(ws: Workspace, conn: Any, study: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """On a terminal: the study first (unless given), then every claim field not given."""
+    from exocli.cli.prompting import Asker
+    from exocli.store import load_vocabularies
+    from exocli.vocab_edits import TermOptions, add_term
+
+    def add(name: str, code: str, label: str, parent: str | None) -> Any:
+        return add_term(ws, conn, name, code, TermOptions(label=label, parent=parent))
+
+    asker = Asker(lambda: load_vocabularies(ws), add)
+    answered = {} if study else asker.identity()
+    asker.claim(fields)
+    return answered
 
 
 def study_metadata(
@@ -205,9 +235,9 @@ def claims_edit(
     engineering: Annotated[
         list[str] | None, typer.Option(help="Replaces the engineering list (repeat).")
     ] = None,
-    species: Annotated[str | None, typer.Option()] = None,
-    model: Annotated[str | None, typer.Option()] = None,
-    injury: Annotated[str | None, typer.Option()] = None,
+    species: Annotated[list[str] | None, typer.Option(help="Replaces the species (repeat).")] = None,
+    model: Annotated[list[str] | None, typer.Option(help="Replaces the models (repeat).")] = None,
+    injury: Annotated[list[str] | None, typer.Option(help="Replaces the injuries (repeat).")] = None,
     route: Annotated[str | None, typer.Option()] = None,
     dose: Annotated[str | None, typer.Option()] = None,
     outcome: Annotated[str | None, typer.Option()] = None,
@@ -215,7 +245,8 @@ def claims_edit(
     source_wording: Annotated[str | None, typer.Option()] = None,
     note: Annotated[str | None, typer.Option()] = None,
     clear: Annotated[
-        list[str] | None, typer.Option(help="Empty a list field (cargo, engineering, pathways).")
+        list[str] | None,
+        typer.Option(help="Empty a list field (cargo, engineering, pathways, species, model, injury)."),
     ] = None,
 ) -> None:
     """Change fields of one claim (lists given replace the whole list)."""
@@ -224,8 +255,8 @@ def claims_edit(
 
     changes = _claim_fields(parameters)
     for name in clear or []:
-        if name not in ("cargo", "engineering", "pathways"):
-            raise UsageError(f"--clear takes cargo, engineering or pathways, not {name!r}")
+        if name not in _CLEARABLE:
+            raise UsageError(f"--clear takes {', '.join(_CLEARABLE)}, not {name!r}")
         changes[name] = []
     edit = curation.edit_claim(workspace(), database(), claim_id, changes)
     message(f"Edited claim {edit.after.id}:")
@@ -277,6 +308,8 @@ def claims_list(
     cargo_type: CargoTypeOpt = None,
     pathway: PathwayOpt = None,
     model: ModelOpt = None,
+    injury: InjuryOpt = None,
+    species: SpeciesOpt = None,
     ref: RefOpt = None,
     text: TextOpt = None,
     not_source: NotSourceOpt = None,
@@ -285,6 +318,8 @@ def claims_list(
     not_cargo_type: NotCargoTypeOpt = None,
     not_pathway: NotPathwayOpt = None,
     not_model: NotModelOpt = None,
+    not_injury: NotInjuryOpt = None,
+    not_species: NotSpeciesOpt = None,
     exclude: ExcludeOpt = None,
     fmt: FormatOption = "table",
     sort: Annotated[str, typer.Option(help="id, ref, year, source or cargo-type.")] = "ref",

@@ -12,17 +12,21 @@ from exocli.cli.common import (
     EffectOpt,
     ExcludeOpt,
     ExplainOpt,
+    InjuryOpt,
     ModelOpt,
     NotCargoOpt,
     NotCargoTypeOpt,
     NotEffectOpt,
+    NotInjuryOpt,
     NotModelOpt,
     NotPathwayOpt,
     NotSourceOpt,
+    NotSpeciesOpt,
     PathwayOpt,
     PhraseArg,
     RefOpt,
     SourceOpt,
+    SpeciesOpt,
     TextOpt,
     matching_claims,
 )
@@ -41,6 +45,8 @@ def query(
     cargo_type: CargoTypeOpt = None,
     pathway: PathwayOpt = None,
     model: ModelOpt = None,
+    injury: InjuryOpt = None,
+    species: SpeciesOpt = None,
     ref: RefOpt = None,
     text: TextOpt = None,
     not_source: NotSourceOpt = None,
@@ -49,6 +55,8 @@ def query(
     not_cargo_type: NotCargoTypeOpt = None,
     not_pathway: NotPathwayOpt = None,
     not_model: NotModelOpt = None,
+    not_injury: NotInjuryOpt = None,
+    not_species: NotSpeciesOpt = None,
     exclude: ExcludeOpt = None,
     fmt: FormatOption = "table",
     columns: Annotated[str | None, typer.Option(help="Comma-separated columns to show.")] = None,
@@ -73,19 +81,22 @@ def query(
 @app.command(cls=ExocliCommand)
 def stats(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, tsv, json or markdown.")] = "table",
+    by: Annotated[
+        str, typer.Option("--by", help="Rows: source, cargo-type, injury, species or model.")
+    ] = "source",
     plot: Annotated[
         Path | None,
         typer.Option(help="Also draw the matrix to FILE.png or FILE.svg (needs matplotlib)."),
     ] = None,
 ) -> None:
-    """Claims per source x effect: an evidence gap map."""
+    """Claims per source (or --by injury, species, model, cargo-type) x effect: an evidence gap map."""
     from exocli.render import write_matrix
-    from exocli.stats import draw_matrix, source_effect_matrix
+    from exocli.stats import draw_matrix, effect_matrix
 
     fmt = check_format(fmt)
     if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
         raise UsageError(f"--plot: {plot} must end in .png or .svg")
-    matrix = source_effect_matrix(database())
+    matrix = effect_matrix(database(), by)
     write_matrix(matrix, fmt)
     if plot is not None:
         draw_matrix(matrix, plot)

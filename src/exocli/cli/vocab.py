@@ -8,7 +8,15 @@ import typer
 from exocli.cli import ExocliCommand, ExocliGroup, FormatOption, database, make_typer, workspace
 from exocli.render import check_format, message, plural, write_rows
 
-NAMES = ("sources", "effects", "cargo-types", "pathways")
+NAMES = (
+    "sources",
+    "effects",
+    "cargo-types",
+    "pathways",
+    "injuries",
+    "species",
+    "models",
+)  # = vocab.VOCABS, not imported: light
 
 
 class VocabGroup(ExocliGroup):
