@@ -17,11 +17,10 @@ from exocli.audit import (
     FINDING_KEYS,
     Finding,
     Report,
-    find_mirnas,
-    find_organs,
     run_checks,
 )
 from exocli.db import open_database
+from exocli.mentions import find_mirnas, find_organs
 from exocli.refparse import parse_reference
 from exocli.studies import reference_entry
 from exocli.workspace import init_workspace, open_workspace

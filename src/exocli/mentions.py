@@ -1,0 +1,329 @@
+"""Mentions: the vocabulary terms, miRNAs, organs and vesicle origins a free text names.
+
+One finder for every command that reads prose: `check` (claims against the titles and
+abstracts of the papers they cite), `extract` (draft claims from a manuscript's citing
+sentences) and `check --manuscript` (citing sentences against the papers they cite).
+Every finder returns where each mention starts and the words as written, so a caller can
+say which words on each side disagree."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from exocli.mirna import MiRNA, parse_mirna, split_mirnas
+from exocli.vocab import Vocabulary
+
+_DASHES = str.maketrans({ch: "-" for ch in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"})
+_SEP = r"[\s\-]*"
+_BEFORE = r"(?<![A-Za-z0-9])"
+_AFTER = r"(?![A-Za-z0-9])"
+
+
+def _clean(text: str) -> str:
+    """Same length as the input (so spans stay valid); dashes become '-'."""
+    return text.translate(_DASHES)
+
+
+def strip_markup(text: str) -> str:
+    """Crossref abstracts are JATS XML: drop the tags, unescape entities, fold spaces."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", text)).split())
+
+
+def spelling_pattern(spelling: str) -> str:
+    """'bone marrow MSC' -> a regex where spaces and hyphens are interchangeable (plural allowed)."""
+    tokens = [t for t in re.split(r"[\s\-_\u2010-\u2015]+", spelling.strip()) if t]
+    return _BEFORE + _SEP.join(re.escape(t) for t in tokens) + r"(?:s|es)?" + _AFTER
+
+
+@dataclass(frozen=True)
+class Mention:
+    code: str
+    words: str  # the matched words, as written
+    start: int
+    where: str = "title"  # title | abstract
+
+    def describe(self) -> str:
+        return f'{self.where} says "{self.words}" ({self.code})'
+
+
+def leftmost_longest(text: str, patterns: Sequence[tuple[str, re.Pattern[str]]], where: str) -> list[Mention]:
+    """Non-overlapping matches: at each place the longest wins ('neural stem cell-derived' is NSC)."""
+    text = _clean(text)
+    candidates = [
+        (m.start(), -(m.end() - m.start()), m.end(), code)
+        for code, pattern in patterns
+        for m in pattern.finditer(text)
+        if m.end() > m.start()
+    ]
+    found: list[Mention] = []
+    taken_until = -1
+    for start, _, end, code in sorted(candidates):
+        if start < taken_until:
+            continue
+        found.append(Mention(code, text[start:end].strip(" -"), start, where))
+        taken_until = end
+    return found
+
+
+# Title spellings the sources vocabulary lacks. Only for codes the vocabulary has; the
+# vocabulary's own synonyms come first. Ambiguous words ("bone marrow-derived" alone also
+# names macrophages) are left out on purpose.
+EXTRA_SOURCE_SPELLINGS: dict[str, tuple[str, ...]] = {
+    "BMSC": (
+        "bone marrow-derived MSC",
+        "bone marrow-derived mesenchymal stromal cell",
+        "bone marrow mesenchymal stromal cell",
+        "bone marrow stromal cell",
+        "bone marrow-derived stem cell",
+        "bone mesenchymal stromal cell",
+    ),
+    "UCMSC": (
+        "umbilical cord-derived mesenchymal stem cell",
+        "umbilical cord-derived mesenchymal stromal cell",
+        "umbilical cord mesenchymal stromal cell",
+        "umbilical cord-derived MSC",
+        "Wharton's jelly mesenchymal stem cell",
+        "Wharton's jelly-derived mesenchymal stem cell",
+    ),
+    "ADSC": (
+        "adipose-derived",
+        "adipose tissue-derived",
+        "adipose stem cell",
+        "adipose-derived stromal cell",
+        "adipose mesenchymal stem cell",
+    ),
+    "PMSC": ("placenta-derived", "placental-derived", "placental stem cell"),
+    "AMSC": ("amnion-derived mesenchymal stem cell", "amniotic membrane mesenchymal stem cell"),
+    "MenSC": ("menstrual blood-derived", "menstrual blood", "endometrial stem cell"),
+    "DPSC": ("dental pulp", "stem cells from human exfoliated deciduous teeth"),
+    "iPSC-NSC": ("iPSC-derived neural progenitor cell", "iPSC-NSC-derived"),
+    "ESC": ("embryonic stem cell-derived",),
+}
+# Vesicle origins that are not cells the sources vocabulary lists. They sit under the
+# vocabulary's "non-stem" term when it has one; each is compatible only with itself.
+VESICLE_ORIGINS: dict[str, tuple[str, ...]] = {
+    "synthetic vesicles": (
+        "fully synthetic extracellular vesicle",
+        "synthetic extracellular vesicle",
+        "synthetic exosome",
+        "artificial exosome",
+        "artificial extracellular vesicle",
+        "exosome-mimetic",
+        "biomimetic nanovesicle",
+    ),
+    "plant-derived vesicles": ("plant-derived", "plant exosome-like nanoparticle"),
+    "milk-derived vesicles": ("milk-derived", "milk exosome"),
+    "serum/plasma-derived vesicles": ("serum-derived", "plasma-derived", "serum exosome", "plasma exosome"),
+    "platelet-derived vesicles": ("platelet-derived", "platelet exosome"),
+    "macrophage-derived vesicles": ("macrophage-derived", "M2 macrophage-derived", "M2 macrophage exosome"),
+    "neuron-derived vesicles": ("neuron-derived", "neuronal exosome"),
+    "Schwann cell-derived vesicles": ("Schwann cell-derived", "Schwann cell exosome"),
+    "astrocyte-derived vesicles": ("astrocyte-derived", "astrocytic exosome"),
+    "tumour-derived vesicles": ("tumour-derived", "tumor-derived", "cancer cell-derived"),
+    "bacterial vesicles": ("bacterial outer membrane vesicle", "bacterial extracellular vesicle"),
+}
+# Not every stem-cell relation is a parent link in the shipped hierarchy.
+EXTRA_COMPATIBLE = frozenset({frozenset({"iPSC-NSC", "NSC"})})
+
+
+class SourceMatcher:
+    """Cell sources named in free text, and whether two sources can describe the same cells."""
+
+    def __init__(self, vocab: Vocabulary) -> None:
+        self.vocab = vocab
+        self.origins = set(VESICLE_ORIGINS)
+        spellings: dict[str, set[str]] = {}
+        for term in vocab.terms.values():
+            label = re.sub(r"\s*\([^)]*\)", "", term.label)
+            for spelling in (term.code, label, *term.synonyms):
+                spellings.setdefault(term.code, set()).add(spelling)
+        for code, extra in EXTRA_SOURCE_SPELLINGS.items():
+            if code in vocab.terms:
+                spellings[code].update(extra)
+        for name, extra in VESICLE_ORIGINS.items():
+            spellings[name] = set(extra)
+        self.patterns = [
+            (code, re.compile(spelling_pattern(s), re.IGNORECASE))
+            for code, group in spellings.items()
+            for s in sorted(group)
+            if s.strip()
+        ]
+
+    def find(self, text: str, where: str = "title") -> list[Mention]:
+        return leftmost_longest(text, self.patterns, where)
+
+    def lineage(self, code: str) -> list[str]:
+        if code in self.origins:
+            return [code, *(["non-stem"] if "non-stem" in self.vocab.terms else [])]
+        return [code, *self.vocab.ancestors(code)]
+
+    def compatible(self, a: str, b: str) -> bool:
+        """Same source, or one is a kind of the other (MSC ~ BMSC; UCMSC !~ BMSC)."""
+        if a == b or frozenset({a, b}) in EXTRA_COMPATIBLE:
+            return True
+        return a in self.lineage(b) or b in self.lineage(a)
+
+    def is_stem(self, code: str) -> bool:
+        if code in self.origins:
+            return False
+        for current in self.lineage(code):
+            term = self.vocab.terms.get(current)
+            if term is not None and term.stem is not None:
+                return term.stem
+        return True
+
+    def label(self, code: str) -> str:
+        term = self.vocab.terms.get(code)
+        return term.label if term is not None else code
+
+
+# miRNA mentions: miR-21, hsa-miR-146a-5p, microRNA-216a-5p, MicroRNA 137, miR146a,
+# let-7b-5p, miR-199a-3p/145-5p (two), miR-17-92 cluster.
+_MIR_TAIL = r"\d+[a-z]?(?:-\d+)?(?:-[35]p)?"
+_MIRNA_MENTION = re.compile(
+    _BEFORE + r"(?:(?:hsa|mmu|rno)-)?"
+    r"(?:(?:micro[\s-]?rna|mirna|mir)[\s-]?\d+(?:~\d+)?[a-z]?(?:-\d+)?(?:-[35]p)?"
+    rf"(?:/(?:(?:micro[\s-]?rna|mirna|mir)-?)?{_MIR_TAIL})*(?:\s+cluster)?"
+    r"|let-?7[a-z]?(?:-\d+)?(?:-[35]p)?)" + _AFTER,
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class MiRNAMention:
+    mirna: MiRNA
+    words: str
+    where: str = "title"
+
+
+def find_mirnas(text: str, where: str = "title") -> list[MiRNAMention]:
+    """Every miRNA a text names, parsed ('miR-199a-3p/145-5p' gives two)."""
+    found: list[MiRNAMention] = []
+    for match in _MIRNA_MENTION.finditer(_clean(text)):
+        words = match.group(0)
+        for piece in split_mirnas(re.sub(r"\s+cluster$", "", words, flags=re.IGNORECASE)):
+            mirna = parse_mirna(piece)
+            if mirna is not None:
+                found.append(MiRNAMention(mirna, words, where))
+    return found
+
+
+def mirnas_compatible(a: MiRNA, b: MiRNA) -> bool:
+    """MiRNA.compatible, plus a cluster and one of its named ends (miR-17-92 ~ miR-17)."""
+    if a.cluster_end or b.cluster_end:
+        cluster, other = (a, b) if a.cluster_end else (b, a)
+        if other.cluster_end:
+            return cluster.family == other.family
+        return other.prefix == cluster.prefix and other.number in (cluster.number, cluster.cluster_end)
+    return a.compatible(b)
+
+
+def mirna_difference(claim: MiRNA, named: MiRNA) -> str:
+    if claim.family != named.family:
+        return f"family {claim.family} vs {named.family}"
+    parts = [
+        f"{what} {mine} vs {theirs}"
+        for what, mine, theirs in (
+            ("letter", claim.letter, named.letter),
+            ("paralog", claim.paralog, named.paralog),
+            ("arm", claim.arm, named.arm),
+        )
+        if mine is not None and theirs is not None and mine != theirs
+    ]
+    return ", ".join(parts)
+
+
+# Organs and injuries. A parent covers its children (a title about the CNS fits a claim
+# about the spinal cord). Patterns avoid source words: "bone marrow", "umbilical cord".
+ORGAN_PARENTS = {"brain": "CNS", "spinal cord": "CNS", "eye": "CNS"}
+ORGAN_PATTERNS: dict[str, tuple[str, ...]] = {
+    "spinal cord": (
+        r"spinal[\s-]*cord[\s-]*injur(?:y|ies|ed)",
+        r"spinal[\s-]*cords?",
+        r"SCI",
+        r"myelopathy",
+        r"spinal",
+    ),
+    "brain": (
+        r"cerebral[\s-]+ischa?emi(?:a|c)(?:[\s/-]*reperfusion)?(?:[\s-]+injur(?:y|ies))?",
+        r"(?:traumatic[\s-]+)?brain[\s-]+injur(?:y|ies)",
+        r"TBI",
+        r"(?:(?:ischa?emic|ha?emorrhagic)[\s-]+)?stroke",
+        r"(?:intracerebral|subarachnoid)[\s-]+ha?emorrhage",
+        r"middle[\s-]+cerebral[\s-]+artery[\s-]+occlusion",
+        r"MCAO",
+        r"Alzheimer(?:'s)?(?:[\s-]+disease)?",
+        r"Parkinson(?:'s)?(?:[\s-]+disease)?",
+        r"hippocamp(?:us|al)",
+        r"brain",
+        r"cerebral",
+    ),
+    "CNS": (r"central[\s-]+nervous[\s-]+system", r"CNS"),
+    "peripheral nerve": (r"peripheral[\s-]+nerves?", r"sciatic[\s-]+nerves?", r"facial[\s-]+nerves?"),
+    "eye": (r"retina[a-z]*", r"optic[\s-]+nerves?", r"glaucoma", r"cornea[l]?"),
+    "heart": (r"myocardial(?:[\s-]+infarction)?", r"cardiac", r"heart", r"cardiomyocytes?"),
+    "lung": (r"lungs?", r"pulmonary", r"acute[\s-]+respiratory[\s-]+distress"),
+    "liver": (r"liver", r"hepatic[\s-]+(?:injury|fibrosis|failure)", r"hepatitis", r"cirrhosis"),
+    "kidney": (r"kidneys?", r"renal", r"nephropathy"),
+    "skin": (r"skin", r"cutaneous", r"diabetic[\s-]+wounds?"),
+    "bone/joint": (
+        r"osteoarthritis",
+        r"bone[\s-]+(?:defects?|loss|fractures?)",
+        r"fractures?",
+        r"osteoporo(?:sis|tic)",
+        r"cartilage",
+    ),
+    "intervertebral disc": (r"intervertebral[\s-]+discs?",),
+    "muscle": (r"skeletal[\s-]+muscles?", r"muscle[\s-]+injur(?:y|ies)"),
+    "intestine": (r"colitis", r"intestin(?:e|al)", r"bowel"),
+}
+_ORGAN_REGEXES = [
+    (organ, re.compile(_BEFORE + pattern + _AFTER, re.IGNORECASE))
+    for organ, patterns in ORGAN_PATTERNS.items()
+    for pattern in patterns
+]
+
+
+class TermMatcher:
+    """Terms of any vocabulary (injuries and diseases, here) named in free text.
+
+    Spellings are matched as words, spaces and hyphens alike; a short all-capital
+    abbreviation (MS, AD, SCI) only in capitals, so "ms" or "ad" in prose is not one."""
+
+    def __init__(self, vocab: Vocabulary) -> None:
+        self.vocab = vocab
+        self.patterns: list[tuple[str, re.Pattern[str]]] = []
+        for term in vocab.terms.values():
+            label = re.sub(r"\s*\([^)]*\)", "", term.label)
+            for spelling in sorted({term.code, label, *term.synonyms}):
+                if len(spelling.strip()) < 2:
+                    continue
+                flags = 0 if _ABBREVIATION.match(spelling) else re.IGNORECASE
+                self.patterns.append((term.code, re.compile(spelling_pattern(spelling), flags)))
+
+    def find(self, text: str, where: str = "title") -> list[Mention]:
+        return leftmost_longest(text, self.patterns, where)
+
+    def compatible(self, a: str, b: str) -> bool:
+        """The same term, or one is a kind of the other (stroke ~ ICH; SCI !~ TBI)."""
+        return a == b or a in self.vocab.ancestors(b) or b in self.vocab.ancestors(a)
+
+
+_ABBREVIATION = re.compile(r"^[A-Z0-9][A-Z0-9/-]{1,5}$")
+
+
+def find_organs(text: str, where: str = "title") -> list[Mention]:
+    return leftmost_longest(text, _ORGAN_REGEXES, where)
+
+
+def organs_compatible(a: str, b: str) -> bool:
+    def chain(organ: str) -> list[str]:
+        found = [organ]
+        while found[-1] in ORGAN_PARENTS:
+            found.append(ORGAN_PARENTS[found[-1]])
+        return found
+
+    return a in chain(b) or b in chain(a)
