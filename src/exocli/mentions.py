@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from exocli.mirna import MiRNA, parse_mirna, split_mirnas
 from exocli.vocab import Vocabulary
@@ -66,6 +67,49 @@ def leftmost_longest(text: str, patterns: Sequence[tuple[str, re.Pattern[str]]],
         found.append(Mention(code, text[start:end].strip(" -"), start, where))
         taken_until = end
     return found
+
+
+
+_NEEDLE = re.compile(r"[^\W_]{2,}|[^\W_]")
+
+
+class Spellings:
+    """Spellings of terms as word patterns, compiled only when needed.
+
+    A vocabulary has hundreds of spellings and a sentence names a few: each pattern waits
+    until its longest plain word occurs in a text (a substring test), so a command neither
+    compiles nor runs the patterns of words its texts never hold."""
+
+    def __init__(self) -> None:
+        self._items: list[tuple[str, str, int, str]] = []  # code, regex, flags, needle
+        self._compiled: dict[int, re.Pattern[str]] = {}
+
+    def add(self, code: str, regex: str, flags: int = re.IGNORECASE, needle: str | None = None) -> None:
+        if needle is None:
+            words = _NEEDLE.findall(regex.replace("\\", " "))
+            needle = max(words, key=len) if words else ""
+        self._items.append((code, regex, flags, needle.casefold()))
+
+    def add_spelling(self, code: str, spelling: str, flags: int = re.IGNORECASE) -> None:
+        words = _NEEDLE.findall(spelling)
+        self.add(code, spelling_pattern(spelling), flags, max(words, key=len) if words else "")
+
+    def extend(self, other: Spellings) -> None:
+        self._items += other._items
+
+    def candidates(self, text: str) -> list[tuple[str, re.Pattern[str]]]:
+        folded = text.casefold()
+        found: list[tuple[str, re.Pattern[str]]] = []
+        for index, (code, regex, flags, needle) in enumerate(self._items):
+            if needle in folded:
+                pattern = self._compiled.get(index)
+                if pattern is None:
+                    pattern = self._compiled[index] = re.compile(regex, flags)
+                found.append((code, pattern))
+        return found
+
+    def find(self, text: str, where: str) -> list[Mention]:
+        return leftmost_longest(text, self.candidates(_clean(text)), where)
 
 
 # Title spellings the sources vocabulary lacks. Only for codes the vocabulary has; the
@@ -145,15 +189,14 @@ class SourceMatcher:
                 spellings[code].update(extra)
         for name, extra in VESICLE_ORIGINS.items():
             spellings[name] = set(extra)
-        self.patterns = [
-            (code, re.compile(spelling_pattern(s), re.IGNORECASE))
-            for code, group in spellings.items()
-            for s in sorted(group)
-            if s.strip()
-        ]
+        self.spellings = Spellings()
+        for code, group in spellings.items():
+            for spelling in sorted(group):
+                if spelling.strip():
+                    self.spellings.add_spelling(code, spelling)
 
     def find(self, text: str, where: str = "title") -> list[Mention]:
-        return leftmost_longest(text, self.patterns, where)
+        return self.spellings.find(text, where)
 
     def lineage(self, code: str) -> list[str]:
         if code in self.origins:
@@ -197,6 +240,7 @@ class MiRNAMention:
     mirna: MiRNA
     words: str
     where: str = "title"
+    start: int = 0
 
 
 def find_mirnas(text: str, where: str = "title") -> list[MiRNAMention]:
@@ -207,7 +251,7 @@ def find_mirnas(text: str, where: str = "title") -> list[MiRNAMention]:
         for piece in split_mirnas(re.sub(r"\s+cluster$", "", words, flags=re.IGNORECASE)):
             mirna = parse_mirna(piece)
             if mirna is not None:
-                found.append(MiRNAMention(mirna, words, where))
+                found.append(MiRNAMention(mirna, words, where, match.start()))
     return found
 
 
@@ -295,17 +339,17 @@ class TermMatcher:
 
     def __init__(self, vocab: Vocabulary) -> None:
         self.vocab = vocab
-        self.patterns: list[tuple[str, re.Pattern[str]]] = []
+        self.spellings = Spellings()
         for term in vocab.terms.values():
             label = re.sub(r"\s*\([^)]*\)", "", term.label)
             for spelling in sorted({term.code, label, *term.synonyms}):
                 if len(spelling.strip()) < 2:
                     continue
                 flags = 0 if _ABBREVIATION.match(spelling) else re.IGNORECASE
-                self.patterns.append((term.code, re.compile(spelling_pattern(spelling), flags)))
+                self.spellings.add_spelling(term.code, spelling, flags)
 
     def find(self, text: str, where: str = "title") -> list[Mention]:
-        return leftmost_longest(text, self.patterns, where)
+        return self.spellings.find(text, where)
 
     def compatible(self, a: str, b: str) -> bool:
         """The same term, or one is a kind of the other (stroke ~ ICH; SCI !~ TBI)."""
@@ -327,3 +371,104 @@ def organs_compatible(a: str, b: str) -> bool:
         return found
 
     return a in chain(b) or b in chain(a)
+
+
+# --------------------------------------------------------------------------- every field at once
+
+# Verbs that turn "X" into "anti-X": "reduced neuronal apoptosis" states anti-apoptosis.
+_LESSENING = (
+    r"(?:inhibit|reduc|suppress|attenuat|alleviat|prevent|decreas|mitigat|block|lower|dampen|curb"
+    r"|diminish|ameliorat|counteract|protect\w*\s+against|limit)\w*"
+)
+_STEM_SUFFIXES = re.compile(r"(?:atory|ation|ative|ant|otic|osis|osis|ic|y|s)$")
+# Routes of administration (claims keep the route as text; no vocabulary holds them).
+ROUTE_PATTERNS: dict[str, tuple[str, ...]] = {
+    "intravenous": (r"intravenous(?:ly)?", r"i\.v\.", r"tail[\s-]+vein"),
+    "intrathecal": (r"intrathecal(?:ly)?",),
+    "intranasal": (r"intranasal(?:ly)?", r"nasal\s+administration"),
+    "intraperitoneal": (r"intraperitoneal(?:ly)?", r"i\.p\."),
+    "intraspinal": (r"intraspinal(?:ly)?", r"intralesional(?:ly)?", r"intraparenchymal"),
+    "subcutaneous": (r"subcutaneous(?:ly)?",),
+    "local hydrogel": (r"hydrogels?",),
+    "local microneedle patch": (r"micro[\s-]?needle",),
+}
+_ROUTE_REGEXES = [
+    (route, re.compile(_BEFORE + pattern + _AFTER, re.IGNORECASE))
+    for route, patterns in ROUTE_PATTERNS.items()
+    for pattern in patterns
+]
+
+
+@dataclass
+class Mentions:
+    """What one text names, field by field, each mention with its position."""
+
+    sources: list[Mention]
+    mirnas: list[MiRNAMention]
+    cargo_types: list[Mention]
+    effects: list[Mention]
+    pathways: list[Mention]
+    injuries: list[Mention]
+    species: list[Mention]
+    models: list[Mention]
+    routes: list[Mention]
+
+    def within(self, start: int, end: int) -> Mentions:
+        """The mentions that start inside [start, end)."""
+
+        def keep(items: list[Any]) -> list[Any]:
+            return [m for m in items if start <= m.start < end]
+
+        return Mentions(*(keep(getattr(self, name)) for name in MENTION_FIELDS))
+
+
+MENTION_FIELDS = (
+    "sources", "mirnas", "cargo_types", "effects", "pathways", "injuries", "species", "models", "routes",
+)  # fmt: skip
+
+
+class MentionFinder:
+    """Every vocabulary's terms, miRNAs and routes named in a text: the one finder behind
+    `check`, `extract` and `check --manuscript`."""
+
+    def __init__(self, vocabs: Mapping[str, Vocabulary]) -> None:
+        self.sources = SourceMatcher(vocabs["sources"])
+        self.effects = TermMatcher(vocabs["effects"])
+        self.pathways = TermMatcher(vocabs["pathways"])
+        self.cargo_types = TermMatcher(vocabs["cargo-types"])
+        self.injuries = TermMatcher(vocabs["injuries"])
+        self.species = TermMatcher(vocabs["species"])
+        self.models = TermMatcher(vocabs["models"])
+        self.effects.spellings.extend(_lessening_spellings(vocabs["effects"]))
+
+    def find(self, text: str, where: str = "sentence") -> Mentions:
+        return Mentions(
+            sources=self.sources.find(text, where),
+            mirnas=find_mirnas(text, where),
+            cargo_types=[m for m in self.cargo_types.find(text, where) if m.code not in ("none", "miRNA")],
+            effects=self.effects.find(text, where),
+            pathways=self.pathways.find(text, where),
+            injuries=self.injuries.find(text, where),
+            species=self.species.find(text, where),
+            models=self.models.find(text, where),
+            routes=leftmost_longest(text, _ROUTE_REGEXES, where),
+        )
+
+
+def _lessening_spellings(effects: Vocabulary) -> Spellings:
+    """For each "anti-X" effect, "inhibited/reduced ... (pro-)X" (up to five words between)."""
+    patterns = Spellings()
+    for term in effects.terms.values():
+        stems: set[str] = set()
+        for spelling in (term.code, term.label, *term.synonyms):
+            match = re.fullmatch(r"anti-?([a-z]+)", spelling.strip().casefold())
+            if match:
+                stem = _STEM_SUFFIXES.sub("", match.group(1))
+                if len(stem) >= 4:
+                    stems.add(stem)
+        for stem in sorted(stems):
+            pattern = (
+                _BEFORE + _LESSENING + r"\s+(?:[\w/,-]+\s+){0,5}?(?:pro-?)?" + re.escape(stem) + r"\w*" + _AFTER
+            )
+            patterns.add(term.code, pattern, re.IGNORECASE, needle=stem)
+    return patterns
