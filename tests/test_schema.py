@@ -104,12 +104,22 @@ EXPECTED: dict[str, dict[str, Any]] = {
             ("note", "TEXT", True, 0),
             ("added_by", "TEXT", True, 0),
             ("added_at", "TEXT", True, 0),
+            # 011_claim_drafts: status, and where a draft was read
+            ("status", "TEXT", True, 0),
+            ("manuscript", "TEXT", True, 0),
+            ("paragraph", "INTEGER", False, 0),
+            ("sentence", "INTEGER", False, 0),
+            ("sentence_hash", "TEXT", True, 0),
+            ("assignment", "TEXT", True, 0),
+            ("from_context", "TEXT", True, 0),
+            ("flag", "TEXT", True, 0),
         ],
         "foreign_keys": [("ref_id", "refs", "id", "NO ACTION")],
         "indexes": {
             "claims_ref": (("ref_id",), False),
             "claims_source": (("source", "cargo_type"), False),
             "claims_cargo_type": (("cargo_type",), False),
+            "claims_status": (("status",), False),
         },
         "unique": [],
     },
@@ -408,6 +418,7 @@ def test_migrations_are_recorded(migrated: sqlite3.Connection) -> None:
         "008_source_files",
         "009_vocab_ontology_ids",
         "010_claim_terms",
+        "011_claim_drafts",
     )
     assert list(MIGRATION_NAMES) == sorted(MIGRATION_NAMES)
 

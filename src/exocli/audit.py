@@ -46,20 +46,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from exocli.mentions import (
-    SourceMatcher,
-    TermMatcher,
-    find_mirnas,
-    find_organs,
-    mirna_difference,
-    mirnas_compatible,
-    organs_compatible,
-    strip_markup,
-)
+from exocli.consistency import Stated, injury_vs_reference, mirna_vs_reference, source_vs_reference
+from exocli.mentions import SourceMatcher, TermMatcher, strip_markup
 from exocli.mirna import MiRNA, parse_mirna
 from exocli.verify import fold
 from exocli.vocab import VOCABS, Vocabulary, vocabulary_from_db
@@ -85,6 +76,17 @@ CHECKS = (
     "claim_mirna_vs_title",
     "claim_injury_vs_title",
     "claim_disease_vs_title",
+    # check --manuscript: citing sentences against the references they cite
+    "sentence_source_vs_title",
+    "sentence_vesicle_vs_title",
+    "sentence_mirna_vs_title",
+    "sentence_injury_vs_title",
+    "sentence_disease_vs_title",
+    "sentence_direction_vs_abstract",
+    "unknown_citation",
+    "ambiguous_citation",
+    "uncited_reference",
+    "citation_order",
 )
 
 
@@ -96,10 +98,12 @@ class Finding:
     ref: int | None  # the reference's number in the review's list
     message: str
     evidence: list[str] = field(default_factory=list)
+    location: str = ""  # check --manuscript: the sentence (file, section, paragraph, sentence)
 
     def as_dict(self) -> dict[str, Any]:
-        """Keys always in FINDING_KEYS order, so JSON output is stable for scripts."""
-        return {
+        """Keys always in FINDING_KEYS order (then `location` where there is one), so JSON
+        output is stable for scripts."""
+        found = {
             "severity": self.severity,
             "check": self.check,
             "claim": self.claim,
@@ -107,6 +111,9 @@ class Finding:
             "message": self.message,
             "evidence": list(self.evidence),
         }
+        if self.location:
+            found["location"] = self.location
+        return found
 
     def sort_key(self) -> tuple[int, str, bool, int, bool, int]:
         return (
@@ -227,7 +234,8 @@ def _load(conn: sqlite3.Connection) -> _Data:
     claims = {
         row[0]: _Claim(*tuple(row))
         for row in conn.execute(
-            "SELECT id, ref_id, source, source_wording, cargo_type, injury FROM claims ORDER BY id"
+            "SELECT id, ref_id, source, source_wording, cargo_type, injury FROM claims"
+            " WHERE status != 'rejected' ORDER BY id"
         )
     }
     for row in conn.execute(
@@ -254,6 +262,14 @@ def _load(conn: sqlite3.Connection) -> _Data:
     updates: dict[int, list[sqlite3.Row]] = {}
     for row in conn.execute("SELECT * FROM ref_updates ORDER BY ref_id, type, relation, doi"):
         updates.setdefault(row["ref_id"], []).append(row)
+    abstracts = stored_abstracts(conn)
+    vocabs = {name: vocabulary_from_db(conn, name) for name in VOCABS}
+    return _Data(refs, list(claims.values()), resolution, updates, abstracts, vocabs)
+
+
+def stored_abstracts(conn: sqlite3.Connection) -> dict[int, str]:
+    """reference row id -> its stored Crossref abstract, as plain text. A record that may be
+    another paper (its title differs) says nothing about this one, so it is left out."""
     abstracts: dict[int, str] = {}
     for ref_id, status, differences, message in conn.execute(
         "SELECT s.ref_id, s.status, s.differences, w.message FROM ref_resolution s"
@@ -268,8 +284,7 @@ def _load(conn: sqlite3.Connection) -> _Data:
         abstract = record.get("abstract") if isinstance(record, dict) else None
         if isinstance(abstract, str) and abstract.strip():
             abstracts[ref_id] = strip_markup(abstract)
-    vocabs = {name: vocabulary_from_db(conn, name) for name in VOCABS}
-    return _Data(refs, list(claims.values()), resolution, updates, abstracts, vocabs)
+    return abstracts
 
 
 def _json_list(text: str | None) -> list[Any]:
@@ -601,13 +616,29 @@ def _claims_vs_references(data: _Data, not_checked: list[str]) -> list[Finding]:
         texts = [("title", ref.title)]
         if ref.id in data.abstracts:
             texts.append(("abstract", data.abstracts[ref.id]))
-        for check in (_source_vs_title, _mirna_vs_title):
-            finding = check(claim, ref, texts, matcher)
-            if finding is not None:
-                findings.append(finding)
-        finding = _injury_vs_title(claim, ref, texts, diseases)
-        if finding is not None:
-            findings.append(finding)
+        stated = Stated(
+            source=claim.source,
+            source_wording=claim.source_wording,
+            mirnas=[(c.name, m) for c in claim.cargo if (m := c.mirna()) is not None],
+            injuries=claim.injuries,
+            injury_text=claim.injury,
+        )
+        for disagreement in (
+            source_vs_reference(stated, texts, matcher),
+            mirna_vs_reference(stated, texts),
+            injury_vs_reference(stated, texts, diseases),
+        ):
+            if disagreement is not None:
+                findings.append(
+                    Finding(
+                        disagreement.severity,
+                        disagreement.check,
+                        claim.id,
+                        ref.number,
+                        disagreement.message,
+                        disagreement.evidence,
+                    )
+                )
     if untitled:
         not_checked.append(
             f"{len(untitled)} claims cite a reference without a parsed article title: claim-vs-title"
@@ -625,105 +656,3 @@ def _claims_vs_references(data: _Data, not_checked: list[str]) -> list[Finding]:
                 " those claims compared with titles only"
             )
     return findings
-
-
-def _source_vs_title(
-    claim: _Claim, ref: _Ref, texts: list[tuple[str, str]], matcher: SourceMatcher
-) -> Finding | None:
-    named = [m for where, text in texts for m in matcher.find(text, where)]
-    if not named:
-        return None
-    codes = [m.code for m in named]
-    wording = matcher.find(claim.source_wording, "wording")
-    sides: list[tuple[str, str, str]] = [
-        ("source", claim.source, f"claim source {claim.source} ({matcher.label(claim.source)})")
-    ]
-    sides += [("wording", m.code, f'review wording "{claim.source_wording}" ({m.code})') for m in wording]
-    for side, code, described in sides:
-        if any(matcher.compatible(code, c) for c in codes):
-            continue
-        evidence = _dedupe([*(m.describe() for m in named), described])
-        title_codes = ", ".join(_dedupe(codes))
-        stems = {matcher.is_stem(code), *(matcher.is_stem(c) for c in codes)}
-        check = "claim_vesicle_vs_title" if len(stems) > 1 or False in stems else "claim_source_vs_title"
-        if side == "source":
-            message = f"claim source {code} does not fit the cited reference, which names {title_codes}"
-        else:
-            evidence.append(f"claim source {claim.source} fits the reference; the review's wording does not")
-            message = f"the review's wording names {code} but the cited reference names {title_codes}"
-        return Finding("warning", check, claim.id, ref.number, message, evidence)
-    return None
-
-
-def _mirna_vs_title(
-    claim: _Claim, ref: _Ref, texts: list[tuple[str, str]], matcher: SourceMatcher
-) -> Finding | None:
-    named = [m for where, text in texts for m in find_mirnas(text, where)]
-    claimed = [(c, c.mirna()) for c in claim.cargo]
-    claimed_mirnas = [(c, m) for c, m in claimed if m is not None]
-    if not named or not claimed_mirnas:
-        return None
-    unmatched = [(c, m) for c, m in claimed_mirnas if not any(mirnas_compatible(m, n.mirna) for n in named)]
-    if not unmatched:
-        return None
-    partial = len(unmatched) < len(claimed_mirnas)
-    evidence = _dedupe([f'{n.where} names "{n.words}" ({n.mirna.name})' for n in named])
-    for cargo, mirna in unmatched:
-        closest = [n.mirna for n in named if n.mirna.family == mirna.family]
-        why = mirna_difference(mirna, closest[0]) if closest else "no miRNA of its family named"
-        evidence.append(f"claim cargo {cargo.name}: {why}")
-    names = ", ".join(c.name for c, _ in unmatched)
-    title_names = ", ".join(_dedupe([n.mirna.name for n in named]))
-    if partial:
-        message = f"cited reference does not name claimed miRNA {names} (it names {title_names})"
-    else:
-        message = f"claimed miRNA {names} differs from the miRNA the cited reference names ({title_names})"
-    return Finding(
-        "info" if partial else "warning", "claim_mirna_vs_title", claim.id, ref.number, message, evidence
-    )
-
-
-def _injury_vs_title(
-    claim: _Claim, ref: _Ref, texts: list[tuple[str, str]], diseases: TermMatcher
-) -> Finding | None:
-    """The organ first (spinal cord vs brain), then the disease within the claim's own
-    injuries vocabulary (stroke vs Alzheimer's): a title that names only other ones."""
-    vocab = diseases.vocab
-    labels = [f"{code} ({vocab.terms[code].label})" for code in claim.injuries if code in vocab.terms]
-    stated = find_organs("; ".join(labels) or claim.injury, "claim")
-    named = [m for where, text in texts for m in find_organs(text, where)]
-    if stated and named and not any(organs_compatible(s.code, n.code) for s in stated for n in named):
-        organs = ", ".join(_dedupe([n.code for n in named]))
-        claimed = ", ".join(_dedupe([s.code for s in stated]))
-        evidence = _dedupe([*(m.describe() for m in named), f'claim injury "{claim.injury}" ({claimed})'])
-        return Finding(
-            "warning",
-            "claim_injury_vs_title",
-            claim.id,
-            ref.number,
-            f"cited reference is about {organs}, the claim about {claimed}",
-            evidence,
-        )
-    if not claim.injuries:
-        return None
-    mentioned = [m for where, text in texts for m in diseases.find(text, where)]
-    if not mentioned or any(diseases.compatible(c, m.code) for c in claim.injuries for m in mentioned):
-        return None
-    about = ", ".join(_dedupe([m.code for m in mentioned]))
-    evidence = _dedupe([*(m.describe() for m in mentioned), f'claim injury "{claim.injury}"'])
-    return Finding(
-        "info",  # one organ, two diseases: often a related model of the same study, so a note
-        "claim_disease_vs_title",
-        claim.id,
-        ref.number,
-        f"cited reference is about {about}, the claim about {', '.join(claim.injuries)}",
-        evidence,
-    )
-
-
-def _dedupe(items: Iterable[str]) -> list[str]:
-    seen: list[str] = []
-    for item in items:
-        if item not in seen:
-            seen.append(item)
-    return seen

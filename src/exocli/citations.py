@@ -22,7 +22,8 @@ AUTHOR_YEAR = "author-year"
 _DASH = "-\u2010\u2011\u2012\u2013\u2014\u2212"
 _RANGE = rf"\d{{1,4}}(?:\s*[{_DASH}]\s*\d{{1,4}})?"
 _LIST = rf"{_RANGE}(?:\s*[,;]\s*{_RANGE})*"
-_BRACKETS = re.compile(rf"\[\s*({_LIST})\s*\]")
+_LOCATOR = r"(?:\s*,\s*(?:pp?\.|p|chapter|ch\.|fig\.|table)\s*[\w\u2013-]+)?"
+_BRACKETS = re.compile(rf"\[\s*({_LIST}){_LOCATOR}\s*\]")
 _PARENTHESES = re.compile(rf"(?<![\w=<>±])\(\s*({_LIST})\s*\)")
 # pandoc: a bracketed group with at least one @key; keys may hold :.#$%&-+?<>~/ inside
 _KEY = r"[A-Za-z0-9_][\w:.#$%&+?<>~/-]*[\w]|[A-Za-z0-9_]"
@@ -35,9 +36,15 @@ _LATEX_CITE = re.compile(
 _FAMILY = r"(?:(?:van|von|de|der|den|da|di|du|la|le|del|dos|van der|van den)\s+)?[A-Z][\w'’\-]+(?:\s+[A-Z][\w'’\-]+)?"
 _WHO = rf"{_FAMILY}(?:\s+et\s+al\.?|\s+(?:and|&)\s+{_FAMILY})?"
 _YEAR = r"(?:19|20)\d{2}[a-z]?"
-_AUTHOR_YEAR_ITEM = re.compile(rf"({_WHO}),?\s+((?:{_YEAR})(?:\s*,\s*{_YEAR})*)")
+_YEARS = rf"(?:{_YEAR})(?:\s*,\s*(?:{_YEAR}|[a-z]\b))*"  # 2001a,b and 2001, 2003
+_AUTHOR_YEAR_ITEM = re.compile(rf"({_WHO}),?\s+({_YEARS})")
+_AUTHOR_YEAR_TAIL = re.compile(rf"(?<![\w-])({_WHO}),?\s+({_YEARS})$")
+# Words that may lead into a citation inside the parentheses: "for review, see", "as in".
+_PROSE_LEAD = re.compile(
+    r"(?:\bsee(?:\s+also)?|\breviewed\s+(?:in|by)|\bas\s+in|\bcf\.?|\bfrom|\bby|\bin)[\s,:]*$", re.I
+)
 _PAREN_GROUP = re.compile(r"\(([^()]{4,400})\)")
-_NARRATIVE = re.compile(rf"\b({_WHO})\s+\(\s*((?:{_YEAR})(?:\s*,\s*{_YEAR})*)\s*\)")
+_NARRATIVE = re.compile(rf"\b({_WHO})\s+\(\s*({_YEARS})\s*\)")
 
 
 @dataclass(frozen=True)
@@ -99,14 +106,14 @@ def find_citations(text: str, parentheses: bool = False) -> list[Citation]:
     if parentheses:
         for match in _PARENTHESES.finditer(text):
             numbers = expand_numbers(match.group(1))
-            if all(n < 1000 for n in numbers):
+            if _plausible_numbers(match.group(1)) and all(n < 1000 for n in numbers):
                 found.append(Citation(match.start(), match.end(), match.group(0), NUMBERED, numbers=numbers))
     for match in _PAREN_GROUP.finditer(text):
         authors = _author_years(match.group(1))
         if authors:
             found.append(Citation(match.start(), match.end(), match.group(0), AUTHOR_YEAR, authors=authors))
     for match in _NARRATIVE.finditer(text):
-        authors = tuple(_author_year(match.group(1), y) for y in re.split(r"\s*,\s*", match.group(2)))
+        authors = tuple(_years_of(match.group(1), match.group(2)))
         found.append(Citation(match.start(), match.end(), match.group(0), AUTHOR_YEAR, authors=authors))
     kept = _without_overlaps(found)
     taken = [(c.start, c.end) for c in kept]
@@ -117,6 +124,18 @@ def find_citations(text: str, parentheses: bool = False) -> list[Citation]:
             continue
         kept.append(Citation(match.start(), match.end(), match.group(0), KEYS, keys=(match.group(1),)))
     return sorted(kept, key=lambda c: c.start)
+
+
+def _plausible_numbers(text: str) -> bool:
+    """A citation's ranges go up and its numbers have no leading zero: "(300-25)" and
+    "(315-02)" are catalogue numbers, not references."""
+    for part in re.split(r"\s*[,;]\s*", text.strip()):
+        ends = re.split(rf"\s*[{_DASH}]\s*", part)
+        if any(len(e) > 1 and e.startswith("0") for e in ends):
+            return False
+        if len(ends) == 2 and ends[0] and ends[1] and int(ends[0]) >= int(ends[1]):
+            return False
+    return True
 
 
 def _looks_like_key(text: str, match: re.Match[str]) -> bool:
@@ -141,14 +160,36 @@ def _without_overlaps(found: Iterable[Citation]) -> list[Citation]:
 def _author_years(inside: str) -> tuple[AuthorYear, ...]:
     """'Wang et al., 2023; Li and Chen 2020a, 2021' -> the items, or () when any part is prose."""
     items: list[AuthorYear] = []
-    for part in re.split(r"\s*;\s*", inside.strip()):
+    parts = re.split(r"\s*;\s*", inside.strip())
+    # "(produced by the hair cells; Kettembeil et al., 1995)": prose may come first
+    while len(parts) > 1 and not _AUTHOR_YEAR_TAIL.search(parts[0]):
+        parts.pop(0)
+    for part in parts:
         part = re.sub(r"^(?:e\.g\.,?|see(?:\s+also)?|cf\.?|reviewed\s+in|but\s+see)\s+", "", part, flags=re.I)
         part = re.sub(r",?\s*(?:p|pp)\.\s*[\d\u2013-]+$", "", part)
         match = _AUTHOR_YEAR_ITEM.fullmatch(part.strip())
+        if match is None and items:
+            # "... for review, see Larsen et al., 2016": prose, then the citation
+            match = _AUTHOR_YEAR_TAIL.search(part.strip())
+        if match is None and not items:
+            match = _AUTHOR_YEAR_TAIL.search(part.strip())
+            if match is not None and not _PROSE_LEAD.search(part.strip()[: match.start()]):
+                match = None
         if match is None:
             return ()
-        items += [_author_year(match.group(1), y) for y in re.split(r"\s*,\s*", match.group(2))]
+        items += _years_of(match.group(1), match.group(2))
     return tuple(items)
+
+
+def _years_of(who: str, years: str) -> list[AuthorYear]:
+    """'2001a,b' -> 2001a and 2001b; '2001, 2003' -> both years."""
+    found: list[AuthorYear] = []
+    for piece in re.split(r"\s*,\s*", years):
+        if len(piece) == 1 and found:
+            found.append(AuthorYear(found[-1].family, found[-1].year, piece))
+        else:
+            found.append(_author_year(who, piece))
+    return found
 
 
 def _author_year(who: str, year_text: str) -> AuthorYear:

@@ -22,7 +22,7 @@ from typing import Any
 
 from exocli.errors import DataError, NotFoundError, UsageError
 from exocli.evidence import Claim, Vocabularies, validate_claim
-from exocli.fields import CLAIM_KEYS, LIST_KEYS, MAX_INTEGER, NOT_STATED
+from exocli.fields import CLAIM_KEYS, LIST_KEYS, MAX_INTEGER, NOT_STATED, RECORD_KEYS, STATUSES
 from exocli.records import claim_entry, workspace_lock
 from exocli.reference_edits import (
     MetadataFetcher,
@@ -533,9 +533,9 @@ def _snapshot_from_database(ws: Workspace, conn: sqlite3.Connection) -> Snapshot
             problem=ref.problem,
         )
         studies[ref.number] = Study(ref.citekey, parsed)
-    compiled = query.compile_filters(conn, query.Filters(), query.Vocabs.load(conn))
+    compiled = query.compile_filters(conn, query.Filters(), query.Vocabs.load(conn), statuses=STATUSES)
     for row in query.fetch_claims(conn, compiled, sort="ref"):
-        entry = {key: row.get(key) for key in CLAIM_KEYS}
+        entry = {key: row.get(key) for key in RECORD_KEYS}
         entry["cargo"] = row["cargo_wording"]
         holder = studies.get(row["ref"]) if row.get("ref") is not None else None
         if holder is None:

@@ -31,6 +31,7 @@ MIGRATION_NAMES = (
     "008_source_files",
     "009_vocab_ontology_ids",
     "010_claim_terms",
+    "011_claim_drafts",
 )
 BUSY_TIMEOUT_MS = 10_000
 

@@ -8,7 +8,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exocli.errors import DataError
-from exocli.fields import CLAIM_KEYS, CONTEXT_KEYS, LIST_KEYS, MAX_INTEGER, NOT_STATED, REQUIRED_KEYS
+from exocli.fields import (
+    CLAIM_KEYS,
+    CONTEXT_KEYS,
+    DRAFT_KEYS,
+    LIST_KEYS,
+    MAX_INTEGER,
+    NOT_STATED,
+    RECORD_KEYS,
+    REQUIRED_KEYS,
+    STATUSES,
+)
 from exocli.mirna import parse_mirna, split_mirnas
 from exocli.vocab import Vocabulary, term_key
 
@@ -56,6 +66,18 @@ class Claim:
     note: str = ""
     added_by: str = ""
     added_at: str = ""
+    status: str = "curated"
+    manuscript: str = ""
+    paragraph: int | None = None
+    sentence: int | None = None
+    sentence_hash: str = ""
+    assignment: str = ""
+    from_context: list[str] = field(default_factory=list)
+    flag: str = ""
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == "draft"
 
     def pathway_parts(self, pathways: Vocabulary) -> list[PathwayPart]:
         return pathway_parts(self.pathways, pathways)
@@ -114,7 +136,7 @@ _LEGACY_MODELS = {"in vivo and in vitro": ["in vivo", "in vitro"]}
 
 def validate_claim(entry: Mapping[str, Any], vocabs: Vocabularies, ref_numbers: set[int] | None) -> Claim:
     """Check one claim record and return it with codes normalised. Raises DataError(field: reason)."""
-    unknown = [key for key in entry if key not in CLAIM_KEYS]
+    unknown = [key for key in entry if key not in RECORD_KEYS]
     if unknown:
         raise DataError(f"unknown field {unknown[0]!r}")
     for key in REQUIRED_KEYS:
@@ -155,6 +177,7 @@ def validate_claim(entry: Mapping[str, Any], vocabs: Vocabularies, ref_numbers: 
     if not effects:
         raise DataError("effects: at least one effect is needed")
     cargo = [item for wording in entry.get("cargo", []) for item in make_cargo(wording)]
+    drafted = _draft_fields(entry)
     return Claim(
         id=claim_id,
         ref=ref,
@@ -168,7 +191,38 @@ def validate_claim(entry: Mapping[str, Any], vocabs: Vocabularies, ref_numbers: 
         model=context["model"],
         injury=context["injury"],
         **{key: entry[key] for key in TEXT_KEYS if key in entry and key not in ("source", "cargo_type")},
+        **drafted,
     )
+
+
+def _draft_fields(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """status, and where a draft was read (see fields.DRAFT_KEYS); CSV cells come as text."""
+    found: dict[str, Any] = {}
+    for key in DRAFT_KEYS:
+        value = entry.get(key)
+        if value is None or value == "" or value == []:
+            continue
+        if key in ("paragraph", "sentence"):
+            if isinstance(value, str) and value.strip().isdigit():
+                value = int(value)
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_INTEGER:
+                raise DataError(f"{key}: must be a positive whole number, got {value!r}")
+        elif key == "from_context":
+            if isinstance(value, str):
+                value = [v.strip() for v in value.split(";") if v.strip()]
+            if not isinstance(value, list) or not all(isinstance(v, str) and v in CLAIM_KEYS for v in value):
+                raise DataError(f"from_context: must be a list of claim fields, got {value!r}")
+        else:
+            if not isinstance(value, str):
+                raise DataError(f"{key}: must be text, got {value!r}")
+            if _CONTROL.search(value):
+                raise DataError(f"{key}: control characters are not allowed")
+            if key == "status" and value not in STATUSES:
+                raise DataError(f"status: must be one of {', '.join(STATUSES)}, not {value!r}")
+            if key == "sentence_hash" and not re.fullmatch(r"[0-9a-f]{16}", value):
+                raise DataError(f"sentence_hash: must be 16 hexadecimal digits, got {value!r}")
+        found[key] = value
+    return found
 
 
 def legacy_context(entry: Mapping[str, Any], vocabs: Vocabularies) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from typing import Any
 
 from exocli.citations import Citation, ReferenceIndex
 from exocli.manuscript import Manuscript, Paragraph, Sentence
-from exocli.mentions import Mention, MentionFinder, Mentions
+from exocli.mentions import Mention, MentionFinder, Mentions, SourceMatcher
 from exocli.vocab import Vocabulary
 
 ONLY_REFERENCE = "only reference"
@@ -83,7 +83,9 @@ class Draft:
 
     def entry(self, manuscript: str) -> dict[str, Any]:
         """The claim record's fields (no id: the writer gives it)."""
-        how = f"assigned {self.assignment}" if self.assignment != ONLY_REFERENCE else "the only reference cited"
+        how = (
+            f"assigned {self.assignment}" if self.assignment != ONLY_REFERENCE else "the only reference cited"
+        )
         context = f"; {', '.join(self.from_context)} from the paragraph" if self.from_context else ""
         return {
             "section": self.section,
@@ -169,32 +171,32 @@ def extract(
             citing = CitingSentence(paragraph, sentence, _unique(cited), unknown, ambiguous)
             found.append(citing)
             if not groups:
-                citing.skipped = "cites nothing in the reference list"
+                citing.skipped = "nothing of the reference list cited"
                 continue
-            mentions = finder.find(_without_citations(sentence), "sentence")
+            mentions = finder.find(without_citations(sentence), "sentence")
             context = _Context(
                 _context_source(finder, paragraph, sentence), _context_effects(finder, paragraph, sentence)
             )
             reviews = [r for r in cited if REVIEW_TITLE.search(r.title or "")]
-            for position, (citation, refs) in enumerate(groups):
-                part = _group_mentions(mentions, groups, position, sentence)
+            for position, (_, refs) in enumerate(groups):
+                part = group_mentions(mentions, groups, position, sentence)
                 assignment = ONLY_REFERENCE if len(groups) == 1 and len(refs) == 1 else BY_POSITION
                 for ref in refs:
                     if ref in reviews:
                         continue
-                    mine, how = _for_reference(part, ref, refs, of_title)
+                    mine, how = mentions_for_reference(part, ref, refs, of_title)
                     if len(groups) == 1 and len(refs) > 1:
                         how = how or SHARED
                     citing.drafts += _drafts(
-                        mine, ref, paragraph, sentence, how or assignment, context, pathways
+                        mine, ref, paragraph, sentence, how or assignment, context, pathways, finder.sources
                     )
             if not citing.drafts:
                 if len(reviews) == len(citing.refs):
-                    citing.skipped = "cites reviews only"
+                    citing.skipped = "only reviews cited"
                 elif not mentions.effects and not context.effects:
-                    citing.skipped = "names no effect"
+                    citing.skipped = "no effect named"
                 else:
-                    citing.skipped = "names no source (nor does its paragraph)"
+                    citing.skipped = "no source named, nor in its paragraph"
     return Extraction(manuscript, found)
 
 
@@ -205,7 +207,7 @@ def _unique(refs: Sequence[CitedReference]) -> list[CitedReference]:
     return list(seen.values())
 
 
-def _without_citations(sentence: Sentence) -> str:
+def without_citations(sentence: Sentence) -> str:
     """The sentence with its citations blanked (same length: spans stay valid), so that a
     key such as @wang2023umbilical or \\cite{...} is not read as words."""
     chars = list(sentence.text)
@@ -215,8 +217,11 @@ def _without_citations(sentence: Sentence) -> str:
     return "".join(chars)
 
 
-def _group_mentions(
-    mentions: Mentions, groups: Sequence[tuple[Citation, list[CitedReference]]], position: int, sentence: Sentence
+def group_mentions(
+    mentions: Mentions,
+    groups: Sequence[tuple[Citation, list[CitedReference]]],
+    position: int,
+    sentence: Sentence,
 ) -> Mentions:
     """The mentions of one citation group: its own part of the sentence, then, for a field
     that part leaves empty, what follows the last group, then the rest of the sentence."""
@@ -227,13 +232,23 @@ def _group_mentions(
     own = mentions.within(own_start, starts[position])
     trailing = mentions.within(groups[-1][0].end, len(sentence.text))
     filled: dict[str, list[Any]] = {}
-    for name in ("sources", "mirnas", "cargo_types", "effects", "pathways", "injuries", "species", "models", "routes"):
+    for name in (
+        "sources",
+        "mirnas",
+        "cargo_types",
+        "effects",
+        "pathways",
+        "injuries",
+        "species",
+        "models",
+        "routes",
+    ):
         value = getattr(own, name) or getattr(trailing, name) or getattr(mentions, name)
         filled[name] = value
     return Mentions(**filled)
 
 
-def _for_reference(
+def mentions_for_reference(
     part: Mentions, ref: CitedReference, refs: Sequence[CitedReference], of_title: Any
 ) -> tuple[Mentions, str]:
     """Several references, several sources or miRNAs: each reference keeps those its title names."""
@@ -249,21 +264,29 @@ def _for_reference(
     kept = Mentions(**{name: list(getattr(part, name)) for name in _FIELDS})
     how = ""
     if len(distinct_sources) >= 2:
-        named = [m for m in part.sources if any(_source_fits(m.code, t.code, title) for t in title.sources)]
+        named = [m for m in part.sources if any(m.code == t.code for t in title.sources)]
         if named:
             kept.sources, how = named, BY_TITLE
     if len(distinct_mirnas) >= 2:
-        named_mirnas = [m for m in part.mirnas if any(mirnas_compatible(m.mirna, t.mirna) for t in title.mirnas)]
+        named_mirnas = [
+            m for m in part.mirnas if any(mirnas_compatible(m.mirna, t.mirna) for t in title.mirnas)
+        ]
         if named_mirnas:
             kept.mirnas, how = named_mirnas, BY_TITLE
     return kept, how or SHARED
 
 
-_FIELDS = ("sources", "mirnas", "cargo_types", "effects", "pathways", "injuries", "species", "models", "routes")
-
-
-def _source_fits(code: str, title_code: str, title: Mentions) -> bool:
-    return code == title_code
+_FIELDS = (
+    "sources",
+    "mirnas",
+    "cargo_types",
+    "effects",
+    "pathways",
+    "injuries",
+    "species",
+    "models",
+    "routes",
+)
 
 
 @dataclass
@@ -276,19 +299,19 @@ def _context_effects(finder: MentionFinder, paragraph: Paragraph, sentence: Sent
     """The effects of the sentence before, else of the next sentence when it cites nothing."""
     before = paragraph.sentences[sentence.number - 2] if sentence.number > 1 else None
     if before is not None:
-        effects = finder.effects.find(_without_citations(before), "paragraph")
+        effects = finder.find_effects(without_citations(before), "paragraph")
         if effects:
             return effects
     after = paragraph.sentences[sentence.number] if sentence.number < len(paragraph.sentences) else None
     if after is not None and not after.citations:
-        return finder.effects.find(after.text, "paragraph")
+        return finder.find_effects(after.text, "paragraph")
     return []
 
 
 def _context_source(finder: MentionFinder, paragraph: Paragraph, sentence: Sentence) -> list[Mention]:
     """The nearest source named before the sentence in its paragraph, else in its heading."""
     for earlier in reversed(paragraph.sentences[: sentence.number - 1]):
-        sources = finder.sources.find(_without_citations(earlier), "paragraph")
+        sources = finder.sources.find(without_citations(earlier), "paragraph")
         if sources:
             return [sources[0]]
     heading = paragraph.section.split(" > ")[-1] if paragraph.section else ""
@@ -304,9 +327,10 @@ def _drafts(
     assignment: str,
     context: _Context,
     pathways: Vocabulary,
+    matcher: SourceMatcher,
 ) -> list[Draft]:
     from_context: list[str] = []
-    sources = _most_specific(mentions.sources)
+    sources = most_specific(mentions.sources, matcher)
     if not sources and context.sources:
         sources, from_context = context.sources, ["source"]
     effects = _codes(mentions.effects)
@@ -344,14 +368,17 @@ def _drafts(
     return drafts
 
 
-def _most_specific(sources: Sequence[Mention]) -> list[Mention]:
+def most_specific(sources: Sequence[Mention], matcher: SourceMatcher) -> list[Mention]:
     """One mention per source; a source that another named one is a kind of gives way
-    ("MSC-derived exosomes ... bone marrow MSC" is about BMSC). Filled in by the caller's
-    matcher through `lineage`: here, codes that repeat are dropped."""
+    ("mesenchymal stem cell (hUCMSC)-exosomes" is about UCMSC, not MSC in general)."""
     seen: dict[str, Mention] = {}
     for mention in sources:
         seen.setdefault(mention.code, mention)
-    return list(seen.values())
+    return [
+        m
+        for code, m in seen.items()
+        if not any(other != code and code in matcher.lineage(other)[1:] for other in seen)
+    ]
 
 
 def _codes(mentions: Sequence[Mention]) -> list[str]:

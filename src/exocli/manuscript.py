@@ -160,6 +160,7 @@ def _paragraphs(blocks: Sequence[Block]) -> list[Paragraph]:
 _ABBREVIATIONS = re.compile(
     r"(?:\bet\s+al|\be\.g|\bi\.e|\bvs|\bcf|\bFigs?|\bref|\bRefs?|\bapprox|\bca|\bNo|\bEq|\bvol|\bp|\b[A-Z])\.$"
 )
+_NARRATIVE_COMMAND = re.compile(r"\\(?:[Cc]itet|[Tt]extcite|[Cc]iteauthor)\b")
 # A sentence may start in lower case with a gene or RNA name (miR-21, iPSCs, hUCMSC, mTOR).
 _LOWER_START = re.compile(r"(?<=[.!?])\s+(?=(?:miR|let-\d|[a-z]{1,4}[A-Z]))")
 
@@ -167,11 +168,17 @@ _LOWER_START = re.compile(r"(?<=[.!?])\s+(?=(?:miR|let-\d|[a-z]{1,4}[A-Z]))")
 def split_sentences(text: str, citations: Sequence[Citation]) -> list[Sentence]:
     import syntok.segmenter as segmenter
 
+    # A citation becomes a word of x's, capitalised when it is the subject ("@key showed",
+    # "Wang et al. (2023) found"), so that a sentence may start with it and "Ma et al. [35]
+    # found" does not end at "al.".
     masked = list(text)
     for citation in citations:
         for i in range(citation.start, citation.end):
             if not masked[i].isspace():
                 masked[i] = "x"
+        first = text[citation.start]
+        if first == "@" or first.isupper() or _NARRATIVE_COMMAND.match(citation.words):
+            masked[citation.start] = "X"
     masked_text = "".join(masked)
     spans: list[tuple[int, int]] = []
     for paragraph in segmenter.analyze(masked_text):
@@ -259,7 +266,7 @@ def _join_wrapped(lines: Sequence[str]) -> str:
 def _is_heading(chunk: str, following: str) -> bool:
     if _END_HEADINGS.match(chunk.rstrip(":")):
         return True
-    if len(chunk) > 100 or not following or chunk.startswith(("- ", "* ", "• ")):
+    if len(chunk) > 160 or not following or chunk.startswith(("- ", "* ", "• ")):
         return False
     if chunk[-1] in ".;,:!" or find_citations(chunk):
         return False
@@ -341,7 +348,9 @@ def _latex_blocks(text: str) -> list[Block]:
     begin = re.search(r"\\begin\{document\}", body)
     if begin:
         body = body[begin.end() :]
-    end = re.search(r"\\end\{document\}|\\bibliography\{|\\printbibliography|\\begin\{thebibliography\}", body)
+    end = re.search(
+        r"\\end\{document\}|\\bibliography\{|\\printbibliography|\\begin\{thebibliography\}", body
+    )
     if end:
         body = body[: end.start()]
     body = re.sub(r"(?<!\\)%.*", "", body)  # comments
@@ -350,7 +359,9 @@ def _latex_blocks(text: str) -> list[Block]:
     body = re.sub(r"\\begin\{abstract\}", "\n\n\\\\section*{Abstract}\n\n", body)
     body = re.sub(r"\\(?:begin|end)\{[a-zA-Z*]+\}(?:\[[^\]]*\])?", "\n\n", body)
     blocks: list[Block] = []
-    heading = re.compile(r"\\(" + "|".join(_LATEX_SECTIONS) + r")\*?(?:\[[^\]]*\])?\{((?:[^{}]|\{[^{}]*\})*)\}")
+    heading = re.compile(
+        r"\\(" + "|".join(_LATEX_SECTIONS) + r")\*?(?:\[[^\]]*\])?\{((?:[^{}]|\{[^{}]*\})*)\}"
+    )
     cursor = 0
     for match in heading.finditer(body):
         blocks += _latex_paragraphs(body[cursor : match.start()])
@@ -397,7 +408,11 @@ def _latex_math(math: str) -> str:
     math = re.sub(r"\\(?:le|leq)\b", "≤", math)
     math = re.sub(r"\\(?:ge|geq)\b", "≥", math)
     math = re.sub(r"\\pm\b", "±", math)
-    math = re.sub(r"\\(alpha|beta|gamma|kappa)\b", lambda m: {"alpha": "α", "beta": "β", "gamma": "γ", "kappa": "κ"}[m.group(1)], math)
+    math = re.sub(
+        r"\\(alpha|beta|gamma|kappa)\b",
+        lambda m: {"alpha": "α", "beta": "β", "gamma": "γ", "kappa": "κ"}[m.group(1)],
+        math,
+    )
     math = re.sub(r"[{}^_]", "", math)
     return math.replace("\\", "")
 

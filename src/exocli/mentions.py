@@ -69,7 +69,6 @@ def leftmost_longest(text: str, patterns: Sequence[tuple[str, re.Pattern[str]]],
     return found
 
 
-
 _NEEDLE = re.compile(r"[^\W_]{2,}|[^\W_]")
 
 
@@ -439,14 +438,20 @@ class MentionFinder:
         self.injuries = TermMatcher(vocabs["injuries"])
         self.species = TermMatcher(vocabs["species"])
         self.models = TermMatcher(vocabs["models"])
-        self.effects.spellings.extend(_lessening_spellings(vocabs["effects"]))
+        self.lessening = _lessening_spellings(vocabs["effects"])
+
+    def find_effects(self, text: str, where: str = "sentence") -> list[Mention]:
+        """Effects by their spellings and as "reduced X" for anti-X: two passes that may
+        overlap ("suppress neuroinflammation and apoptosis" names both)."""
+        found = self.effects.find(text, where) + self.lessening.find(text, where)
+        return sorted(found, key=lambda m: m.start)
 
     def find(self, text: str, where: str = "sentence") -> Mentions:
         return Mentions(
             sources=self.sources.find(text, where),
             mirnas=find_mirnas(text, where),
             cargo_types=[m for m in self.cargo_types.find(text, where) if m.code not in ("none", "miRNA")],
-            effects=self.effects.find(text, where),
+            effects=self.find_effects(text, where),
             pathways=self.pathways.find(text, where),
             injuries=self.injuries.find(text, where),
             species=self.species.find(text, where),
@@ -468,7 +473,12 @@ def _lessening_spellings(effects: Vocabulary) -> Spellings:
                     stems.add(stem)
         for stem in sorted(stems):
             pattern = (
-                _BEFORE + _LESSENING + r"\s+(?:[\w/,-]+\s+){0,5}?(?:pro-?)?" + re.escape(stem) + r"\w*" + _AFTER
+                _BEFORE
+                + _LESSENING
+                + r"\s+(?:[\w/,-]+\s+){0,5}?(?:pro-?)?"
+                + re.escape(stem)
+                + r"\w*"
+                + _AFTER
             )
             patterns.add(term.code, pattern, re.IGNORECASE, needle=stem)
     return patterns

@@ -263,6 +263,25 @@ def _claim_terms(db: Database) -> None:
     )
 
 
+@migrations(name="011_claim_drafts")
+def _claim_drafts(db: Database) -> None:
+    # Draft claims from `exocli extract`: the status (query, table and export show curated
+    # claims unless asked for drafts) and where each draft was read (fields.DRAFT_KEYS).
+    db.executescript(
+        """
+        ALTER TABLE claims ADD COLUMN status TEXT NOT NULL DEFAULT 'curated';
+        ALTER TABLE claims ADD COLUMN manuscript TEXT NOT NULL DEFAULT '';
+        ALTER TABLE claims ADD COLUMN paragraph INTEGER;
+        ALTER TABLE claims ADD COLUMN sentence INTEGER;
+        ALTER TABLE claims ADD COLUMN sentence_hash TEXT NOT NULL DEFAULT '';
+        ALTER TABLE claims ADD COLUMN assignment TEXT NOT NULL DEFAULT '';
+        ALTER TABLE claims ADD COLUMN from_context TEXT NOT NULL DEFAULT '';
+        ALTER TABLE claims ADD COLUMN flag TEXT NOT NULL DEFAULT '';
+        CREATE INDEX claims_status ON claims (status) WHERE status != 'curated';
+        """
+    )
+
+
 def apply(db: Database) -> None:
     registered = tuple(m.name for m in migrations._migrations)
     if registered != MIGRATION_NAMES:  # pragma: no cover - a developer error

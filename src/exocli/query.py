@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, NamedTuple
 
 from exocli.errors import UsageError
-from exocli.fields import CLAIM_KEYS, MAX_INTEGER, NOT_STATED
+from exocli.fields import CLAIM_KEYS, MAX_INTEGER, NOT_STATED, STATUSES
 from exocli.mirna import MiRNA, parse_mirna
 from exocli.vocab import VOCABS, Vocabulary, term_key, vocabulary_from_db
 
@@ -198,8 +198,13 @@ class Compiled(NamedTuple):
     explanation: list[tuple[str, str]]
 
 
-def compile_filters(conn: sqlite3.Connection, filters: Filters, vocabs: Vocabs) -> Compiled:
+def compile_filters(
+    conn: sqlite3.Connection, filters: Filters, vocabs: Vocabs, statuses: Sequence[str] = ("curated",)
+) -> Compiled:
     """Resolve every term through the vocabularies; unknown terms raise with suggestions.
+
+    `statuses`: the claims it may return; curated ones unless drafts (or rejected drafts)
+    are asked for.
 
     The most selective list filter (cargo, pathway, reference, text, effect: usually in that
     order) drives the query: its index gives the candidate claims, and every other filter
@@ -351,6 +356,11 @@ def compile_filters(conn: sqlite3.Connection, filters: Filters, vocabs: Vocabs) 
     for _, _, _, check, check_params in sets:
         where.append((check, check_params))
     where += exclusions
+    unknown_status = [s for s in statuses if s not in STATUSES]
+    if unknown_status:
+        raise UsageError(f"unknown claim status {unknown_status[0]!r}; choose from {', '.join(STATUSES)}")
+    if tuple(statuses) != STATUSES:
+        where.append((f"c.status IN ({_marks(statuses)})", list(statuses)))
     if where:
         sql += " WHERE " + " AND ".join(clause for clause, _ in where)
         for _, clause_params in where:
@@ -535,7 +545,8 @@ _LISTS_SQL = (
 
 _CLAIM_FIELDS = (
     "section", "source", "source_wording", "cargo_type", "species", "model", "injury", "route", "dose",
-    "outcome", "note", "added_by", "added_at",
+    "outcome", "note", "added_by", "added_at", "status", "manuscript", "paragraph", "sentence",
+    "sentence_hash", "assignment", "from_context", "flag",
 )  # fmt: skip
 
 
@@ -608,8 +619,9 @@ def _split(text: str | None) -> list[str]:
 
 def _claim_dict(row: tuple[Any, ...]) -> dict[str, Any]:
     claim_id, number, year, doi, first = row[:5]
-    claim = dict(zip(_CLAIM_FIELDS, row[5:18], strict=True))
-    cargo, wording, effects, pathways, engineering, flags = (_split(v) for v in row[18:24])
+    end = 5 + len(_CLAIM_FIELDS)
+    claim = dict(zip(_CLAIM_FIELDS, row[5:end], strict=True))
+    cargo, wording, effects, pathways, engineering, flags = (_split(v) for v in row[end : end + 6])
     return {
         "id": claim_id,
         "ref": number,
@@ -635,7 +647,23 @@ def _claim_dict(row: tuple[Any, ...]) -> dict[str, Any]:
         "added_by": claim["added_by"],
         "added_at": claim["added_at"],
         "flags": flags,
+        "status": claim["status"],
+        "location": draft_location(claim),
+        "manuscript": claim["manuscript"],
+        "paragraph": claim["paragraph"],
+        "sentence": claim["sentence"],
+        "sentence_hash": claim["sentence_hash"],
+        "assignment": claim["assignment"],
+        "from_context": claim["from_context"].split("; ") if claim["from_context"] else [],
+        "flag": claim["flag"],
     }
+
+
+def draft_location(claim: Mapping[str, Any]) -> str:
+    """'review.md paragraph 12 sentence 3' for a claim read from a manuscript, else ''."""
+    if not claim.get("manuscript"):
+        return ""
+    return f"{claim['manuscript']} paragraph {claim['paragraph']} sentence {claim['sentence']}"
 
 
 def _context_list(text: str) -> list[str]:

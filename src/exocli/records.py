@@ -17,6 +17,7 @@ from typing import Any
 
 from exocli.errors import ExocliError
 from exocli.evidence import Claim
+from exocli.fields import DRAFT_KEYS
 from exocli.workspace import Workspace
 
 LOCK_TIMEOUT = 60.0
@@ -68,6 +69,11 @@ def claim_entry(claim: Claim) -> dict[str, Any]:
         "added_by": claim.added_by,
         "added_at": claim.added_at,
     }
+    # where a draft was read: written only when there is something to say
+    for key in DRAFT_KEYS:
+        value = getattr(claim, key)
+        if value not in (None, "", [], "curated"):
+            entry[key] = value
     return entry
 
 

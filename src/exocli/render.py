@@ -266,10 +266,15 @@ def write_claims(
     claims: Sequence[dict[str, Any]], fmt: str, columns: str | None = None, references: bool = True
 ) -> None:
     """Claims as a table (with the cited DOIs under it) or as data for other programs."""
+    from exocli.fields import DRAFT_COLUMNS
     from exocli.query import CLAIM_COLUMNS, TABLE_COLUMNS, model_label
 
     readable = fmt in ("table", "markdown")
-    chosen = _choose_columns(columns, TABLE_COLUMNS if readable else CLAIM_COLUMNS, CLAIM_COLUMNS)
+    known = [*CLAIM_COLUMNS, *DRAFT_COLUMNS]
+    default = list(TABLE_COLUMNS if readable else CLAIM_COLUMNS)
+    if any(claim.get("status", "curated") != "curated" for claim in claims):
+        default += ["status"] if readable else list(DRAFT_COLUMNS)
+    chosen = _choose_columns(columns, default, known)
     if fmt == "json":
         write_rows(chosen, claims, fmt, json_rows=[{c: claim[c] for c in chosen} for claim in claims])
         return
@@ -351,6 +356,7 @@ def write_report(report: Any, fmt: str) -> None:
                 for part in (
                     f"[{finding.ref}]" if finding.ref is not None else "",
                     f"claim {finding.claim}" if finding.claim is not None else "",
+                    getattr(finding, "location", ""),
                 )
                 if part
             )

@@ -37,6 +37,9 @@ def source_effect_matrix(conn: sqlite3.Connection) -> Matrix:
     return effect_matrix(conn, "source")
 
 
+CURATED = "c.status = 'curated'"  # drafts are not evidence until accepted
+
+
 def effect_matrix(conn: sqlite3.Connection, by: str) -> Matrix:
     """Every term of the `by` field's vocabulary (in vocabulary order, so gaps show) x every
     effect. A claim with two injuries counts in both rows; claims with none of a study-context
@@ -53,30 +56,35 @@ def effect_matrix(conn: sqlite3.Connection, by: str) -> Matrix:
         column = "c.source" if by == "source" else "c.cargo_type"  # fixed names
         cells = conn.execute(
             f"SELECT {column}, e.effect, COUNT(*) FROM claims c"
-            f" JOIN claim_effects e ON e.claim_id = c.id GROUP BY {column}, e.effect"
+            f" JOIN claim_effects e ON e.claim_id = c.id WHERE {CURATED} GROUP BY {column}, e.effect"
         ).fetchall()
-        totals = conn.execute(f"SELECT {column}, COUNT(*) FROM claims c GROUP BY {column}").fetchall()
+        totals = conn.execute(
+            f"SELECT {column}, COUNT(*) FROM claims c WHERE {CURATED} GROUP BY {column}"
+        ).fetchall()
     else:
         vocab = BY_FIELDS[by]
         cells = conn.execute(
             "SELECT t.code, e.effect, COUNT(*) FROM claim_terms t JOIN claim_effects e"
-            " ON e.claim_id = t.claim_id WHERE t.vocab = ? GROUP BY t.code, e.effect",
+            " ON e.claim_id = t.claim_id JOIN claims c ON c.id = t.claim_id"
+            f" WHERE t.vocab = ? AND {CURATED} GROUP BY t.code, e.effect",
             (vocab,),
         ).fetchall()
         totals = conn.execute(
-            "SELECT code, COUNT(*) FROM claim_terms WHERE vocab = ? GROUP BY code", (vocab,)
+            "SELECT t.code, COUNT(*) FROM claim_terms t JOIN claims c ON c.id = t.claim_id"
+            f" WHERE t.vocab = ? AND {CURATED} GROUP BY t.code",
+            (vocab,),
         ).fetchall()
         unstated = "NOT EXISTS (SELECT 1 FROM claim_terms t WHERE t.claim_id = c.id AND t.vocab = ?)"
         cells += [
             (NOT_STATED, effect, count)
             for effect, count in conn.execute(
                 "SELECT e.effect, COUNT(*) FROM claims c JOIN claim_effects e ON e.claim_id = c.id"
-                f" WHERE {unstated} GROUP BY e.effect",
+                f" WHERE {unstated} AND {CURATED} GROUP BY e.effect",
                 (vocab,),
             )
         ]
         totals += conn.execute(
-            f"SELECT ?, COUNT(*) FROM claims c WHERE {unstated}", (NOT_STATED, vocab)
+            f"SELECT ?, COUNT(*) FROM claims c WHERE {unstated} AND {CURATED}", (NOT_STATED, vocab)
         ).fetchall()
     for code, effect, count in cells:
         matrix.rows.setdefault(code, {})[effect] = count

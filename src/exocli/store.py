@@ -543,6 +543,14 @@ def write_claims(
                 c.note,
                 c.added_by,
                 c.added_at,
+                c.status,
+                c.manuscript,
+                c.paragraph,
+                c.sentence,
+                c.sentence_hash,
+                c.assignment,
+                "; ".join(c.from_context),
+                c.flag,
             )
         )
         cargo_rows += [
@@ -560,8 +568,9 @@ def write_claims(
         fts_rows.append((c.id, claim_document(c, title)))
     conn.executemany(
         "INSERT INTO claims (id, ref_id, section, source, source_wording, cargo_type, species,"
-        " model, injury, route, dose, outcome, note, added_by, added_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " model, injury, route, dose, outcome, note, added_by, added_at, status, manuscript, paragraph,"
+        " sentence, sentence_hash, assignment, from_context, flag)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         claim_rows,
     )
     conn.executemany(

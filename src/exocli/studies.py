@@ -18,7 +18,7 @@ from typing import Any
 
 from exocli.errors import DataError
 from exocli.evidence import Claim, Vocabularies, validate_claim
-from exocli.fields import CLAIM_KEYS, LIST_KEYS
+from exocli.fields import LIST_KEYS, RECORD_KEYS
 from exocli.refparse import Author, ParsedReference
 from exocli.workspace import Workspace
 
@@ -48,7 +48,7 @@ REFERENCE_KEYS = (
     "problem",
 )
 TEXT_FIELDS = ("title", "journal", "volume", "issue", "pages", "doi", "url", "problem")
-STUDY_CLAIM_KEYS = tuple(key for key in CLAIM_KEYS if key != "ref")  # the file is the citation
+STUDY_CLAIM_KEYS = tuple(key for key in RECORD_KEYS if key != "ref")  # the file is the citation
 KEY_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,63}$")  # also a file name everywhere
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _JSON_STARTS = frozenset('"[-0123456789tf')

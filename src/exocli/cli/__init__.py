@@ -41,6 +41,7 @@ COMMANDS = {
     "export": "export",
     "table": "export",
     "check": "check",
+    "extract": "drafts",
     "rebuild": "admin",
     "upgrade": "admin",
     "completion": "completion",

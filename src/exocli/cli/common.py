@@ -78,6 +78,9 @@ SpeciesOpt = Annotated[list[str] | None, typer.Option("--species", help="rat, mo
 RefOpt = Annotated[list[int] | None, ref_option("--ref", "-r")]
 TextOpt = Annotated[list[str] | None, typer.Option("--text", help="Full-text words (claims and titles).")]
 ExplainOpt = Annotated[bool, typer.Option("--explain", help="Print the filters the query became (stderr).")]
+DraftsOpt = Annotated[
+    bool, typer.Option("--drafts", help="Include draft claims (from `exocli extract`), not yet accepted.")
+]
 
 # Exclusions: --not-FIELD TERM for each term filter above, and -x FIELD=TERM for any of them.
 NotSourceOpt = Annotated[
@@ -193,7 +196,15 @@ def matching_claims(
                 " see `exocli vocab` or use --text for full-text search"
             )
         filters = filters.merge(parsed.filters)
-    compiled = q.compile_filters(conn, filters, vocabs)
+    statuses: tuple[str, ...] = ("curated", "draft") if parameters.get("drafts") else ("curated",)
+    status = parameters.get("status")
+    if status:
+        from exocli.fields import STATUSES
+
+        if status != "all" and status not in STATUSES:
+            raise UsageError(f"--status must be one of {', '.join(STATUSES)} or all, not {status!r}")
+        statuses = STATUSES if status == "all" else (status,)
+    compiled = q.compile_filters(conn, filters, vocabs, statuses=statuses)
     if explain:
         for name, value in compiled.explanation or [("filters", "none (every claim)")]:
             message(f"{name}: {value}")

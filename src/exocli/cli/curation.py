@@ -10,6 +10,7 @@ from exocli.cli import ExocliCommand, FormatOption, database, make_typer, worksp
 from exocli.cli.common import (
     CargoOpt,
     CargoTypeOpt,
+    DraftsOpt,
     EffectOpt,
     ExcludeOpt,
     InjuryOpt,
@@ -29,13 +30,15 @@ from exocli.cli.common import (
     SpeciesOpt,
     TextOpt,
 )
+from exocli.cli.drafts import register as register_draft_commands
 from exocli.errors import ExocliError, UsageError
 from exocli.render import message
 from exocli.workspace import Workspace
 
 app = make_typer()
-claims_app = make_typer("Edit or remove evidence claims.")
+claims_app = make_typer("Edit, remove, review, accept or reject evidence claims.")
 app.add_typer(claims_app, name="claims")
+register_draft_commands(claims_app)
 
 CLAIM_REQUIRED = ("source", "cargo_type", "effects")
 _CLEARABLE = ("cargo", "engineering", "pathways", "species", "model", "injury")
@@ -324,6 +327,11 @@ def claims_list(
     fmt: FormatOption = "table",
     sort: Annotated[str, typer.Option(help="id, ref, year, source or cargo-type.")] = "ref",
     limit: Annotated[int | None, typer.Option(help="At most this many claims.")] = None,
+    drafts: DraftsOpt = False,
+    status: Annotated[
+        str | None,
+        typer.Option("--status", help="Only claims of this status: curated, draft, rejected or all."),
+    ] = None,
 ) -> None:
     """Claims with their ids and who added them; takes the filters of `exocli query`."""
     parameters = dict(locals())  # the options as given, before any other name exists
@@ -335,8 +343,10 @@ def claims_list(
     if not claims:
         message("No claims match.")
         return
+    drafted = any(c["status"] != "curated" for c in claims)
     columns = (
-        "id,ref,study,source,cargo_type,cargo,effects,added_by,added_at"
+        "id,ref,study,source,cargo_type,cargo,effects,"
+        + ("status,location" if drafted else "added_by,added_at")
         if fmt in ("table", "markdown")
         else None
     )

@@ -9,6 +9,7 @@ from exocli.cli import ExocliCommand, database, make_typer
 from exocli.cli.common import (
     CargoOpt,
     CargoTypeOpt,
+    DraftsOpt,
     EffectOpt,
     ExcludeOpt,
     ExplainOpt,
@@ -73,6 +74,7 @@ def export(
         Path | None, typer.Option("--output", "-o", help="Write to FILE (else stdout).")
     ] = None,
     explain: ExplainOpt = False,
+    drafts: DraftsOpt = False,
 ) -> None:
     """The references behind matching claims (or --ref, or --all) as BibTeX, CSL-JSON or RIS."""
     parameters = dict(locals())  # the options as given, before any other name exists
@@ -140,6 +142,7 @@ def table(
         Path | None, typer.Option("--output", "-o", help="Write to FILE (else stdout).")
     ] = None,
     explain: ExplainOpt = False,
+    drafts: DraftsOpt = False,
 ) -> None:
     """The review's summary table from the evidence: grouped by source and effect, citing keys."""
     parameters = dict(locals())  # the options as given, before any other name exists

@@ -9,6 +9,7 @@ from exocli.cli import ExocliCommand, FormatOption, database, make_typer
 from exocli.cli.common import (
     CargoOpt,
     CargoTypeOpt,
+    DraftsOpt,
     EffectOpt,
     ExcludeOpt,
     ExplainOpt,
@@ -63,6 +64,7 @@ def query(
     sort: Annotated[str, typer.Option(help="id, ref, year, source or cargo-type.")] = "ref",
     limit: Annotated[int | None, typer.Option(help="At most this many claims.")] = None,
     explain: ExplainOpt = False,
+    drafts: DraftsOpt = False,
 ) -> None:
     """Evidence claims matching a phrase and/or filters (AND across filters, OR within one)."""
     parameters = dict(locals())  # the options as given, before any other name exists
