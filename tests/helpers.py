@@ -21,7 +21,8 @@ SHIPPED_VOCAB = PROJECT / "db" / "vocab"
 FORMAT1 = PROJECT / "tests" / "data" / "format1"
 # The review's numbered reference list as the article prints it (its 96 entries, verbatim).
 REVIEW_LIST = FORMAT1 / "refs" / "review.txt"
-REVIEW = PROJECT.parent / "shared" / "seed" / "000_abc512ef85f93d61.txt"  # shared/ lies beside the clone
+# The review's text (CC BY 4.0), shipped with the workspace: see manuscript/review.source.toml.
+REVIEW = PROJECT / "manuscript" / "review.txt"
 VOCAB_NAMES = ("sources", "effects", "cargo-types", "pathways")
 
 # The `cli` fixture: cli("query", "--source", "MSC", env={...}) -> Result.

@@ -43,6 +43,9 @@ _AUTHOR_YEAR_TAIL = re.compile(rf"(?<![\w-])({_WHO}),?\s+({_YEARS})$")
 _PROSE_LEAD = re.compile(
     r"(?:\bsee(?:\s+also)?|\breviewed\s+(?:in|by)|\bas\s+in|\bcf\.?|\bfrom|\bby|\bin)[\s,:]*$", re.I
 )
+# An author-year item after "; " that closes a parenthesis whose opening is lost or another
+# bracket: the last item of a citation group all the same.
+_CLOSING_ITEM = re.compile(rf"(?<=;\s)({_WHO}),?\s+({_YEARS})\s*\)")
 _PAREN_GROUP = re.compile(r"\(([^()]{4,400})\)")
 _NARRATIVE = re.compile(rf"\b({_WHO})\s+\(\s*({_YEARS})\s*\)")
 
@@ -83,7 +86,9 @@ def expand_numbers(text: str) -> tuple[int, ...]:
             found = list(range(ends[0], ends[1] + 1))
         else:
             found = ends
-        numbers += [n for n in found if n not in numbers]
+        for number in found:
+            if number not in numbers:
+                numbers.append(number)
     return tuple(numbers)
 
 
@@ -112,6 +117,9 @@ def find_citations(text: str, parentheses: bool = False) -> list[Citation]:
         authors = _author_years(match.group(1))
         if authors:
             found.append(Citation(match.start(), match.end(), match.group(0), AUTHOR_YEAR, authors=authors))
+    for match in _CLOSING_ITEM.finditer(text):  # "[CAP, ...; Stronks et al., 2010)" as printed
+        authors = tuple(_years_of(match.group(1), match.group(2)))
+        found.append(Citation(match.start(), match.end(), match.group(0), AUTHOR_YEAR, authors=authors))
     for match in _NARRATIVE.finditer(text):
         authors = tuple(_years_of(match.group(1), match.group(2)))
         found.append(Citation(match.start(), match.end(), match.group(0), AUTHOR_YEAR, authors=authors))

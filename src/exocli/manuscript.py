@@ -168,16 +168,17 @@ _LOWER_START = re.compile(r"(?<=[.!?])\s+(?=(?:miR|let-\d|[a-z]{1,4}[A-Z]))")
 def split_sentences(text: str, citations: Sequence[Citation]) -> list[Sentence]:
     import syntok.segmenter as segmenter
 
-    # A citation becomes a word of x's, capitalised when it is the subject ("@key showed",
-    # "Wang et al. (2023) found"), so that a sentence may start with it and "Ma et al. [35]
-    # found" does not end at "al.".
+    # A citation becomes a word of x's, capitalised when it opens a sentence as its subject
+    # ("@key showed", "Wang et al. (2023) found"), so that a sentence may start with it and
+    # "Ma et al. [35] found" does not end at "al.".
     masked = list(text)
     for citation in citations:
         for i in range(citation.start, citation.end):
             if not masked[i].isspace():
                 masked[i] = "x"
         first = text[citation.start]
-        if first == "@" or first.isupper() or _NARRATIVE_COMMAND.match(citation.words):
+        opens = not text[: citation.start].rstrip() or text[: citation.start].rstrip()[-1] in ".!?"
+        if opens and (first == "@" or first.isupper() or _NARRATIVE_COMMAND.match(citation.words)):
             masked[citation.start] = "X"
     masked_text = "".join(masked)
     spans: list[tuple[int, int]] = []
@@ -190,7 +191,12 @@ def split_sentences(text: str, citations: Sequence[Citation]) -> list[Sentence]:
     merged: list[tuple[int, int]] = []
     for start, end in spans:
         alone = _only_citations(start, end, citations, text)
-        if merged and alone:
+        # syntok may break before a bracket ("potentials [CAP, ..."): a sentence ends only
+        # at final punctuation
+        unfinished = merged and not re.search(
+            r"[.!?。][\"'”’)\]]*$", masked_text[merged[-1][0] : merged[-1][1]]
+        )
+        if merged and (alone or unfinished):
             merged[-1] = (merged[-1][0], end)
         else:
             merged.append((start, end))
