@@ -26,7 +26,7 @@ from exocli.citations import ListEntry, ReferenceIndex
 from exocli.errors import DataError, NotFoundError, UsageError
 from exocli.evidence import Claim, validate_claim
 from exocli.extraction import CitedReference, CitingSentence, Draft, Extraction, extract
-from exocli.manuscript import Manuscript, read_manuscript
+from exocli.manuscript import Manuscript, Sentence, read_manuscript
 from exocli.records import workspace_lock
 from exocli.store import Change, load_vocabularies, write_change
 from exocli.studies import Study, new_claim_id, read_study
@@ -187,12 +187,25 @@ def _settle(
             what = "moved" if moved else "unchanged"
         else:
             at = manuscript.sentence_at(row["paragraph"] or 0, row["sentence"] or 0)
-            what = CHANGED if at is not None and at[1].citations else REMOVED
+            what = (
+                CHANGED if at is not None and _still_cites(at[1], row["number"], row["citekey"]) else REMOVED
+            )
             updates = {"flag": what} if row["flag"] != what else {}
         report.settled.append(Settled(row["id"], row["number"], location, what))
         if updates:
             held: Study = study(row["citekey"], row["number"])
             held.claims = [replace(c, **updates) if c.id == row["id"] else c for c in held.claims]
+
+
+def _still_cites(sentence: Sentence, number: int | None, key: str | None) -> bool:
+    """The sentence now at a claim's place cites its reference: the sentence was edited
+    (an author-year citation is taken to, as its author and year may have been edited too)."""
+    for citation in sentence.citations:
+        if number in citation.numbers or citation.authors:
+            return True
+        if key and key.casefold() in (k.casefold() for k in citation.keys):
+            return True
+    return False
 
 
 def _location(name: str, paragraph: int | None, sentence: int | None) -> str:
