@@ -174,7 +174,10 @@ def directions(text: str, mentions: Iterable[Mention]) -> list[Directed]:
         cues = list(_CUE.finditer(clause))
         end = mention.start + len(mention.words)
         after = re.match(
-            rf"\s*(?:signal\w*\s+)?(?:pathway\s+)?({_UP_WORDS}|{_DOWN_WORDS})", text[end : end + 40], re.I
+            rf"\s*(?:signal\w*\s+)?(?:pathways?\s+)?(?:(?:was|were|is|are|being|been|got|became)\s+)?"
+            rf"(?:significantly\s+|markedly\s+|strongly\s+)?({_UP_WORDS}|{_DOWN_WORDS})",
+            text[end : end + 60],
+            re.I,
         )
         if cues:
             cue = cues[-1]

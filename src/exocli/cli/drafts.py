@@ -139,11 +139,11 @@ def _review(ids: list[int]) -> None:
     from exocli import query as q
     from exocli.drafts import decide, draft_sentence
 
+    ws, conn = workspace(), database()
     if not sys.stdin.isatty():
         raise UsageError(
             "claims review asks on a terminal; without one use `exocli claims accept|reject ID...` or --all"
         )
-    ws, conn = workspace(), database()
     compiled = q.compile_filters(conn, q.Filters(refs=[]), q.Vocabs.load(conn), statuses=("draft",))
     drafts = q.fetch_claims(conn, compiled, sort="ref")
     if ids:
