@@ -9,7 +9,7 @@ information to bench/results/latest.json (plus a timestamped copy for comparison
     python bench/run.py --full          ... and the 1M-claim case (takes long; see BENCHMARKS.md)
     python bench/run.py --quick         a fast smoke run (small sizes, few repeats)
     python bench/run.py --only resolve  one section (latency, scale, writes, import, resolve, export,
-                                        refimport)
+                                        refimport, drafts)
 
 refimport: `exocli refs import FILE` of 10,000 generated references (1,000 with --quick), as
 a .bib and as the same references printed as a numbered Vancouver list, each into a workspace
@@ -46,7 +46,8 @@ REPO = BENCH.parent
 RESULTS = BENCH / "results"
 sys.path.insert(0, str(BENCH))
 
-import generate  # noqa: E402  (bench/ is not a package)
+import drafts as draft_accuracy  # noqa: E402  (bench/ is not a package)
+import generate  # noqa: E402
 from fake_crossref import FakeCrossref, work_message  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -55,7 +56,7 @@ PYTHON = sys.executable
 FLAGSHIP = "anti-inflammatory miRNAs from UCMSC"
 SELECTIVE_ARGS = ["--source", "UCMSC", "--effect", "anti-inflammatory", "--cargo", "miR-216a-5p"]
 FLOOR_CODE = "import typer, rich.table"
-SECTIONS = ("latency", "scale", "writes", "import", "resolve", "export", "refimport")
+SECTIONS = ("latency", "scale", "writes", "import", "resolve", "export", "refimport", "drafts")
 STARTED = time.monotonic()
 STARTED_AT = datetime.now(UTC).replace(microsecond=0).isoformat()
 
@@ -831,6 +832,76 @@ def bench_export(ctx: Context) -> None:
     )
 
 
+# --- drafts: `exocli extract` on the shipped review ---------------------------------------------
+
+
+def bench_drafts(ctx: Context) -> None:
+    """extract on the whole review (target <= 1 s, the whole command), against the typer
+    import floor of the same run; and the drafts' recall and precision (bench/drafts.py)."""
+    home = draft_accuracy.workspace_without_claims(ctx.workdir / "drafts-ws")
+    review = str(home / "manuscript" / "review.txt")
+    built = exocli(home, "extract", review, "--dry-run")  # the first run builds the database
+    if built.returncode != 0:
+        raise RuntimeError(f"exocli extract failed: {built.stderr.strip()[-300:]}")
+    runs = ctx.runs(10, quick=3)
+    log(f"drafts: {runs} interleaved runs of `exocli extract manuscript/review.txt --dry-run` and the floor")
+    result = interleaved(
+        {
+            "extract": [EXOCLI, "--home", str(home), "extract", review, "--dry-run"],
+            "floor": [PYTHON, "-c", FLOOR_CODE],
+        },
+        runs,
+    )
+    wall = result["extract"]["median_s"]
+    floor = result["floor"]["median_s"]
+    DETAILS["drafts"] = {"timing": result}
+    add(
+        Figure(
+            "drafts",
+            "extract the whole review (92 citing sentences), whole command",
+            wall,
+            "s",
+            floor,
+            "typer import floor",
+            wall / floor,
+            "<= 1 s",
+            check(wall <= 1.0),
+            note=f"median of {runs}, --dry-run (a write adds the study files' write)",
+            extra=result,
+        )
+    )
+    figures = draft_accuracy.accuracy(EXOCLI, ctx.workdir)
+    DETAILS["drafts"]["accuracy"] = figures
+    add(
+        Figure(
+            "drafts",
+            "drafts recover the curated claims (recall)",
+            round(figures["recall"], 3),
+            "",
+            0.80,
+            "target",
+            round(figures["recall"] / 0.80, 2),
+            ">= 0.80",
+            check(figures["recall"] >= 0.80),
+            note=f"{figures['recovered']} of {figures['curated']} curated claims; missed: {figures['missed']}",
+        )
+    )
+    add(
+        Figure(
+            "drafts",
+            "drafts that match a curated claim (precision)",
+            round(figures["precision"], 3),
+            "",
+            0.70,
+            "target",
+            round(figures["precision"] / 0.70, 2),
+            ">= 0.70",
+            check(figures["precision"] >= 0.70),
+            note=f"{figures['matched']} of {figures['drafts']} drafts",
+        )
+    )
+
+
 # --- 5. refimport: references from a .bib file or a printed list -------------------------------
 
 # The reference point: bibtexparser v2's own parse of the .bib, as its users call it
@@ -1166,6 +1237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "resolve": bench_resolve,
         "export": bench_export,
         "refimport": bench_refimport,
+        "drafts": bench_drafts,
     }
     timings: dict[str, float] = {}
     try:

@@ -58,7 +58,7 @@ class Paragraph:
     section: str  # heading path, "Results > Angiogenesis"
     text: str
     citations: list[Citation] = field(default_factory=list)
-    sentences: list[Sentence] = field(default_factory=list)
+    sentences: list[Sentence] = field(default_factory=list)  # one, the whole text, where nothing is cited
 
 
 @dataclass
@@ -150,7 +150,9 @@ def _paragraphs(blocks: Sequence[Block]) -> list[Paragraph]:
         citations = find_citations(text, parentheses=parentheses)
         found += citations
         paragraph = Paragraph(len(paragraphs) + 1, section, text, citations)
-        paragraph.sentences = split_sentences(text, citations)
+        # a paragraph that cites nothing holds no citing sentence: it is not split (the
+        # splitter is most of the reading time)
+        paragraph.sentences = split_sentences(text, citations) if citations else [Sentence(1, text)]
         paragraphs.append(paragraph)
     return paragraphs
 

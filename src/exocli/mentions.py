@@ -8,6 +8,7 @@ say which words on each side disagree."""
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Mapping, Sequence
@@ -59,6 +60,124 @@ def leftmost_longest(text: str, patterns: Sequence[tuple[str, re.Pattern[str]]],
         for m in pattern.finditer(text)
         if m.end() > m.start()
     ]
+    return _longest_first(text, candidates, where)
+
+
+_NEEDLE = re.compile(r"[^\W_]{2,}|[^\W_]")
+_SEPARATORS = frozenset(" \t\n\r\f\v-_\u00a0\u2010\u2011\u2012\u2013\u2014\u2015\u2212")
+
+
+def _ascii_alnum(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+_DROP_SEPARATORS = str.maketrans(dict.fromkeys(_SEPARATORS))
+
+
+class _Squeezed:
+    """A text without its spaces and hyphens (as a spelling is matched: "stem cell",
+    "stem-cell" and "stemcell" alike), in its own case and in lower case, with the place
+    of each kept character in the text (worked out when a spelling is found)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.cased = text.translate(_DROP_SEPARATORS)
+        lower = self.cased.lower()
+        # a character whose lower case is longer ("İ") keeps its own, so places stay valid
+        self.lower = (
+            lower
+            if len(lower) == len(self.cased)
+            else "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in self.cased)
+        )
+        self._where: list[int] | None = None
+
+    @property
+    def where(self) -> list[int]:
+        if self._where is None:
+            self._where = [i for i, ch in enumerate(self.text) if ch not in _SEPARATORS]
+        return self._where
+
+
+@functools.lru_cache(maxsize=64)
+def _squeezed(text: str) -> _Squeezed:
+    """Every matcher reads the same sentence: squeeze it once."""
+    return _Squeezed(text)
+
+
+def _squeeze(spelling: str) -> str:
+    return "".join(ch for ch in spelling if ch not in _SEPARATORS)
+
+
+class Spellings:
+    """Spellings of terms, and the few patterns that are not plain spellings.
+
+    A plain spelling is matched as words (spaces and hyphens between them alike, a plural
+    "s"/"es" allowed, never inside a longer word) by substring search in the text without
+    its separators: no regular expression to compile for the hundreds of spellings of a
+    vocabulary. The other patterns are compiled the first time their words occur."""
+
+    def __init__(self) -> None:
+        self._spellings: list[tuple[str, str, bool]] = []  # code, squeezed spelling, ignore case
+        self._items: list[tuple[str, str, int, tuple[str, ...]]] = []  # code, regex, flags, needles
+        self._compiled: dict[int, re.Pattern[str]] = {}
+
+    def add(self, code: str, regex: str, flags: int = re.IGNORECASE, needles: Sequence[str] = ()) -> None:
+        self._items.append((code, regex, flags, tuple(n.casefold() for n in needles if n)))
+
+    def add_spelling(self, code: str, spelling: str, flags: int = re.IGNORECASE) -> None:
+        squeezed = _squeeze(spelling.strip())
+        if squeezed:
+            ignore_case = bool(flags & re.IGNORECASE)
+            self._spellings.append((code, squeezed.lower() if ignore_case else squeezed, ignore_case))
+
+    def extend(self, other: Spellings) -> None:
+        self._spellings += other._spellings
+        self._items += other._items
+
+    def _spelled(self, text: str) -> list[tuple[int, int, int, str]]:
+        squeezed = _squeezed(text)
+        found: list[tuple[int, int, int, str]] = []
+        for code, spelling, ignore_case in self._spellings:
+            haystack = squeezed.lower if ignore_case else squeezed.cased
+            at = haystack.find(spelling)
+            while at >= 0:
+                start = squeezed.where[at]
+                end = squeezed.where[at + len(spelling) - 1] + 1
+                if start == 0 or not _ascii_alnum(text[start - 1]):
+                    for plural in ("", "s", "es"):
+                        stop = end + len(plural)
+                        if text[end:stop].lower() == plural and (
+                            stop >= len(text) or not _ascii_alnum(text[stop])
+                        ):
+                            found.append((start, -(stop - start), stop, code))
+                            break
+                at = haystack.find(spelling, at + 1)
+        return found
+
+    def candidates(self, text: str) -> list[tuple[str, re.Pattern[str]]]:
+        folded = text.casefold()
+        found: list[tuple[str, re.Pattern[str]]] = []
+        for index, (code, regex, flags, needles) in enumerate(self._items):
+            if all(needle in folded for needle in needles):
+                pattern = self._compiled.get(index)
+                if pattern is None:
+                    pattern = self._compiled[index] = re.compile(regex, flags)
+                found.append((code, pattern))
+        return found
+
+    def find(self, text: str, where: str) -> list[Mention]:
+        text = _clean(text)
+        found = self._spelled(text)
+        found += [
+            (m.start(), -(m.end() - m.start()), m.end(), code)
+            for code, pattern in self.candidates(text)
+            for m in pattern.finditer(text)
+            if m.end() > m.start()
+        ]
+        return _longest_first(text, found, where)
+
+
+def _longest_first(text: str, candidates: list[tuple[int, int, int, str]], where: str) -> list[Mention]:
     found: list[Mention] = []
     taken_until = -1
     for start, _, end, code in sorted(candidates):
@@ -67,48 +186,6 @@ def leftmost_longest(text: str, patterns: Sequence[tuple[str, re.Pattern[str]]],
         found.append(Mention(code, text[start:end].strip(" -"), start, where))
         taken_until = end
     return found
-
-
-_NEEDLE = re.compile(r"[^\W_]{2,}|[^\W_]")
-
-
-class Spellings:
-    """Spellings of terms as word patterns, compiled only when needed.
-
-    A vocabulary has hundreds of spellings and a sentence names a few: each pattern waits
-    until its longest plain word occurs in a text (a substring test), so a command neither
-    compiles nor runs the patterns of words its texts never hold."""
-
-    def __init__(self) -> None:
-        self._items: list[tuple[str, str, int, str]] = []  # code, regex, flags, needle
-        self._compiled: dict[int, re.Pattern[str]] = {}
-
-    def add(self, code: str, regex: str, flags: int = re.IGNORECASE, needle: str | None = None) -> None:
-        if needle is None:
-            words = _NEEDLE.findall(regex.replace("\\", " "))
-            needle = max(words, key=len) if words else ""
-        self._items.append((code, regex, flags, needle.casefold()))
-
-    def add_spelling(self, code: str, spelling: str, flags: int = re.IGNORECASE) -> None:
-        words = _NEEDLE.findall(spelling)
-        self.add(code, spelling_pattern(spelling), flags, max(words, key=len) if words else "")
-
-    def extend(self, other: Spellings) -> None:
-        self._items += other._items
-
-    def candidates(self, text: str) -> list[tuple[str, re.Pattern[str]]]:
-        folded = text.casefold()
-        found: list[tuple[str, re.Pattern[str]]] = []
-        for index, (code, regex, flags, needle) in enumerate(self._items):
-            if needle in folded:
-                pattern = self._compiled.get(index)
-                if pattern is None:
-                    pattern = self._compiled[index] = re.compile(regex, flags)
-                found.append((code, pattern))
-        return found
-
-    def find(self, text: str, where: str) -> list[Mention]:
-        return leftmost_longest(text, self.candidates(_clean(text)), where)
 
 
 # Title spellings the sources vocabulary lacks. Only for codes the vocabulary has; the
@@ -323,11 +400,10 @@ ORGAN_PATTERNS: dict[str, tuple[str, ...]] = {
     "muscle": (r"skeletal[\s-]+muscles?", r"muscle[\s-]+injur(?:y|ies)"),
     "intestine": (r"colitis", r"intestin(?:e|al)", r"bowel"),
 }
-_ORGAN_REGEXES = [
-    (organ, re.compile(_BEFORE + pattern + _AFTER, re.IGNORECASE))
-    for organ, patterns in ORGAN_PATTERNS.items()
-    for pattern in patterns
-]
+_ORGANS = Spellings()  # compiled when first needed: importing this module compiles nothing
+for _organ, _patterns in ORGAN_PATTERNS.items():
+    for _pattern in _patterns:
+        _ORGANS.add(_organ, _BEFORE + _pattern + _AFTER, re.IGNORECASE)
 
 
 class TermMatcher:
@@ -359,7 +435,7 @@ _ABBREVIATION = re.compile(r"^[A-Z0-9][A-Z0-9/-]{1,5}$")
 
 
 def find_organs(text: str, where: str = "title") -> list[Mention]:
-    return leftmost_longest(text, _ORGAN_REGEXES, where)
+    return _ORGANS.find(text, where)
 
 
 def organs_compatible(a: str, b: str) -> bool:
@@ -391,11 +467,10 @@ ROUTE_PATTERNS: dict[str, tuple[str, ...]] = {
     "local hydrogel": (r"hydrogels?",),
     "local microneedle patch": (r"micro[\s-]?needle",),
 }
-_ROUTE_REGEXES = [
-    (route, re.compile(_BEFORE + pattern + _AFTER, re.IGNORECASE))
-    for route, patterns in ROUTE_PATTERNS.items()
-    for pattern in patterns
-]
+_ROUTES = Spellings()
+for _route, _patterns in ROUTE_PATTERNS.items():
+    for _pattern in _patterns:
+        _ROUTES.add(_route, _BEFORE + _pattern + _AFTER, re.IGNORECASE)
 
 
 @dataclass
@@ -456,7 +531,7 @@ class MentionFinder:
             injuries=self.injuries.find(text, where),
             species=self.species.find(text, where),
             models=self.models.find(text, where),
-            routes=leftmost_longest(text, _ROUTE_REGEXES, where),
+            routes=_ROUTES.find(text, where),
         )
 
 
@@ -480,5 +555,5 @@ def _lessening_spellings(effects: Vocabulary) -> Spellings:
                 + r"\w*"
                 + _AFTER
             )
-            patterns.add(term.code, pattern, re.IGNORECASE, needle=stem)
+            patterns.add(term.code, pattern, re.IGNORECASE, needles=[stem])
     return patterns
