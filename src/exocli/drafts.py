@@ -125,7 +125,7 @@ def extract_drafts(
         known = {row["sentence_hash"] for row in earlier}
         taken = _TakenIds(conn)
         today = date.today().isoformat()
-        from exocli.curation import claim_signature, current_user
+        from exocli.curation import current_user
 
         user = current_user()
         for draft in extraction.drafts:
@@ -138,8 +138,7 @@ def extract_drafts(
             except DataError as exc:  # pragma: no cover - drafts hold vocabulary codes only
                 raise DataError(f"{draft.location(name)}: {exc}") from exc
             claim = replace(claim, ref=draft.ref.number)
-            signature = claim_signature(claim)
-            if any(claim_signature(replace(c, ref=draft.ref.number)) == signature for c in held.claims):
+            if any(_says_the_same(claim, c) for c in held.claims):
                 report.repeats += 1
                 continue
             taken.also.add(claim.id)
@@ -154,6 +153,18 @@ def extract_drafts(
                 vocabs.pathways,
             )
     return report
+
+
+def _says_the_same(draft: Claim, other: Claim) -> bool:
+    """A claim of the study already holds the draft's finding: the same source and cargo,
+    and an effect in common (a curated claim, or a draft of another sentence)."""
+    if other.status == "rejected" and other.sentence_hash != draft.sentence_hash:
+        return False
+    return (
+        draft.source == other.source
+        and sorted(c.name.casefold() for c in draft.cargo) == sorted(c.name.casefold() for c in other.cargo)
+        and bool(set(draft.effects) & set(other.effects))
+    )
 
 
 def _claims_from(conn: sqlite3.Connection, name: str) -> list[sqlite3.Row]:

@@ -45,7 +45,7 @@ def extract(
         f"{report.manuscript}: {plural(len(citing), 'citing sentence')};"
         f" {plural(len(report.new), 'new draft')} {verb} written"
         f" from {plural(report.new_sentences(), 'sentence')}"
-        + (f"; {report.repeats} repeated a claim already there" if report.repeats else "")
+        + (f"; {report.repeats} left out, already in a claim of their study" if report.repeats else "")
     )
     unchanged = sum(1 for s in report.settled if s.what in ("unchanged", "moved"))
     if report.settled:
