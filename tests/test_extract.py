@@ -314,3 +314,25 @@ def test_extract_is_fast_enough_to_feel_instant(bare: Path) -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_drafts_survive_edit_table_export_and_a_csv_round_trip(
+    bare: Path, cli: Invoke, tmp_path: Path
+) -> None:
+    assert cli("extract", str(bare / "manuscript" / "review.txt")).exit_code == 0
+    (wang,) = [i for i, c in drafts_of(bare).items() if c["study"] == "wang2023umbilical"]
+    edited = cli("claims", "edit", str(wang), "--route", "intravenous")
+    assert edited.exit_code == 0, edited.output
+    after = study_claims(bare)[wang]
+    assert after["status"] == "draft" and after["route"] == "intravenous" and after["sentence"] == 3
+    table = cli("table", "--ref", "44", "--drafts", "-f", "markdown")
+    assert "miR-146a-5p" in table.stdout
+    assert "miR-146a-5p" not in cli("table", "--ref", "44", "-f", "markdown").stdout
+    assert "@article{wang2023umbilical," in cli("export", "bib", "--ref", "44", "--drafts").stdout
+    exported = tmp_path / "drafts.csv"
+    exported.write_text(cli("query", "--drafts", "--ref", "44", "-f", "csv").stdout, "utf-8")
+    before = {p.name: p.read_bytes() for p in (bare / "refs" / "studies").glob("*.toml")}
+    imported = cli("import", str(exported))
+    assert imported.exit_code == 0, imported.output
+    assert "0 added, 0 updated, 1 unchanged" in imported.stderr
+    assert {p.name: p.read_bytes() for p in (bare / "refs" / "studies").glob("*.toml")} == before

@@ -40,7 +40,7 @@ from exocli.workspace import Workspace
 
 EDITABLE_KEYS = tuple(k for k in CLAIM_KEYS if k not in ("id", "added_by", "added_at"))
 # Columns of `query --format csv|json` that are derived, not curated: ignored on import.
-DERIVED_COLUMNS = ("study", "year", "doi", "cargo", "ontology_ids", "flags")
+DERIVED_COLUMNS = ("study", "year", "doi", "cargo", "ontology_ids", "flags", "location")
 
 
 def current_user() -> str:
@@ -206,7 +206,7 @@ def add_study(
 
 
 def _validated(entry: Mapping[str, Any], vocabs: Vocabularies, number: int | None) -> Claim:
-    complete = {key: entry[key] for key in CLAIM_KEYS if key in entry}
+    complete = {key: entry[key] for key in RECORD_KEYS if key in entry}
     for key in LIST_KEYS:
         complete.setdefault(key, [])
     complete["ref"] = number
@@ -342,7 +342,7 @@ def read_table(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]
 
 
 def _columns_check(path: Path, columns: Sequence[str]) -> None:
-    known = set(CLAIM_KEYS) | set(DERIVED_COLUMNS) | {"cargo_wording"}
+    known = set(RECORD_KEYS) | set(DERIVED_COLUMNS) | {"cargo_wording"}
     extra = [c for c in columns if c not in known]
     if extra:
         raise DataError(
@@ -431,7 +431,7 @@ def import_claims(ws: Workspace, conn: sqlite3.Connection, path: Path) -> Import
                 if home is not None:
                     old = study(home).claims[_claim_index(study(home), claim_id)]
                     merged = claim_entry(old)
-                    merged.update({k: v for k, v in entry.items() if k in CLAIM_KEYS})
+                    merged.update({k: v for k, v in entry.items() if k in RECORD_KEYS})
                     entry = merged
                 else:
                     entry.setdefault("added_by", current_user())
