@@ -308,7 +308,7 @@ def test_pdflatex_and_bibtex_compile_every_key_without_warnings(
     assert table.exit_code == 0, table.output
     keys = list(entries((build / "refs.bib").read_text()))
     (build / "paper.tex").write_text(
-        "\\documentclass{article}\n\\usepackage{longtable}\n\\begin{document}\n"
+        "\\documentclass{article}\n\\usepackage{longtable}\n\\usepackage{url}\n\\begin{document}\n"
         f"Every reference: \\cite{{{','.join(keys)}}}.\n\n{table.stdout}\n"
         "\\bibliographystyle{plain}\n\\bibliography{refs}\n\\end{document}\n",
         encoding="utf-8",
@@ -387,3 +387,71 @@ def test_table_formats(workspace: Path, cli: Any) -> None:
     csv_out = cli("table", "UCMSC", "--format", "csv")
     assert csv_out.stdout.splitlines()[0] == "source,effect,cargo,pathway,model,ref,key"
     assert cli("table", "--format", "html").exit_code == 2
+
+
+def test_et_al_reaches_csl_json_and_ris(workspace: Path, cli: Any) -> None:
+    """Ref 3 lists six authors and 'et al.': CSL-JSON and RIS say so, as citation processors read it."""
+    import rispy
+
+    (quadri,) = json.loads(export(cli, "csl-json", "--ref", "3"))
+    assert quadri["author"][-1] == {"literal": "others"} and len(quadri["author"]) == 7
+    entries_read = rispy.loads(export(cli, "ris", "--ref", "3"))
+    assert entries_read[0]["authors"][-1] == "et al." and len(entries_read[0]["authors"]) == 7
+    (wang,) = json.loads(export(cli, "csl-json", "--ref", "44"))
+    assert len(wang["author"]) == 5  # a list without "et al." gets no marker
+
+
+def test_csl_titles_keep_the_case_of_acronyms() -> None:
+    from exocli.export import csl_title
+
+    assert csl_title("Exosomal miR-9-5p regulates the HDAC5/FGF2 axis: MISEV2023 and p65 in rats") == (
+        'Exosomal <span class="nocase">miR-9-5p</span> regulates the <span class="nocase">HDAC5/FGF2</span>'
+        ' axis: <span class="nocase">MISEV2023</span> and <span class="nocase">p65</span> in rats'
+    )
+    assert csl_title("Stem cells") == "Stem cells"
+
+
+def test_bibtex_key_whole_doi_url_and_web_pages(workspace: Path, cli: Any) -> None:
+    bib = entries(export(cli, "bib", "--ref", "75,76,5", "--doi-url"))
+    web = bib["internationalndclinical"]
+    assert web["key"] == "International Clinical Trials Registry Platform (ICTRP)"  # never cut
+    assert web["howpublished"] == r"\url{https://www.who.int/clinical-trials-registry-platform}"
+    assert web["url"] == "https://www.who.int/clinical-trials-registry-platform"
+    assert bib["kwon2024ao"]["url"] == "https://doi.org/10.1177/21925682231189928"
+    assert "key" not in bib["kwon2024ao"]  # authors: no key needed
+    assert "url" not in entries(export(cli, "bib", "--ref", "5"))["kwon2024ao"]
+
+
+def test_a_verified_record_keeps_subtitle_month_and_issn() -> None:
+    """A Crossref record shaped as Crossref answers (fields as in a recorded works body;
+    values written for this test)."""
+    from exocli.export import _from_crossref, to_bibtex, to_csl, to_ris
+    from exocli.references import Author, Reference
+
+    message = {
+        "DOI": "10.1000/test.1",
+        "type": "journal-article",
+        "title": ["Vesicles after injury"],
+        "subtitle": ["a second look at old data"],
+        "container-title": ["Journal of Tests"],
+        "author": [{"family": "Nakamura", "given": "Kenji"}],
+        "issued": {"date-parts": [[2021, 8, 14]]},
+        "ISSN": ["1234-5678", "8765-4321"],
+        "volume": "3",
+        "page": "1-9",
+    }
+    ref = Reference(
+        id=1, number=1, kind="article", raw="", title="Vesicles after injury", journal="J Tests", year=2021,
+        volume="3", issue=None, pages="1-9", doi="10.1000/test.1", url=None, et_al=False, problem=None,
+        citekey="nakamura2021vesicles", authors=[Author("Nakamura", "K.")],
+    )  # fmt: skip
+    record = _from_crossref(ref, message)
+    assert record.title == "Vesicles after injury: a second look at old data"
+    assert (record.month, record.day, record.issn) == (8, 14, "1234-5678")
+    bib = to_bibtex([record])
+    assert "  month = aug,\n" in bib and "issn = {1234-5678}" in bib
+    assert entries(bib)["nakamura2021vesicles"]["month"] == "aug"
+    (item,) = json.loads(to_csl([record]))
+    assert item["issued"] == {"date-parts": [[2021, 8, 14]]} and item["ISSN"] == "1234-5678"
+    ris = to_ris([record]).splitlines()
+    assert "DA  - 2021/08/14" in ris and "SN  - 1234-5678" in ris

@@ -153,6 +153,7 @@ def _reference(fields: Mapping[str, Any], number: int) -> ParsedReference:
         number=number,
         kind="article" if meta.journal else "web" if meta.url else "article",
         authors=authors,
+        et_al=bool(fields.get("et_al")) and bool(authors),
         title=title.rstrip("."),
         journal=meta.journal,
         year=year,
@@ -165,6 +166,7 @@ def _reference(fields: Mapping[str, Any], number: int) -> ParsedReference:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ET_AL = re.compile(r"et\.?\s*al\.?|others", re.IGNORECASE)
 _YEAR = re.compile(r"\b(1[5-9]\d\d|2\d\d\d)\b")
 _PAGE_DASH = re.compile(r"\s*(--|–)\s*")
 
@@ -310,6 +312,7 @@ def _bibtex_items(text: str, source: str) -> list[tuple[dict[str, Any], str | No
                 for family, given in _bibtex_names(names)
                 if family.lower() != "others"
             ],
+            "et_al": bool(re.search(r"\band\s+others\s*$", names)),
             "title": _unbrace(_first_value(values, decode, "title")),
             "journal": _unbrace(_first_value(values, decode, "journal", "journaltitle", "booktitle")),
             "year": _year(_first_value(values, decode, "year", "date")),
@@ -640,7 +643,11 @@ def _ris_items(text: str, source: str) -> list[tuple[dict[str, Any], str | None,
     for index, record in enumerate(records):
         names = record.get("authors") or record.get("first_authors") or []
         authors = []
+        et_al = False
         for name in names:
+            if _ET_AL.fullmatch(str(name).strip()):  # exocli writes the marker as a last AU
+                et_al = True
+                continue
             family, _, given = str(name).partition(",")
             authors.append((family.strip(), given.strip()))
         first, last = record.get("start_page"), record.get("end_page")
@@ -648,6 +655,7 @@ def _ris_items(text: str, source: str) -> list[tuple[dict[str, Any], str | None,
         urls = record.get("urls") or []
         fields = {
             "authors": authors,
+            "et_al": et_al,
             "title": record.get("title") or record.get("primary_title"),
             "journal": record.get("secondary_title")
             or record.get("journal_name")
@@ -680,9 +688,13 @@ def _csl_items(text: str, source: str) -> list[tuple[dict[str, Any], str | None,
 def _csl_fields(item: Mapping[str, Any]) -> dict[str, Any]:
     """A CSL item's fields (CSL-JSON and CSL-YAML alike)."""
     authors = []
+    et_al = False
     names = item.get("author")
     for name in names if isinstance(names, list) else []:
         if not isinstance(name, dict):
+            continue
+        if name.get("literal") == "others" and not name.get("family"):  # pandoc's "et al."
+            et_al = True
             continue
         family = _clean(name.get("family")) or _clean(name.get("literal")) or ""
         particle = _clean(name.get("non-dropping-particle"))  # "de" Groot, "van den" Berg
@@ -691,8 +703,9 @@ def _csl_fields(item: Mapping[str, Any]) -> dict[str, Any]:
         authors.append((family, _clean(name.get("given")) or ""))
     return {
         "authors": authors,
-        "title": item.get("title"),
-        "journal": item.get("container-title-short") or item.get("container-title"),
+        "et_al": et_al,
+        "title": _plain_rich_text(item.get("title")),
+        "journal": _plain_rich_text(item.get("container-title-short") or item.get("container-title")),
         "year": _issued_year(item.get("issued")),
         "volume": item.get("volume"),
         "issue": item.get("issue"),
@@ -700,6 +713,14 @@ def _csl_fields(item: Mapping[str, Any]) -> dict[str, Any]:
         "doi": item.get("DOI") or item.get("doi"),
         "url": item.get("URL"),
     }
+
+
+# CSL-JSON's rich text: <i>, <b>, <sup>, <sub>, <span class="nocase">, <span style=...>
+_RICH_TEXT = re.compile(r"</?(?:i|b|sup|sub|span)(?:\s[^<>]*)?>")
+
+
+def _plain_rich_text(value: Any) -> Any:
+    return _RICH_TEXT.sub("", value) if isinstance(value, str) else value
 
 
 def _csl_key(item: Mapping[str, Any]) -> str | None:

@@ -74,11 +74,14 @@ class Record:
     booktitle: str | None = None
     publisher: str | None = None
     year: int | None = None
+    month: int | None = None
+    day: int | None = None
     volume: str | None = None
     issue: str | None = None
     pages: str | None = None
     doi: str | None = None
     url: str | None = None
+    issn: str | None = None
     notes: list[str] = field(default_factory=list)
     source: str = "list"  # "crossref" or "list"
 
@@ -180,6 +183,11 @@ def _from_crossref(ref: Reference, message: dict[str, Any]) -> Record:
         if a.get("family") or a.get("name")
     ]
     title = re.sub(r"<[^>]+>", "", (record_titles(message) or [ref.title or ""])[0])
+    subtitles = [re.sub(r"<[^>]+>", "", str(s)).strip() for s in message.get("subtitle") or []]
+    if subtitles and subtitles[0] and subtitles[0].casefold() not in title.casefold():
+        title = f"{title.rstrip(' :')}: {subtitles[0]}"
+    parts = _date_parts(message)
+    issns = [str(s) for s in message.get("ISSN") or [] if s]
     record = Record(
         key=ref.citekey or f"ref{ref.number}",
         kind=kind,
@@ -191,15 +199,31 @@ def _from_crossref(ref: Reference, message: dict[str, Any]) -> Record:
         booktitle=containers[0] if containers and kind in ("incollection", "inproceedings") else None,
         publisher=message.get("publisher") if kind in ("book", "techreport") else None,
         year=record_year(message) or ref.year,
+        month=parts[1] if len(parts) > 1 and parts[0] == (record_year(message) or ref.year) else None,
+        day=parts[2] if len(parts) > 2 and parts[0] == (record_year(message) or ref.year) else None,
         volume=message.get("volume") or ref.volume,
         issue=message.get("issue") or ref.issue,
         pages=expand_pages(message.get("page") or message.get("article-number") or ref.pages),
         doi=str(message.get("DOI") or ref.doi or ref.check_doi),
+        issn=issns[0] if issns else None,
         source="crossref",
     )
     if kind == "misc" and message.get("type") == "posted-content":
         record.notes.append("Preprint")
     return record
+
+
+def _date_parts(message: dict[str, Any]) -> list[int]:
+    """The work's fullest date: issued, else print, else online publication; [y, m, d] or less."""
+    for key in ("issued", "published-print", "published-online", "published"):
+        value = message.get(key)
+        rows = value.get("date-parts") if isinstance(value, dict) else None
+        if rows and isinstance(rows[0], list) and rows[0] and all(isinstance(v, int) for v in rows[0]):
+            return [int(v) for v in rows[0][:3]]
+    return []
+
+
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
 def select_references(
@@ -228,7 +252,11 @@ def _bib_name(family: str, given: str, unicode: bool) -> str:
     return f"{family_text}, {given_text}" if given_text else family_text
 
 
-def bib_fields(record: Record, unicode: bool) -> list[tuple[str, str]]:
+def _url(url: str) -> str:
+    return url.replace("%", r"\%").replace("#", r"\#").replace("{", "%7B").replace("}", "%7D")
+
+
+def bib_fields(record: Record, unicode: bool, doi_url: bool = False) -> list[tuple[str, str]]:
     fields: list[tuple[str, str]] = []
     if record.authors:
         names = [_bib_name(f, g, unicode) for f, g in record.authors]
@@ -245,30 +273,33 @@ def bib_fields(record: Record, unicode: bool) -> list[tuple[str, str]]:
         fields.append(("publisher", latex.escape(record.publisher, unicode)))
     if record.year:
         fields.append(("year", str(record.year)))
+    if record.month:
+        fields.append(("month", MONTHS[record.month - 1]))  # the month macro, written bare
     if record.volume:
         fields.append(("volume", latex.escape(str(record.volume), unicode)))
     if record.issue:
         fields.append(("number", latex.escape(str(record.issue), unicode)))
     if record.pages:
         fields.append(("pages", latex.escape(record.pages, unicode).replace("-", "--")))
+    if record.issn:
+        fields.append(("issn", record.issn))
     if record.doi:
         fields.append(("doi", latex.escape(record.doi, unicode)))
+        if doi_url:  # classic .bst styles print `url`, not `doi`
+            fields.append(("url", _url(f"https://doi.org/{record.doi}")))
     elif record.url:
-        fields.append(
-            (
-                "url",
-                record.url.replace("%", r"\%").replace("#", r"\#").replace("{", "%7B").replace("}", "%7D"),
-            )
-        )
+        if record.kind == "web":  # what plain, unsrt and apalike print, as Better BibTeX writes it
+            fields.append(("howpublished", "\\url{" + _url(record.url) + "}"))
+        fields.append(("url", _url(record.url)))
     if not record.authors:
-        # plain.bst sorts by author or `key`; give it one so it does not warn
-        fields.append(("key", latex.escape((record.title or record.key)[:40], unicode)))
+        # plain.bst sorts by author or `key`: the title, whole (a label style may print it)
+        fields.append(("key", latex.escape(record.title or record.key, unicode)))
     if record.notes:
         fields.append(("note", latex.escape(". ".join(record.notes), unicode)))
     return fields
 
 
-def to_bibtex(items: Sequence[Record], unicode: bool = False) -> str:
+def to_bibtex(items: Sequence[Record], unicode: bool = False, doi_url: bool = False) -> str:
     from bibtexparser.entrypoint import write_string
     from bibtexparser.library import Library
     from bibtexparser.middlewares import AddEnclosingMiddleware
@@ -278,7 +309,11 @@ def to_bibtex(items: Sequence[Record], unicode: bool = False) -> str:
     library = Library()
     for record in items:
         entry_type = "misc" if record.kind == "web" else record.kind
-        library.add(Entry(entry_type, record.key, [Field(k, v) for k, v in bib_fields(record, unicode)]))
+        written = [
+            Field(k, v, enclosing="no-enclosing") if k == "month" else Field(k, v)
+            for k, v in bib_fields(record, unicode, doi_url)
+        ]
+        library.add(Entry(entry_type, record.key, written))
     layout = BibtexFormat()  # type: ignore[no-untyped-call]
     layout.indent = "  "
     layout.block_separator = "\n"
@@ -302,8 +337,10 @@ def to_csl(items: Sequence[Record]) -> str:
         item: dict[str, Any] = {"id": record.key, "type": CSL_TYPES.get(record.kind, "document")}
         if record.authors:
             item["author"] = [{"family": f, "given": g} if g else {"literal": f} for f, g in record.authors]
+            if record.et_al:  # as pandoc writes BibTeX's `and others`: citeproc prints "et al."
+                item["author"].append({"literal": "others"})
         if record.title:
-            item["title"] = record.title
+            item["title"] = csl_title(record.title)
         container = record.journal or record.booktitle
         if container:
             item["container-title"] = container
@@ -312,7 +349,14 @@ def to_csl(items: Sequence[Record]) -> str:
         if record.publisher:
             item["publisher"] = record.publisher
         if record.year:
-            item["issued"] = {"date-parts": [[record.year]]}
+            parts = [
+                record.year,
+                *([record.month] if record.month else []),
+                *([record.day] if record.month and record.day else []),
+            ]
+            item["issued"] = {"date-parts": [parts]}
+        if record.issn:
+            item["ISSN"] = record.issn
         for key, value in (("volume", record.volume), ("issue", record.issue), ("page", record.pages)):
             if value:
                 item[key] = str(value)
@@ -324,6 +368,30 @@ def to_csl(items: Sequence[Record]) -> str:
             item["note"] = ". ".join(record.notes)
         out.append(item)
     return json.dumps(out, ensure_ascii=False, indent=2) + "\n"
+
+
+_LETTERS_AND_DIGITS = re.compile(r"(?=.*\d)(?=.*[^\W\d_])")
+
+
+def csl_title(title: str) -> str:
+    """Tokens whose case a title-case style must keep (TLR4, NF-κB, MISEV2023, miR-146b),
+    wrapped as CSL-JSON's rich text allows: <span class="nocase">."""
+    parts = re.split(r"(\s+)", " ".join(title.split()))
+    out = []
+    first = True
+    for part in parts:
+        if not part or part.isspace():
+            out.append(part)
+            continue
+        core = part.strip("().,:;!?\"'[]")
+        # title case would also make p65 "P65": letters with digits keep their case here
+        if core and (latex.needs_protection(core, first) or _LETTERS_AND_DIGITS.search(core)):
+            start = part.index(core)
+            out.append(part[:start] + f'<span class="nocase">{core}</span>' + part[start + len(core) :])
+        else:
+            out.append(part)
+        first = False
+    return "".join(out)
 
 
 def to_ris(items: Sequence[Record]) -> str:
@@ -338,12 +406,22 @@ def to_ris(items: Sequence[Record]) -> str:
         tag("ID", record.key)
         for family, given in record.authors:
             tag("AU", f"{family}, {given}" if given else family)
+        if record.et_al and record.authors:
+            tag("AU", "et al.")  # the list printed more authors than it names
         tag("TI", record.title)
         tag("T2", record.journal or record.booktitle)
         if record.kind == "article":
             tag("J2", record.journal_short)
         tag("PB", record.publisher)
         tag("PY", record.year)
+        if record.month:
+            tag(
+                "DA",
+                f"{record.year}/{record.month:02d}/{record.day:02d}"
+                if record.day
+                else f"{record.year}/{record.month:02d}",
+            )
+        tag("SN", record.issn)
         tag("VL", record.volume)
         tag("IS", record.issue)
         if record.pages:

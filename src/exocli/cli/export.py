@@ -70,6 +70,12 @@ def export(
     unicode: Annotated[
         bool, typer.Option("--unicode", help="BibTeX: keep UTF-8 (for biber/biblatex).")
     ] = False,
+    doi_url: Annotated[
+        bool,
+        typer.Option(
+            "--doi-url", help="BibTeX: also write url = https://doi.org/DOI (classic .bst styles ignore doi)."
+        ),
+    ] = False,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to FILE (else stdout).")
     ] = None,
@@ -103,7 +109,7 @@ def export(
         if missing:
             message(f"Warning: [{item.number}] {item.key} has no {', '.join(missing)}")
     if kind == "bib":
-        content = ex.to_bibtex(items, unicode=unicode)
+        content = ex.to_bibtex(items, unicode=unicode, doi_url=doi_url)
     elif kind == "csl-json":
         content = ex.to_csl(items)
     else:
