@@ -308,7 +308,7 @@ def test_pdflatex_and_bibtex_compile_every_key_without_warnings(
     assert table.exit_code == 0, table.output
     keys = list(entries((build / "refs.bib").read_text()))
     (build / "paper.tex").write_text(
-        "\\documentclass{article}\n\\usepackage{longtable}\n\\usepackage{url}\n\\begin{document}\n"
+        "\\documentclass{article}\n\\usepackage{longtable}\n\\usepackage{array}\n\\usepackage{url}\n\\begin{document}\n"
         f"Every reference: \\cite{{{','.join(keys)}}}.\n\n{table.stdout}\n"
         "\\bibliographystyle{plain}\n\\bibliography{refs}\n\\end{document}\n",
         encoding="utf-8",
@@ -455,3 +455,26 @@ def test_a_verified_record_keeps_subtitle_month_and_issn() -> None:
     assert item["issued"] == {"date-parts": [[2021, 8, 14]]} and item["ISSN"] == "1234-5678"
     ris = to_ris([record]).splitlines()
     assert "DA  - 2021/08/14" in ris and "SN  - 1234-5678" in ris
+
+
+@needs_latex
+def test_the_latex_table_fits_the_text(workspace: Path, cli: Any, tmp_path: Path) -> None:
+    """The packages it names in its first line, and not one overfull box from it."""
+    table = cli("table", "--format", "latex")
+    assert table.exit_code == 0, table.output
+    first = table.stdout.splitlines()[0]
+    assert first.startswith(
+        "% exocli table --format latex: needs \\usepackage{longtable} and \\usepackage{array}"
+    )
+    build = tmp_path / "table"
+    build.mkdir()
+    (build / "table.tex").write_text(table.stdout, encoding="utf-8")
+    (build / "paper.tex").write_text(
+        "\\documentclass{article}\n\\usepackage{longtable}\n\\usepackage{array}\n\\begin{document}\n"
+        "\\input{table}\n\\end{document}\n",
+        encoding="utf-8",
+    )
+    done = _run(["pdflatex", "-interaction=nonstopmode", "paper.tex"], build)
+    assert done.returncode == 0, done.stdout[-2000:]
+    log = (build / "paper.log").read_text(errors="replace")
+    assert "Overfull" not in log, [line for line in log.splitlines() if "Overfull" in line]

@@ -521,9 +521,29 @@ def _markdown_table(rows: Sequence[dict[str, Any]]) -> str:
     return markdown_table(["Source", "Effect", "Cargo", "Target / pathway", "Model", "Reference"], body)
 
 
+# Column shares of the line: with the padding taken out of each column, the table is
+# exactly \linewidth wide (shares summing to 1).
+_LATEX_COLUMNS = (0.15, 0.19, 0.19, 0.21, 0.16, 0.1)
+
+
+def _latex_breakable(text: str) -> str:
+    """Narrow columns: a line may break after '/' and ';' (NLRP3/caspase1, miR-a; miR-b), and
+    long words hyphenate."""
+    # \hspace{0pt} first: TeX hyphenates no word that starts a paragraph (neuroregeneration)
+    # and after a word's hyphen the next part may hyphenate too (anti-inflammatory)
+    text = re.sub(r"(?<=[A-Za-z])-(?=[A-Za-z])", r"-\\hspace{0pt}", text)
+    return "\\hspace{0pt}" + text.replace("/", "/\\allowbreak{}").replace("; ", ";\\allowbreak{} ")
+
+
 def _latex_table(rows: Sequence[dict[str, Any]]) -> str:
+    spec = "".join(
+        f">{{\\raggedright\\arraybackslash}}p{{\\dimexpr {share}\\linewidth-2\\tabcolsep\\relax}}"
+        for share in _LATEX_COLUMNS
+    )
     lines = [
-        r"\begin{longtable}{p{0.11\linewidth}p{0.19\linewidth}p{0.17\linewidth}p{0.2\linewidth}p{0.12\linewidth}p{0.1\linewidth}}",
+        "% exocli table --format latex: needs \\usepackage{longtable} and \\usepackage{array};"
+        " \\linewidth wide",
+        f"\\begin{{longtable}}{{{spec}}}",
         r"\hline",
         r"Source & Effect & Cargo & Target / pathway & Model & Ref. \\",
         r"\hline",
@@ -533,11 +553,11 @@ def _latex_table(rows: Sequence[dict[str, Any]]) -> str:
     for row in rows:
         cite = f"\\cite{{{row['key']}}}" if row["key"] else "--"
         cells = [
-            latex.escape(row["source"]) if row["source"] != previous else "",
-            latex.escape(row["effect"]),
-            latex.escape(row["cargo"]),
-            latex.escape(row["pathway"]),
-            latex.escape(row["model"]),
+            _latex_breakable(latex.escape(row["source"])) if row["source"] != previous else "",
+            _latex_breakable(latex.escape(row["effect"])),
+            _latex_breakable(latex.escape(row["cargo"])),
+            _latex_breakable(latex.escape(row["pathway"])),
+            _latex_breakable(latex.escape(row["model"])),
             cite,
         ]
         lines.append(" & ".join(cells) + r" \\")
