@@ -478,3 +478,48 @@ def test_the_latex_table_fits_the_text(workspace: Path, cli: Any, tmp_path: Path
     assert done.returncode == 0, done.stdout[-2000:]
     log = (build / "paper.log").read_text(errors="replace")
     assert "Overfull" not in log, [line for line in log.splitlines() if "Overfull" in line]
+
+
+@pytest.mark.parametrize(
+    ("text", "names", "expected"),
+    [
+        # sentence case: proper nouns keep their capitals, the first word is left to the style
+        (
+            "Exosomes from Wharton's jelly and the Wnt/β-catenin pathway in Alzheimer's disease",
+            False,
+            r"Exosomes from {Wharton's} jelly and the {Wnt/$\beta$-catenin} pathway in {Alzheimer's} disease",
+        ),
+        (
+            "A report of the World Health Organization, Geneva",
+            False,
+            "A report of the {World} {Health} {Organization}, {Geneva}",
+        ),
+        # title case (as Crossref often gives titles): only acronyms and inner capitals
+        (
+            "Global Burden of Traumatic Brain and Spinal Cord Injury in SCI",
+            False,
+            "Global Burden of Traumatic Brain and Spinal Cord Injury in {SCI}",
+        ),
+        # a name (a web page, an organisation): every capital kept
+        (
+            "International Clinical Trials Registry Platform (ICTRP)",
+            True,
+            "International {Clinical} {Trials} {Registry} {Platform} ({ICTRP})",
+        ),
+    ],
+)
+def test_titles_protect_proper_nouns_and_acronyms(text: str, names: bool, expected: str) -> None:
+    from exocli import latex
+
+    assert latex.title(text, names=names) == expected
+
+
+def test_unicode_export_warns_about_what_pdflatex_cannot_set(workspace: Path, cli: Any) -> None:
+    result = cli("export", "bib", "--ref", "44", "--unicode")
+    assert result.exit_code == 0 and "κ" in result.stdout
+    assert (
+        "Warning: --unicode keeps κ, which pdflatex cannot set: compile with biber under lualatex or xelatex"
+        in result.stderr
+    )
+    plain = cli("export", "bib", "--ref", "1", "--unicode")
+    assert "Warning" not in plain.stderr

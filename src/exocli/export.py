@@ -264,7 +264,10 @@ def bib_fields(record: Record, unicode: bool, doi_url: bool = False) -> list[tup
             names.append("others")
         fields.append(("author", " and ".join(names)))
     if record.title:
-        fields.append(("title", latex.title(record.title, unicode)))
+        # a web page's or an author-less document's title is a name: its capitals stay
+        fields.append(
+            ("title", latex.title(record.title, unicode, names=record.kind == "web" or not record.authors))
+        )
     if record.kind == "article" and record.journal:
         fields.append(("journal", latex.escape(record.journal, unicode)))
     if record.booktitle:

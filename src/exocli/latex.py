@@ -73,6 +73,19 @@ def _char(ch: str, unicode: bool) -> str:
     return "?"  # no LaTeX command for it: never let it break pdflatex
 
 
+def pdflatex_unsafe(text: str) -> list[str]:
+    """The characters of UTF-8 text that pdflatex cannot set with its default input
+    encoding: those exocli otherwise writes as math or cannot write (κ, β, ₂, CJK)."""
+    found = set()
+    for ch in set(text):
+        if ch.isascii() or not ch.isprintable():
+            continue
+        written = _char(ch, unicode=False)
+        if written.startswith("$") or written == "?":
+            found.add(ch)
+    return sorted(found)
+
+
 _PLAIN = re.compile(r"[ -~]*")  # printable ASCII
 _SPECIAL = re.compile(r"[\\{}&%$#_~^]")
 
@@ -101,9 +114,35 @@ def needs_protection(word: str, first: bool) -> bool:
     return len(letters) == 1 and letters[0].isupper() and not first and len(word.strip("().,:;")) == 1
 
 
-def title(text: str, unicode: bool = False) -> str:
-    """A title with braces on the tokens whose case must be kept, and no more."""
+# Words title case leaves in lower case (a lower-case word of four letters or more that is
+# not one of these means the title is in sentence case).
+_SMALL_WORDS = frozenset(
+    "with from into onto upon over than that this versus via without within among after before"
+    " during under between through".split()
+)
+
+
+def is_title_case(words: list[str]) -> bool:
+    """Every word of four letters or more but small ones starts with a capital: "Global
+    Burden of Traumatic Brain Injury", as Crossref often gives titles. Lists print sentence
+    case, where most such words are lower case."""
+    long_words = [w.strip("().,:;!?\"'[]") for w in words[1:] if len(_LETTERS.findall(w)) >= 4]
+    if len(long_words) < 2:
+        return False
+    return not any(w[:1].islower() and w.casefold() not in _SMALL_WORDS for w in long_words)
+
+
+def title(text: str, unicode: bool = False, names: bool = False) -> str:
+    """A title with braces on the tokens whose case must be kept, and no more.
+
+    Acronyms and words with inner capitals or digits always (TLR4, NF-κB, miR-146b, M1). In
+    a title written in sentence case, also every capitalised word but the first, as Better
+    BibTeX does: those are proper nouns ("Wnt/β-catenin", "Wharton's jelly", "World Health
+    Organization", "Geneva") that a style lowercasing titles must not touch. A title written
+    in title case gets no more than the first rule, or a sentence-case style could not work.
+    `names`: the title is a name (a web page's, an organisation's), capitals kept throughout."""
     parts = re.split(r"(\s+)", " ".join(text.split()))
+    sentence_case = names or not is_title_case([p for p in parts if p and not p.isspace()])
     out = []
     first = True
     for part in parts:
@@ -111,7 +150,11 @@ def title(text: str, unicode: bool = False) -> str:
             out.append(part)
             continue
         core = part.strip("().,:;!?\"'[]")
-        if core and needs_protection(core, first):
+        letters = _LETTERS.findall(core)
+        proper = (
+            sentence_case and not first and bool(letters) and letters[0].isupper() and core[0] == letters[0]
+        )
+        if core and (needs_protection(core, first) or proper):
             start = part.index(core)
             end = start + len(core)
             out.append(

@@ -68,7 +68,7 @@ def export(
     refs: Annotated[list[int] | None, ref_option("--refs", hidden=True)] = None,  # deprecated: --ref
     all_refs: Annotated[bool, typer.Option("--all", help="Every reference in the workspace.")] = False,
     unicode: Annotated[
-        bool, typer.Option("--unicode", help="BibTeX: keep UTF-8 (for biber/biblatex).")
+        bool, typer.Option("--unicode", help="BibTeX: keep UTF-8 (for biber with lualatex or xelatex).")
     ] = False,
     doi_url: Annotated[
         bool,
@@ -110,6 +110,15 @@ def export(
             message(f"Warning: [{item.number}] {item.key} has no {', '.join(missing)}")
     if kind == "bib":
         content = ex.to_bibtex(items, unicode=unicode, doi_url=doi_url)
+        if unicode:
+            from exocli.latex import pdflatex_unsafe
+
+            unsafe = pdflatex_unsafe(content)
+            if unsafe:
+                message(
+                    f"Warning: --unicode keeps {' '.join(unsafe[:8])}{' ...' if len(unsafe) > 8 else ''}, which"
+                    " pdflatex cannot set: compile with biber under lualatex or xelatex, or export without --unicode"
+                )
     elif kind == "csl-json":
         content = ex.to_csl(items)
     else:
