@@ -523,3 +523,49 @@ def test_unicode_export_warns_about_what_pdflatex_cannot_set(workspace: Path, cl
     )
     plain = cli("export", "bib", "--ref", "1", "--unicode")
     assert "Warning" not in plain.stderr
+
+
+@needs_latex
+@needs_biber
+def test_the_whole_export_compiles_under_every_style_without_warnings(
+    workspace: Path, cli: Any, tmp_path: Path
+) -> None:
+    """bibtex under plain, unsrt, abbrvnat and apalike (natbib), biblatex numeric and
+    authoryear with biber: 0 errors, 0 warnings, once the two web pages have a year."""
+    for number in ("75", "76"):  # the list gives them none: a curator's year, from the access date
+        edited = cli("refs", "edit", number, "--year", "2025")
+        assert edited.exit_code == 0, edited.output
+    build = tmp_path / "styles"
+    build.mkdir()
+    (build / "refs.bib").write_text(export(cli, "bib", "--all", "--doi-url"), encoding="utf-8")
+    for style in ("plain", "unsrt", "abbrvnat", "apalike"):
+        natbib = "\\usepackage{natbib}\n" if style in ("abbrvnat", "apalike") else ""
+        (build / f"{style}.tex").write_text(
+            f"\\documentclass{{article}}\n{natbib}\\usepackage{{url}}\n\\begin{{document}}\n\\nocite{{*}}\n"
+            f"\\bibliographystyle{{{style}}}\n\\bibliography{{refs}}\n\\end{{document}}\n",
+            encoding="utf-8",
+        )
+        assert _run(["pdflatex", "-interaction=nonstopmode", style], build).returncode == 0
+        assert _run(["bibtex", style], build).returncode == 0
+        blg = (build / f"{style}.blg").read_text()
+        assert "Warning" not in blg and "error" not in blg.lower(), (style, blg)
+        for _ in range(2):
+            final = _run(["pdflatex", "-interaction=nonstopmode", style], build)
+            assert final.returncode == 0, (style, final.stdout[-2000:])
+        log = (build / f"{style}.log").read_text(errors="replace")
+        assert "Warning" not in log, (style, [line for line in log.splitlines() if "Warning" in line])
+    for style in ("numeric", "authoryear"):
+        name = f"biblatex-{style}"
+        (build / f"{name}.tex").write_text(
+            f"\\documentclass{{article}}\n\\usepackage[style={style},backend=biber]{{biblatex}}\n"
+            "\\addbibresource{refs.bib}\n\\begin{document}\n\\nocite{*}\n\\printbibliography\n\\end{document}\n",
+            encoding="utf-8",
+        )
+        assert _run(["pdflatex", "-interaction=nonstopmode", name], build).returncode == 0
+        biber = _run(["biber", name], build)
+        assert biber.returncode == 0 and "WARN" not in biber.stdout, (style, biber.stdout[-2000:])
+        for _ in range(2):
+            final = _run(["pdflatex", "-interaction=nonstopmode", name], build)
+            assert final.returncode == 0, (style, final.stdout[-2000:])
+        log = (build / f"{name}.log").read_text(errors="replace")
+        assert "Warning" not in log, (style, [line for line in log.splitlines() if "Warning" in line])

@@ -337,12 +337,21 @@ def edit_reference(
                 ref.year = value
             else:
                 setattr(ref, name, value or None)
-        if "text" not in values and old.kind != "article":
+        web_fields = {"year", "title", "url", "authors"}
+        web_edit = "text" not in values and old.kind == "web" and set(values) <= web_fields
+        if "text" not in values and old.kind != "article" and not web_edit:
             what = "a web page" if old.kind == "web" else "an entry exocli could not parse"
-            raise UsageError(
-                f"reference {number} is {what}: give the whole entry as it should be printed with --text"
+            hint = (
+                " (a web page's --year, --title, --url or --author may be given alone)"
+                if old.kind == "web"
+                else ""
             )
-        if "text" not in values:  # the fields changed: the printed entry follows them
+            raise UsageError(
+                f"reference {number} is {what}: give the whole entry as it should be printed with --text{hint}"
+            )
+        if web_edit:
+            pass  # a web page keeps its entry as the list prints it; the fields say the rest (its year)
+        elif "text" not in values:  # the fields changed: the printed entry follows them
             meta = StudyMetadata(
                 ref.title or "",
                 [(a.family, a.given) for a in ref.authors],
