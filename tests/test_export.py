@@ -569,3 +569,19 @@ def test_the_whole_export_compiles_under_every_style_without_warnings(
             assert final.returncode == 0, (style, final.stdout[-2000:])
         log = (build / f"{name}.log").read_text(errors="replace")
         assert "Warning" not in log, (style, [line for line in log.splitlines() if "Warning" in line])
+
+
+@needs_pandoc
+def test_pandoc_prints_et_al_and_keeps_acronyms(workspace: Path, cli: Any, tmp_path: Path) -> None:
+    """pandoc's default style (Chicago author-date) title-cases titles: the nocase spans keep
+    TLR4, NF-κB and p65 as written; 'others' prints as 'et al.'."""
+    (tmp_path / "refs.json").write_text(export(cli, "csl-json", "--ref", "3,44"), encoding="utf-8")
+    (tmp_path / "paper.md").write_text("See [@quadri2020recent; @wang2023umbilical].\n", encoding="utf-8")
+    result = _run(
+        ["pandoc", "paper.md", "--citeproc", "--bibliography", "refs.json", "-t", "plain", "--wrap=none"],
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Suriya, et al. 2020" in result.stdout
+    assert "miR-146b/TLR4" in result.stdout and "NF-κB p65" in result.stdout
+    assert "Tlr4" not in result.stdout and "P65" not in result.stdout
