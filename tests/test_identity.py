@@ -656,9 +656,14 @@ def test_a_git_conflict_left_in_a_study_file_is_named(cli: Invoke, workspace: Pa
 
 
 def test_refs_edit_of_a_web_page_needs_the_whole_entry(cli: Invoke, workspace: Path) -> None:
+    """A web page takes --year, --title, --url and --author alone; other fields need --text."""
     web = next(r for r in stdout_json(cli("refs", "list", "-f", "json")) if r["kind"] == "web")
     files_before = tree(workspace)
-    result = cli("refs", "edit", str(web["number"]), "--url", "https://example.org/")
+    result = cli("refs", "edit", str(web["number"]), "--journal", "Example")
     assert result.exit_code == 2
     assert f"reference {web['number']} is a web page: give the whole entry" in result.stderr
     assert tree(workspace) == files_before
+    dated = cli("refs", "edit", str(web["number"]), "--year", "2025")
+    assert dated.exit_code == 0, dated.output
+    after = next(r for r in stdout_json(cli("refs", "list", "-f", "json")) if r["number"] == web["number"])
+    assert (after["kind"], after["year"]) == ("web", 2025)
