@@ -30,7 +30,7 @@ from typing import Any
 
 from exocli.citations import Citation, ReferenceIndex
 from exocli.manuscript import Manuscript, Paragraph, Sentence
-from exocli.mentions import Mention, MentionFinder, Mentions, SourceMatcher
+from exocli.mentions import MENTION_FIELDS, Mention, MentionFinder, Mentions, SourceMatcher
 from exocli.vocab import Vocabulary
 
 ONLY_REFERENCE = "only reference"
@@ -232,17 +232,7 @@ def group_mentions(
     own = mentions.within(own_start, starts[position])
     trailing = mentions.within(groups[-1][0].end, len(sentence.text))
     filled: dict[str, list[Any]] = {}
-    for name in (
-        "sources",
-        "mirnas",
-        "cargo_types",
-        "effects",
-        "pathways",
-        "injuries",
-        "species",
-        "models",
-        "routes",
-    ):
+    for name in MENTION_FIELDS:
         value = getattr(own, name) or getattr(trailing, name) or getattr(mentions, name)
         filled[name] = value
     return Mentions(**filled)
@@ -261,7 +251,7 @@ def mentions_for_reference(
     title: Mentions = of_title(ref)
     from exocli.mentions import mirnas_compatible
 
-    kept = Mentions(**{name: list(getattr(part, name)) for name in _FIELDS})
+    kept = Mentions(**{name: list(getattr(part, name)) for name in MENTION_FIELDS})
     how = ""
     if len(distinct_sources) >= 2:
         named = [m for m in part.sources if any(m.code == t.code for t in title.sources)]
@@ -274,19 +264,6 @@ def mentions_for_reference(
         if named_mirnas:
             kept.mirnas, how = named_mirnas, BY_TITLE
     return kept, how or SHARED
-
-
-_FIELDS = (
-    "sources",
-    "mirnas",
-    "cargo_types",
-    "effects",
-    "pathways",
-    "injuries",
-    "species",
-    "models",
-    "routes",
-)
 
 
 @dataclass
