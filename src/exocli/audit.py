@@ -466,6 +466,10 @@ def _update_kind(row: sqlite3.Row) -> str:
 def _references(data: _Data, not_checked: list[str]) -> list[Finding]:
     findings: list[Finding] = []
     unresolved: list[_Ref] = []
+    citing: dict[int, list[int]] = {}
+    for claim in data.claims:
+        if claim.ref_id is not None:
+            citing.setdefault(claim.ref_id, []).append(claim.id)
     for ref in data.refs.values():
         resolution = data.resolution.get(ref.id)
         if not ref.doi:
@@ -477,6 +481,11 @@ def _references(data: _Data, not_checked: list[str]) -> list[Finding]:
         for row in data.updates.get(ref.id, []):
             finding = _update_finding(ref, row)
             if finding is not None:
+                claims = citing.get(ref.id, [])
+                if claims:  # what the flag puts in doubt
+                    finding.evidence.append(
+                        f"cited by claim{'s' if len(claims) > 1 else ''} {', '.join(map(str, sorted(claims)))}"
+                    )
                 findings.append(finding)
         if ref.kind == "unparsed":
             not_checked.append(f"{ref.label} could not be parsed ({ref.problem}): its title is not checked")

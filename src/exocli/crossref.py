@@ -150,6 +150,7 @@ class Outcome:
     body: Any = None
     error: str = ""
     tries: int = 0
+    said: str = ""  # the server's own words about a refusal (Crossref's validation message)
 
 
 class Client:
@@ -206,6 +207,37 @@ class Client:
                 return Outcome("failed", error=f"bad answer: {problem}", tries=outcome.tries)
         return outcome
 
+    def page(
+        self, query: str, filters: dict[str, list[str]], cursor: str, rows: int, select: list[str]
+    ) -> Outcome:
+        """One page of a cursor-paged list query: `rows` items from `cursor` ("*" starts)."""
+        params: dict[str, Any] = {
+            "query_bibliographic": query,
+            "filter": {name: list(values) for name, values in filters.items()},  # habanero edits it
+            "cursor": cursor,
+            "cursor_max": rows,
+            "limit": rows,
+            "select": select,
+        }
+
+        def request() -> Any:
+            body = self._crossref.works(**params)
+            # A page shorter than `rows` makes habanero follow the cursor itself (each of its
+            # requests passes the same gate): the pages it fetched become one.
+            if isinstance(body, list) and body and all(isinstance(b, dict) for b in body):
+                last = body[-1]
+                message = dict(last.get("message") or {})
+                message["items"] = [i for b in body for i in (b.get("message") or {}).get("items") or []]
+                return {**last, "message": message}
+            return body
+
+        outcome = self._call((self.lists,), request)
+        if outcome.status == "ok":
+            problem = list_problem(outcome.body)
+            if problem is not None:
+                return Outcome("failed", error=f"bad answer: {problem}", tries=outcome.tries)
+        return outcome
+
     def _admit(self, limiters: tuple[RateLimiter, ...]) -> None:
         acquire_all(limiters)
         with self._count_lock:
@@ -215,16 +247,19 @@ class Client:
         from exocli.gate import Gate, gated
 
         last_error = ""
+        said = ""
         attempt = 0
         gate = Gate(admit=lambda: self._admit(limiters), deadline=self.settings.timeout)
         for attempt in range(1, self.settings.max_tries + 1):
             if self.network_down.is_set():
                 return Outcome("unchecked", error="not checked: the network is down", tries=attempt - 1)
+            said = ""
             with self._slots, gated(gate):
                 try:
                     body = request()
                 except Exception as exc:
                     kind, status, retry_after = classify(exc)
+                    said = server_message(exc)
                 else:
                     if not isinstance(body, dict) or not isinstance(body.get("message"), dict):
                         kind, status, retry_after = "bad_body", None, None
@@ -237,7 +272,7 @@ class Client:
                 self.network_down.set()
                 return Outcome("failed", error=last_error, tries=attempt)
             if kind not in ("rate_limited", "server", "timeout", "network", "bad_body"):
-                return Outcome("failed", error=last_error, tries=attempt)
+                return Outcome("failed", error=last_error, tries=attempt, said=said)
             if attempt == self.settings.max_tries:
                 break
             if kind == "rate_limited" and retry_after is not None:
@@ -247,7 +282,10 @@ class Client:
             self._sleep(delay)
         tries = self.settings.max_tries
         return Outcome(
-            "failed", error=last_error + (f" after {tries} tries" if tries > 1 else ""), tries=attempt
+            "failed",
+            error=last_error + (f" after {tries} tries" if tries > 1 else ""),
+            tries=attempt,
+            said=said,
         )
 
 
@@ -297,6 +335,34 @@ def classify(exc: BaseException) -> tuple[str, int | None, float | None]:
                 return "rate_limited", 429, None
             return ("server" if status_code >= 500 else "client"), status_code, None
     return "error", None, None
+
+
+def server_message(exc: BaseException) -> str:
+    """What the server said about a refused request, when it said it in Crossref's JSON:
+    a validation failure (`message: [{message: ...}]`, which habanero raises as RequestError)
+    or an exception (`message: {message: ...}`). One line, at most 300 characters."""
+    import httpx2
+
+    current: BaseException | None = exc
+    seen: list[BaseException] = []
+    while current is not None and all(current is not s for s in seen):
+        seen.append(current)
+        said: Any = None
+        if isinstance(getattr(current, "status_code", None), int) and len(current.args) > 1:
+            said = current.args[1]  # habanero.RequestError(status, message)
+        elif isinstance(current, httpx2.HTTPStatusError):
+            try:
+                said = current.response.json().get("message")
+            except (ValueError, AttributeError):
+                said = None
+            if isinstance(said, list):
+                said = "; ".join(str(m.get("message", "")) for m in said if isinstance(m, dict))
+            elif isinstance(said, dict):
+                said = said.get("message") or said.get("description")
+        if isinstance(said, str) and said.strip():
+            return " ".join(said.split())[:300]
+        current = current.__cause__ or current.__context__
+    return ""
 
 
 def _is_html(response: Any) -> bool:
@@ -543,7 +609,7 @@ def plan(
 ) -> tuple[list[Task], list[str]]:
     """Which references (or bare DOIs) need a request; and notes on those skipped."""
     works, searches = read_cache(ws)
-    chosen = _chosen(references, targets) if targets else [(ref, ref.doi) for ref in references]
+    chosen = named_references(references, targets) if targets else [(ref, ref.doi) for ref in references]
     notes: list[str] = []
     tasks = []
     for ref, doi in chosen:
@@ -562,7 +628,7 @@ def plan(
     return tasks, notes
 
 
-def _chosen(
+def named_references(
     references: list[ParsedReference], targets: list[str]
 ) -> list[tuple[ParsedReference | None, str | None]]:
     """(reference, DOI) for each target: a reference number, or a DOI (in the list or not)."""
@@ -692,7 +758,7 @@ def offline_report(
     works, searches = read_cache(ws)
     references = list(references)
     if targets:
-        references = [ref for ref, _ in _chosen(references, targets) if ref is not None]
+        references = [ref for ref, _ in named_references(references, targets) if ref is not None]
     missing = []
     for ref in references:
         if ref.kind == "web" and not ref.doi:

@@ -219,8 +219,12 @@ def add_reference(
     meta: StudyMetadata | None,
     fetch: MetadataFetcher | None,
     at: int | None = None,
+    with_files: Callable[[str, int], Mapping[Path, str]] | None = None,
 ) -> ReferenceChange:
-    """A new reference at the end of the list (or at `at`, shifting the ones after it)."""
+    """A new reference at the end of the list (or at `at`, shifting the ones after it).
+
+    `with_files(key, number)` gives other texts to write in the same all-or-nothing write
+    (a candidate's decision, see candidate_edits.py)."""
     from exocli.records import workspace_lock
     from exocli.store import Change, load_vocabularies, write_change
     from exocli.studies import new_key
@@ -256,6 +260,8 @@ def add_reference(
         key = new_key(ref, taken_keys(conn))
         order = [*keys[: number - 1], key, *keys[number - 1 :]]
         study = Study(key, ref)
+        if with_files is not None:
+            files.update(with_files(key, number))
         write_change(ws, conn, Change(studies={key: study}, order=order, files=files), vocabs.pathways)
     shifted = (number, len(keys), 1) if number <= len(keys) else None
     return ReferenceChange(number, key, shifted=shifted, warnings=warnings)

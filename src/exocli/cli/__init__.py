@@ -42,6 +42,8 @@ COMMANDS = {
     "table": "export",
     "check": "check",
     "extract": "drafts",
+    "search": "updates",
+    "candidates": "updates",
     "rebuild": "admin",
     "upgrade": "admin",
     "completion": "completion",

@@ -7,7 +7,7 @@ import typer
 
 from exocli.cli import ExocliCommand, database, make_typer, workspace
 from exocli.cli.common import RefOpt
-from exocli.errors import ExocliError
+from exocli.errors import ExocliError, UsageError
 from exocli.render import make_console, message, write_rows
 from exocli.workspace import Workspace
 
@@ -30,6 +30,14 @@ def resolve(
     offline: Annotated[
         bool, typer.Option("--offline", help="Send nothing; report what is not checked yet.")
     ] = False,
+    updates: Annotated[
+        bool,
+        typer.Option(
+            "--updates",
+            help="Fetch every cited DOI again and report retractions, corrections and expressions of"
+            " concern added or removed since the last check; exit 1 on a new retraction.",
+        ),
+    ] = False,
 ) -> None:
     """Check references against Crossref: verify DOIs, find missing ones, flag retractions."""
     import importlib
@@ -39,6 +47,8 @@ def resolve(
     from exocli.store import load_snapshot
 
     targets = [*(targets or []), *(str(number) for number in ref or [])]  # `--ref 40-45` names them too
+    if updates and offline:
+        raise UsageError("--updates asks Crossref again; it cannot be --offline")
     ws = workspace()
     settings = None if offline else crossref.Settings.from_workspace(ws)  # bad settings: before anything
     if not offline:
@@ -51,6 +61,9 @@ def resolve(
         for line in missing:
             sys.stdout.write(line + "\n")
         message(f"Offline: {len(missing)} references not checked; nothing was sent or changed")
+    elif updates:
+        assert settings is not None
+        _check_updates(ws, references, targets, settings)
     else:
         assert settings is not None
         tasks, notes = crossref.plan(ws, references, targets, refresh)
@@ -86,9 +99,47 @@ def resolve(
             for r in list_references(conn)
         ]
         write_rows(("number", "doi", "check", "flags", "differences"), rows, "table")
-    if not offline and summary.failed:
+    if not offline and not updates and summary.failed:
         raise ExocliError(
             f"{summary.failed} references could not be checked; run `exocli resolve` again to retry them"
+        )
+
+
+def _check_updates(ws: Workspace, references: list[Any], targets: list[str], settings: Any) -> None:
+    """Every cited DOI (or those named) fetched again; the flags that changed, on stdout."""
+    from exocli import crossref
+    from exocli.update_check import changes, stored_flags
+
+    chosen = references
+    if targets:
+        numbers = {ref.number for ref, _ in crossref.named_references(references, targets) if ref is not None}
+        chosen = [ref for ref in references if ref.number in numbers]
+    tasks = [crossref.Task(f"[{ref.number}]", ref, ref.doi) for ref in chosen if ref.doi]
+    before = stored_flags(ws)
+    started = crossref.now()
+    summary = _run_resolve(ws, tasks, settings)
+    found = changes(chosen, before, stored_flags(ws), started)
+    for change in found:
+        for line in change.lines():
+            sys.stdout.write(line + "\n")
+    added = sum(len(c.added) for c in found)
+    removed = sum(len(c.removed) for c in found)
+    retracted = [c for c in found if any(flag.retracting for flag in c.added)]
+    message(
+        f"Re-checked {len(tasks)} cited DOIs ({summary.requests} requests to {settings.base_url}):"
+        f" {added} flags added, {removed} removed"
+        + (f", {len(retracted)} newly retracted" if retracted else "")
+    )
+    if summary.failed:
+        for line in sorted(summary.lines, key=_label_order):
+            if ": not checked" in line or "failed" in line or " after " in line:
+                message(line)
+    if retracted:
+        papers = ", ".join(f"reference {c.number} ({c.doi})" for c in retracted)
+        raise ExocliError(f"newly retracted: {papers}; `exocli check` lists the claims that cite it")
+    if summary.failed:
+        raise ExocliError(
+            f"{summary.failed} references could not be checked; run `exocli resolve --updates` again"
         )
 
 

@@ -1,0 +1,290 @@
+"""Running a saved update search: Crossref pages by cursor, kept as they arrive, then triage.
+
+Each page Crossref sends is written to the run's folder (refs/searches/NAME.run/) the moment
+it arrives, with the cursor for the next one, so a run that stops (a network failure, a
+cursor Crossref has let expire, Ctrl-C) loses nothing: the next `search run` goes on from
+the stored cursor, or, if Crossref no longer takes it, pages again from the start and skips
+what it holds. Only a complete run writes its candidates and moves the marker, in one
+all-or-nothing write that also removes the run's folder.
+
+Requests go through crossref.Client, within the list-query limits it shares with
+`resolve`. Pages are as large as the search allows (`rows`), and no larger than what is
+left to fetch, so the last page is not followed by an empty one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from exocli.candidates import Candidate, ReviewIndex, Triage, candidate_id, candidates_dir, format_candidate
+from exocli.errors import ExocliError
+from exocli.refparse import doi_key
+from exocli.searches import SavedSearch, completed, format_search, run_dir, search_path
+from exocli.workspace import Workspace
+
+# What a candidate needs of each work (Crossref's `select`): smaller pages, faster answers.
+SELECT = [
+    "DOI", "title", "subtitle", "author", "issued", "published-print", "published-online",
+    "container-title", "short-container-title", "volume", "issue", "page", "article-number",
+    "type", "abstract", "relation",
+]  # fmt: skip
+STATE_NAME = "run.json"
+
+
+class SearchError(ExocliError):
+    """A run that Crossref refused or that could not finish (what it received is kept)."""
+
+
+@dataclass
+class RunReport:
+    search: SavedSearch
+    started: str
+    total: int = 0  # what Crossref counted
+    received: int = 0  # works held when the run completed
+    pages: int = 0  # pages fetched by this try
+    requests: int = 0
+    resumed: int = 0  # works kept from an earlier, unfinished try
+    restarted: bool = False  # the stored cursor was refused: paged again from the start
+    left_out: int = 0  # counted by Crossref beyond the search's --max
+    triage: Triage = field(default_factory=Triage)
+    written: list[Candidate] = field(default_factory=list)
+
+
+@dataclass
+class _Run:
+    """An unfinished run's state, as its folder holds it."""
+
+    folder: Path
+    fingerprint: str
+    started: str = ""
+    cursor: str = "*"
+    fetched: int = 0  # works received since the cursor began at "*"
+    total: int | None = None
+    pages: list[Path] = field(default_factory=list)
+    held: list[dict[str, Any]] = field(default_factory=list)  # the works its pages hold
+
+    def save(self) -> None:
+        from exocli.textio import atomic_write
+
+        state = {
+            "fingerprint": self.fingerprint,
+            "started": self.started,
+            "cursor": self.cursor,
+            "fetched": self.fetched,
+            "total": self.total,
+        }
+        atomic_write(self.folder / STATE_NAME, json.dumps(state, indent=1) + "\n")
+
+
+def fingerprint(search: SavedSearch) -> str:
+    """What makes two tries the same run: a changed query or filter starts a new one."""
+    return json.dumps([search.query, list(search.filters), search.marker, search.since, search.max])
+
+
+def _open_run(search: SavedSearch, folder: Path, now: str) -> _Run:
+    run = _Run(folder, fingerprint(search))
+    held: list[dict[str, Any]] = []
+    try:
+        state = json.loads((folder / STATE_NAME).read_text(encoding="utf-8"))
+        pages = sorted(folder.glob("page-*.json"))
+        for path in pages:
+            items = json.loads(path.read_text(encoding="utf-8"))["items"]
+            if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+                raise TypeError(f"{path.name}: not a page of works")
+            held += items
+    except FileNotFoundError:
+        state, pages = None, []
+    except (OSError, ValueError, KeyError, TypeError):
+        state, pages = None, []  # a page cut short by a crash: this try starts afresh
+    if isinstance(state, dict) and state.get("fingerprint") == run.fingerprint:
+        run.started = str(state.get("started") or now)
+        run.cursor = str(state.get("cursor") or "*")
+        run.fetched = int(state.get("fetched") or 0)
+        total = state.get("total")
+        run.total = int(total) if isinstance(total, int) else None
+        run.pages, run.held = pages, held
+        return run
+    for stale in folder.glob("*.json"):  # another query's pages, or unreadable ones
+        stale.unlink()
+    run.started = now
+    return run
+
+
+@contextmanager
+def _run_lock(folder: Path, name: str) -> Iterator[None]:
+    """One run of a search at a time (others of other searches may go on)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise SearchError(f"search {name!r} is being run by another exocli; wait for it") from exc
+        yield
+    finally:
+        os.close(handle)
+
+
+def run_search(
+    ws: Workspace,
+    conn: sqlite3.Connection,
+    search: SavedSearch,
+    client: Any,
+    on_page: Callable[[int, int], None] | None = None,
+) -> RunReport:
+    """Page through the search's new works, then write the candidates and move the marker.
+
+    `on_page(received, expected)` is called after each page (for a progress bar)."""
+    from exocli.crossref import now
+    from exocli.relevance import Relevance, RelevanceRanker
+    from exocli.vocab import VOCABS, vocabulary_from_db
+
+    folder = run_dir(ws, search.name)
+    with _run_lock(folder, search.name):
+        run = _open_run(search, folder, now())
+        report = RunReport(search, run.started)
+        held = run.held
+        report.resumed = len(held)
+        seen = {doi_key(str(item.get("DOI") or "")) for item in held}
+        ranker = RelevanceRanker({name: vocabulary_from_db(conn, name) for name in VOCABS})
+        ranks: dict[str, Relevance] = {}
+        requests_before = client.requests
+        from_stored_cursor = run.cursor != "*"  # this try goes on from an unfinished one
+        while True:
+            limit = search.max if run.total is None else min(search.max, run.total)
+            want = min(search.rows, limit - run.fetched)
+            if want <= 0:
+                break
+            outcome = client.page(search.query, search.crossref_filters(), run.cursor, want, SELECT)
+            if outcome.status != "ok":
+                stale = not client.network_down.is_set() and (
+                    "cursor" in outcome.said.lower() or (from_stored_cursor and report.pages == 0)
+                )
+                if run.cursor != "*" and stale and not report.restarted and outcome.status == "failed":
+                    # Crossref keeps a cursor five minutes; one refused: page again from the start
+                    report.restarted = True
+                    run.cursor, run.fetched = "*", 0
+                    continue
+                run.save()
+                raise _failure(ws, search, outcome, len(held))
+            message = outcome.body
+            items = list(message.get("items") or [])
+            run.total = int(message.get("total-results") or 0)
+            fresh = [item for item in items if doi_key(str(item.get("DOI") or "")) not in seen]
+            for item in fresh:
+                seen.add(doi_key(str(item.get("DOI") or "")))
+            run.fetched += len(items)
+            next_cursor = message.get("next-cursor")
+            page = folder / f"page-{len(run.pages) + 1:04d}.json"
+            _write_page(page, run.cursor, run.total, fresh)
+            run.pages.append(page)
+            run.cursor = str(next_cursor) if next_cursor else run.cursor
+            run.save()
+            held.extend(fresh)
+            report.pages += 1
+            # ranked while the limiter holds the next request back
+            for item in fresh:
+                ranks[doi_key(str(item.get("DOI") or ""))] = _rank(ranker, item)
+            if on_page:
+                on_page(run.fetched, min(search.max, run.total))
+            if not items or not next_cursor:
+                break
+        report.requests = client.requests - requests_before
+        report.total = run.total or 0
+        report.received = len(held)
+        report.left_out = max(0, report.total - search.max)
+        for item in held:
+            key = doi_key(str(item.get("DOI") or ""))
+            if key not in ranks:
+                ranks[key] = _rank(ranker, item)
+        _complete(ws, conn, search, run, held, ranks, report)
+    return report
+
+
+def _rank(ranker: Any, item: dict[str, Any]) -> Any:
+    from exocli.candidates import plain_abstract
+
+    title = " ".join(str(t) for t in (item.get("title") or []) + (item.get("subtitle") or []))
+    return ranker.rank(title, plain_abstract(item.get("abstract")))
+
+
+def _write_page(path: Path, cursor: str, total: int, items: list[dict[str, Any]]) -> None:
+    from exocli.crossref import now
+    from exocli.textio import atomic_write
+
+    body = {"cursor": cursor, "received_at": now(), "total-results": total, "items": items}
+    atomic_write(path, json.dumps(body, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+
+
+def _failure(ws: Workspace, search: SavedSearch, outcome: Any, held: int) -> SearchError:
+    said = f": {outcome.said}" if outcome.said else ""
+    if outcome.error.startswith("400") or outcome.error.startswith("4"):
+        return SearchError(
+            f"search {search.name!r}: Crossref refused the query ({outcome.error}{said});"
+            f" fix it in {ws.relative(search_path(ws, search.name))} or with `exocli search add` anew"
+        )
+    kept = (
+        f"; the {held} works received are kept and `exocli search run {search.name}` goes on" if held else ""
+    )
+    return SearchError(f"search {search.name!r}: {outcome.error}{said}{kept}")
+
+
+def _complete(
+    ws: Workspace,
+    conn: sqlite3.Connection,
+    search: SavedSearch,
+    run: _Run,
+    held: list[dict[str, Any]],
+    ranks: dict[str, Any],
+    report: RunReport,
+) -> None:
+    """Candidates, the moved marker and the run's folder gone: one all-or-nothing write."""
+    from exocli.candidates import load_candidates, triage
+    from exocli.records import workspace_lock
+    from exocli.textio import stage
+
+    with workspace_lock(ws):
+        known = load_candidates(ws)  # as it is now: a co-author may have decided some meanwhile
+        result = triage(held, ReviewIndex(conn), known, search.name, run.started[:10])
+        taken = {candidate.id: doi_key(candidate.doi) for candidate in known.values()}
+        texts: dict[Path, str | None] = {}
+        for candidate in result.new:
+            rank = ranks.get(doi_key(candidate.doi))
+            if rank is not None:
+                candidate.score += rank.score
+                candidate.reasons += rank.reasons
+            if candidate.version_of:
+                candidate.score += 100  # the published version of a cited preprint comes first
+            if candidate.id in taken and taken[candidate.id] != doi_key(candidate.doi):
+                candidate.id = candidate_id(candidate.doi + " ") + "-" + _short_hash(candidate.doi)
+            taken[candidate.id] = doi_key(candidate.doi)
+            texts[candidates_dir(ws) / f"{candidate.id}.toml"] = format_candidate(candidate)
+        for candidate in result.again:
+            texts[candidates_dir(ws) / f"{candidate.id}.toml"] = format_candidate(candidate)
+        texts[search_path(ws, search.name)] = format_search(completed(search, run.started, report.total))
+        for path in [*run.pages, run.folder / STATE_NAME]:
+            texts[path] = None
+        staged = stage(ws.root, texts)
+        staged.commit()
+        staged.apply()
+        report.triage = result
+        report.written = result.new
+    for leftover in (run.folder / ".lock",):
+        leftover.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # another file there (a user's), or a run going again
+        run.folder.rmdir()
+
+
+def _short_hash(doi: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(doi_key(doi).encode()).hexdigest()[:8]
