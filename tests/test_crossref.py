@@ -481,3 +481,65 @@ def test_record_with_missing_fields_is_reported_not_crashed(ws: Path, crossref: 
     assert result.exit_code == 0, result.output
     assert "mismatch: title: the Crossref record has none" in result.stdout
     assert refs_json()[12]["check"] == "mismatch"
+
+
+def test_resolve_updates_reports_flags_added_and_removed_and_fails_on_a_new_retraction(
+    ws: Path, crossref: FakeCrossref
+) -> None:
+    """`resolve --updates` fetches again and compares each record's update flags with the
+    stored one's: a new retraction exits 1 (for a co-author's CI), and `check` names the
+    claims that cite the paper."""
+    wang, other = BY_NUMBER[44], BY_NUMBER[50]
+    assert run("resolve", "44", "50").exit_code == 0
+    retraction = {
+        "DOI": "10.1016/j.bbrep.2026.999999",
+        "type": "retraction",
+        "source": "publisher",
+        "label": "Retraction",
+        "updated": {"date-parts": [[2026, 10, 2]]},
+    }
+    correction = {
+        **retraction,
+        "DOI": "10.1016/j.neuint.2026.111111",
+        "type": "correction",
+        "label": "Correction",
+    }
+    crossref.set_work(wang.doi or "", work_message(wang, **{"updated-by": [retraction]}))
+    crossref.set_work(other.doi or "", work_message(other, **{"updated-by": [correction]}))
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    result = run("resolve", "--updates", "--ref", "44,50")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"[44] {wang.doi}: flag added (since {today}): retracted (notice 10.1016/j.bbrep.2026.999999, 2026-10-2)",
+        f"[50] {other.doi}: flag added (since {today}): corrected (notice 10.1016/j.neuint.2026.111111, 2026-10-2)",
+    ]
+    assert (
+        "Re-checked 2 cited DOIs" in result.stderr
+        and "2 flags added, 0 removed, 1 newly retracted" in result.stderr
+    )
+    assert f"Error: newly retracted: reference 44 ({wang.doi})" in result.stderr
+    # the flag reaches check, with the claims that cite the paper
+    check = run("check", "-f", "json")
+    findings = json.loads(check.stdout)["findings"]
+    (found,) = [f for f in findings if f["check"] == "retraction" and f["ref"] == 44]
+    assert found["severity"] == "error" and any(e.startswith("cited by claim") for e in found["evidence"])
+    # known now: the next run passes and prints nothing
+    again = run("resolve", "--updates", "--ref", "44,50")
+    assert again.exit_code == 0, again.stderr
+    assert again.stdout == "" and "0 flags added, 0 removed" in again.stderr
+    # a correction withdrawn from the record is reported as removed
+    crossref.set_work(other.doi or "", work_message(other))
+    removed = run("resolve", "--updates", "--ref", "50")
+    assert removed.exit_code == 0
+    assert removed.stdout.splitlines() == [
+        f"[50] {other.doi}: flag removed (since {today}): corrected (notice 10.1016/j.neuint.2026.111111, 2026-10-2)"
+    ]
+
+
+def test_resolve_updates_checks_every_cited_doi(ws: Path, crossref: FakeCrossref) -> None:
+    result = run("resolve", "--updates")
+    assert result.exit_code == 0, result.stderr
+    assert "Re-checked 89 cited DOIs (89 requests" in result.stderr
+    assert sorted(set(crossref.requested_dois())) == sorted({(r.doi or "").lower() for r in WITH_DOI})
+    offline = run("resolve", "--updates", "--offline")
+    assert offline.exit_code == 2 and "cannot be --offline" in offline.stderr

@@ -20,9 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from exocli.refparse import try_normalize_doi
 from helpers import Invoke, copy_workspace
 
 KNOWN_FILTERS = {"type", "from-index-date", "from-created-date", "until-index-date", "from-pub-date"}
@@ -506,3 +509,55 @@ def test_candidates_show_gives_every_field(ws: Path, cli: Invoke, crossref: Cros
     assert row["journal"] == "Stem Cell Research & Therapy" and row["status"] == "new"
     missing = cli("candidates", "show", "10.5555/none")
     assert missing.exit_code == 1 and "no candidate '10.5555/none'" in missing.stderr
+
+
+# --- the text files: what is written reads back the same ----------------------------------
+
+_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+_words = st.lists(_text, max_size=4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    doi=st.from_regex(r"10\.[0-9]{4,6}/[A-Za-z0-9][A-Za-z0-9._;()-]{0,23}", fullmatch=True).filter(
+        lambda d: try_normalize_doi(d) == d
+    ),
+    title=_text.filter(str.strip),
+    authors=_words,
+    year=st.none() | st.integers(1800, 2100),
+    journal=st.none() | _text.filter(bool),
+    abstract=_text,
+    reasons=_words,
+    score=st.integers(0, 500),
+    status=st.sampled_from(["new", "deferred", "accepted", "rejected"]),
+    reason=_text,
+)
+def test_candidate_files_read_back_as_written(**fields: Any) -> None:
+    from exocli.candidates import Candidate, _from_document, candidate_id, format_candidate
+
+    if not fields["reasons"]:
+        fields["score"] = 0  # a score with no reason is not written
+    candidate = Candidate(**fields, found_by=["s"], id=candidate_id(fields["doi"]))
+    text = format_candidate(candidate)
+    assert _from_document(tomllib.loads(text), "x.toml", candidate.id) == candidate
+    assert "/" not in candidate.id and len(candidate.id) <= 80
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    query=_text.filter(lambda q: q.split() != []),
+    filters=st.lists(
+        st.from_regex(r"[a-z]{1,8}(\.[a-z]{1,5})?:[A-Za-z0-9-]{1,10}", fullmatch=True), max_size=3
+    ),
+    since=st.dates().map(lambda d: d.isoformat()),
+    marker=st.sampled_from(["index", "created"]),
+)
+def test_saved_searches_read_back_as_written(query: str, filters: list[str], since: str, marker: str) -> None:
+    from exocli.searches import SavedSearch, _from_document, format_search
+
+    if any(f.startswith(("from-index-date", "from-created-date")) for f in filters):
+        return
+    search = SavedSearch(
+        "s", query, since, tuple(dict.fromkeys(filters)), marker, created="2026-12-03T00:00:00Z"
+    )
+    assert _from_document(tomllib.loads(format_search(search)), "s.toml", "s") == search
