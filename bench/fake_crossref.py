@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 
 @dataclass
@@ -51,6 +51,7 @@ def work_message(ref: Any) -> dict[str, Any]:
 class FakeCrossref:
     works: dict[str, dict[str, Any]]  # lower-case DOI -> message
     latency: float = 0.2
+    listing: list[dict[str, Any]] = field(default_factory=list)  # what cursor-paged list queries page through
     log: list[Logged] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
@@ -92,6 +93,13 @@ class FakeCrossref:
                             body = {"status": "ok", "message-type": "work", "message-version": "1.0.0"}
                             body["message"] = message
                             self._send(200, json.dumps(body), "application/json")
+                    elif path == "/works" and "cursor" in parse_qs(urlsplit(self.path).query):
+                        kind = "list"
+                        self._send(
+                            200,
+                            json.dumps(fake.page(parse_qs(urlsplit(self.path).query))),
+                            "application/json",
+                        )
                     elif path == "/works":
                         kind = "list"
                         message = {"facets": {}, "total-results": 0, "items": [], "items-per-page": 5}
@@ -123,6 +131,30 @@ class FakeCrossref:
         self.thread.daemon = True
         self.thread.start()
         return self
+
+    def page(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        """One cursor page of `listing`: works indexed on or after the from-index-date filter."""
+        since = ""
+        for item in query.get("filter", [""])[0].split(","):
+            name, _, value = item.partition(":")
+            if name == "from-index-date":
+                since = value
+        matching = [
+            w for w in self.listing if "-".join(f"{p:02d}" for p in w["indexed"]["date-parts"][0]) >= since
+        ]
+        cursor = query["cursor"][0]
+        start = 0 if cursor == "*" else int(cursor.removeprefix("s"))
+        rows = int(query.get("rows", ["20"])[0])
+        items = matching[start : start + rows]
+        message = {
+            "facets": {},
+            "next-cursor": f"s{start + len(items)}",
+            "total-results": len(matching),
+            "items": items,
+            "items-per-page": rows,
+            "query": {"start-index": 0, "search-terms": query.get("query.bibliographic", [""])[0]},
+        }
+        return {"status": "ok", "message-type": "work-list", "message-version": "1.0.0", "message": message}
 
     def stop(self) -> None:
         if self.server is not None:

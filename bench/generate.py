@@ -1195,3 +1195,80 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+# --- works an update search finds (Crossref list items) -------------------------------------------
+
+WORK_SOURCES = [
+    "Umbilical cord mesenchymal stem cell", "Adipose-derived stem cell", "Bone marrow MSC",
+    "Neural stem cell", "Induced pluripotent stem cell", "Dental pulp stem cell", "Macrophage",
+]  # fmt: skip
+WORK_CARGO = ["miR-21", "miR-124-3p", "miR-146a-5p", "lncRNA MALAT1", "circRNA_0000627", "TSG-6", ""]
+WORK_EFFECTS = [
+    "reduce neuroinflammation", "promote angiogenesis", "inhibit neuronal apoptosis",
+    "enhance axon regeneration", "suppress pyroptosis", "improve locomotor recovery",
+]  # fmt: skip
+WORK_INJURIES = [
+    "after spinal cord injury", "in ischemic stroke", "after traumatic brain injury", "in Parkinson's disease",
+    "in diabetic wound healing", "in osteoarthritis",
+]  # fmt: skip
+OFF_TOPIC = [
+    "Soil microbial communities along an alpine gradient", "A survey of urban heat islands",
+    "Deep learning for galaxy morphology", "Nitrogen cycling in rice paddies",
+]  # fmt: skip
+
+
+def candidate_works(
+    n: int, seed: int, cited: Sequence[tuple[str, str, int, str]] = ()
+) -> list[dict[str, Any]]:
+    """n Crossref-shaped works (the fields `search run` selects), with ~170-word abstracts.
+
+    With `cited` ((doi, title, year, first author) of the workspace's references), 30% of the
+    works carry a cited DOI and 20% a cited title, first author and year under another DOI
+    (title upper-cased, a full stop added): what deduplication must catch."""
+    rng = Random(f"works-{seed}")
+    works = []
+    for i in range(n):
+        roll = rng.random()
+        source, cargo = rng.choice(WORK_SOURCES), rng.choice(WORK_CARGO)
+        effect, injury = rng.choice(WORK_EFFECTS), rng.choice(WORK_INJURIES)
+        title = (
+            f"{source}-derived exosomes{' carrying ' + cargo if cargo else ''} {effect} {injury}"
+            if rng.random() > 0.1
+            else rng.choice(OFF_TOPIC)
+        )
+        doi, family, year = f"10.5555/cand.{seed}.{i}", _family(rng), rng.randint(2024, 2026)
+        if cited and roll < 0.3:
+            doi, title, year, family = cited[rng.randrange(len(cited))]
+        elif cited and roll < 0.5:
+            _, cited_title, year, family = cited[rng.randrange(len(cited))]
+            title = cited_title.upper() + "."
+        sentences = [
+            f"Exosomes from {source.lower()} cells were isolated by ultracentrifugation and characterised.",
+            f"In a rat model {injury}, intravenous injection {effect}.",
+            f"Sequencing identified {cargo or 'several miRNAs'} as the main cargo, acting through PI3K/AKT.",
+            "Behavioural scores, histology and western blots were compared with PBS-treated controls.",
+            "These findings suggest a cell-free therapy worth testing in larger animals.",
+        ]
+        abstract = " ".join(rng.sample(sentences, k=len(sentences)) * 2)
+        works.append(
+            {
+                "DOI": doi,
+                "type": "journal-article" if rng.random() > 0.08 else "posted-content",
+                "title": [title],
+                "author": [
+                    {"given": "A. B.", "family": family, "sequence": "first"},
+                    {"given": "C.", "family": _family(rng), "sequence": "additional"},
+                ],
+                "container-title": [
+                    rng.choice(["Stem Cell Research & Therapy", "Journal of Neuroinflammation"])
+                ],
+                "issued": {"date-parts": [[year, rng.randint(1, 12)]]},
+                "indexed": {"date-parts": [[2026, 11, rng.randint(1, 28)]]},
+                "volume": str(rng.randint(1, 40)),
+                "page": str(rng.randint(1, 400)),
+                "abstract": f"<jats:title>Abstract</jats:title><jats:p>{abstract}</jats:p>",
+                "relation": {},
+            }
+        )
+    return works

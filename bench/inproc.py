@@ -4,6 +4,7 @@
     python bench/inproc.py queries WS        compile_filters + fetch_claims, stats, vs plain sqlite3
     python bench/inproc.py rawinsert CSV WS  raw executemany of the CSV's rows into a same-schema table
     python bench/inproc.py bibwrite FILE     bibtexparser's own write_string of FILE's entries
+    python bench/inproc.py dedupe WS N       triage of N candidates against WS's references
 
 Each runs in its own process so that peak memory (ru_maxrss) is that of one measurement.
 """
@@ -345,6 +346,38 @@ def cmd_bibwrite(bib_path: str) -> dict[str, Any]:
     return result
 
 
+# --- update searches -------------------------------------------------------------------------------
+
+
+def cmd_dedupe(ws_path: str, n: int) -> dict[str, Any]:
+    """`candidates.triage` of n Crossref works against the workspace's references (read from
+    its database, as `search run` reads them): 30% cite a reference's DOI, 20% another DOI
+    with a reference's title, first author and year (case and punctuation changed), 50% new."""
+    from generate import candidate_works
+
+    from exocli.candidates import ReviewIndex, triage
+    from exocli.db import open_database
+    from exocli.workspace import open_workspace
+
+    ws = open_workspace(Path(ws_path))
+    conn = open_database(ws)
+    refs = conn.execute(
+        "SELECT r.doi, r.title, r.year,"
+        " (SELECT family FROM ref_authors a WHERE a.ref_id = r.id ORDER BY position LIMIT 1)"
+        " FROM refs r WHERE r.doi IS NOT NULL AND r.title IS NOT NULL ORDER BY r.number"
+    ).fetchall()
+    items = candidate_works(n, seed=7, cited=refs)
+    counts: dict[str, int] = {}
+
+    def run() -> None:
+        result = triage(items, ReviewIndex(conn), {}, "bench", "2026-12-01")
+        counts.update(new=len(result.new), skipped=sum(len(v) for v in result.skipped.values()))
+
+    timing = measure(run, min_runs=5, budget=2.0)
+    timing.update(references=conn.execute("SELECT count(*) FROM refs").fetchone()[0], candidates=n, **counts)
+    return timing
+
+
 def main(argv: list[str]) -> int:
     command, *args = argv
     if command == "build":
@@ -355,6 +388,8 @@ def main(argv: list[str]) -> int:
         result = cmd_rawinsert(args[0], args[1], args[2])
     elif command == "bibwrite":
         result = cmd_bibwrite(args[0])
+    elif command == "dedupe":
+        result = cmd_dedupe(args[0], int(args[1]))
     elif command == "copy":  # used by run.py to copy a workspace without its database
         shutil.copytree(args[0], args[1], ignore=shutil.ignore_patterns("*.sqlite*"))
         result = {}

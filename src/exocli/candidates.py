@@ -296,16 +296,21 @@ def triage(
             titles.setdefault(identity, candidate)
         result.new.append(candidate)
     # A preprint and its published version found together: the published one is proposed.
-    for candidate in list(result.new):
+    # Either side may carry the link: the preprint's is-preprint-of, the published one's has-preprint.
+    published_of: dict[str, str] = {}  # preprint DOI key -> its published version found here
+    for candidate in result.new:
+        for preprint in candidate.related_dois("preprint"):
+            published_of.setdefault(doi_key(preprint), candidate.doi)
+    kept = []
+    for candidate in result.new:
         published = [d for d in candidate.related_dois("published version") if doi_key(d) in batch]
-        published += [
-            c.doi
-            for c in result.new
-            if c is not candidate and doi_key(candidate.doi) in map(doi_key, c.related_dois("preprint"))
-        ]
+        published += [published_of[doi_key(candidate.doi)]] if doi_key(candidate.doi) in published_of else []
+        published = [d for d in published if doi_key(d) != doi_key(candidate.doi)]
         if published:
-            result.new.remove(candidate)
             result.skip(f"preprint of candidate {published[0]}", candidate.doi)
+        else:
+            kept.append(candidate)
+    result.new = kept
     return result
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import html
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,12 +112,14 @@ class Spellings:
     """Spellings of terms, and the few patterns that are not plain spellings.
 
     A plain spelling is matched as words (spaces and hyphens between them alike, a plural
-    "s"/"es" allowed, never inside a longer word) by substring search in the text without
-    its separators: no regular expression to compile for the hundreds of spellings of a
-    vocabulary. The other patterns are compiled the first time their words occur."""
+    "s"/"es" allowed, never inside a longer word) in the text without its separators. All of
+    a vocabulary's spellings are found in one pass (an Aho-Corasick automaton, pyahocorasick):
+    no regular expression to compile for each of its hundreds of spellings, and no search
+    per spelling. The other patterns are compiled the first time their words occur."""
 
     def __init__(self) -> None:
         self._spellings: list[tuple[str, str, bool]] = []  # code, squeezed spelling, ignore case
+        self._automata: dict[bool, Any] | None = None  # ignore case -> automaton (built when first used)
         self._items: list[tuple[str, str, int, tuple[str, ...]]] = []  # code, regex, flags, needles
         self._compiled: dict[int, re.Pattern[str]] = {}
 
@@ -129,29 +131,47 @@ class Spellings:
         if squeezed:
             ignore_case = bool(flags & re.IGNORECASE)
             self._spellings.append((code, squeezed.lower() if ignore_case else squeezed, ignore_case))
+            self._automata = None
 
     def extend(self, other: Spellings) -> None:
         self._spellings += other._spellings
         self._items += other._items
+        self._automata = None
+
+    def _automaton(self) -> dict[bool, Any]:
+        """Per case rule, an automaton from each spelling to (its length, the codes it spells)."""
+        if self._automata is None:
+            import ahocorasick
+
+            codes: dict[bool, dict[str, list[str]]] = {True: {}, False: {}}
+            for code, spelling, ignore_case in self._spellings:
+                codes[ignore_case].setdefault(spelling, []).append(code)
+            self._automata = {}
+            for ignore_case, table in codes.items():
+                if table:
+                    automaton = ahocorasick.Automaton()
+                    for spelling, spelled in table.items():
+                        automaton.add_word(spelling, (len(spelling), tuple(spelled)))
+                    automaton.make_automaton()
+                    self._automata[ignore_case] = automaton
+        return self._automata
 
     def _spelled(self, text: str) -> list[tuple[int, int, int, str]]:
         squeezed = _squeezed(text)
         found: list[tuple[int, int, int, str]] = []
-        for code, spelling, ignore_case in self._spellings:
+        for ignore_case, automaton in self._automaton().items():
             haystack = squeezed.lower if ignore_case else squeezed.cased
-            at = haystack.find(spelling)
-            while at >= 0:
-                start = squeezed.where[at]
-                end = squeezed.where[at + len(spelling) - 1] + 1
+            for last, (length, codes) in automaton.iter(haystack):
+                start = squeezed.where[last - length + 1]
+                end = squeezed.where[last] + 1
                 if start == 0 or not _ascii_alnum(text[start - 1]):
                     for plural in ("", "s", "es"):
                         stop = end + len(plural)
                         if text[end:stop].lower() == plural and (
                             stop >= len(text) or not _ascii_alnum(text[stop])
                         ):
-                            found.append((start, -(stop - start), stop, code))
+                            found += [(start, -(stop - start), stop, code) for code in codes]
                             break
-                at = haystack.find(spelling, at + 1)
         return found
 
     def candidates(self, text: str) -> list[tuple[str, re.Pattern[str]]]:
@@ -521,17 +541,25 @@ class MentionFinder:
         found = self.effects.find(text, where) + self.lessening.find(text, where)
         return sorted(found, key=lambda m: m.start)
 
-    def find(self, text: str, where: str = "sentence") -> Mentions:
+    def find(self, text: str, where: str = "sentence", skip: Collection[str] = ()) -> Mentions:
+        """Every field's mentions; those in `skip` (field names of Mentions) left empty."""
+
+        def unless(name: str, finder: Callable[[], list[Any]]) -> list[Any]:
+            return [] if name in skip else finder()
+
         return Mentions(
-            sources=self.sources.find(text, where),
-            mirnas=find_mirnas(text, where),
-            cargo_types=[m for m in self.cargo_types.find(text, where) if m.code not in ("none", "miRNA")],
-            effects=self.find_effects(text, where),
-            pathways=self.pathways.find(text, where),
-            injuries=self.injuries.find(text, where),
-            species=self.species.find(text, where),
-            models=self.models.find(text, where),
-            routes=_ROUTES.find(text, where),
+            sources=unless("sources", lambda: self.sources.find(text, where)),
+            mirnas=unless("mirnas", lambda: find_mirnas(text, where)),
+            cargo_types=unless(
+                "cargo_types",
+                lambda: [m for m in self.cargo_types.find(text, where) if m.code not in ("none", "miRNA")],
+            ),
+            effects=unless("effects", lambda: self.find_effects(text, where)),
+            pathways=unless("pathways", lambda: self.pathways.find(text, where)),
+            injuries=unless("injuries", lambda: self.injuries.find(text, where)),
+            species=unless("species", lambda: self.species.find(text, where)),
+            models=unless("models", lambda: self.models.find(text, where)),
+            routes=unless("routes", lambda: _ROUTES.find(text, where)),
         )
 
 

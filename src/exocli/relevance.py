@@ -43,7 +43,7 @@ class RelevanceRanker:
         for where, text in (("title", title), ("abstract", abstract)):
             if not text:
                 continue
-            mentions = self.finder.find(text, where)
+            mentions = self.finder.find(text, where, skip=("routes",))  # not a field of relevance
             by_field: dict[str, list[Mention]] = {
                 "source": mentions.sources,
                 "injury": mentions.injuries,

@@ -18,7 +18,9 @@ import contextlib
 import fcntl
 import json
 import os
+import queue
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -158,46 +160,45 @@ def run_search(
         ranker = RelevanceRanker({name: vocabulary_from_db(conn, name) for name in VOCABS})
         ranks: dict[str, Relevance] = {}
         requests_before = client.requests
-        from_stored_cursor = run.cursor != "*"  # this try goes on from an unfinished one
-        while True:
-            limit = search.max if run.total is None else min(search.max, run.total)
-            want = min(search.rows, limit - run.fetched)
-            if want <= 0:
-                break
-            outcome = client.page(search.query, search.crossref_filters(), run.cursor, want, SELECT)
-            if outcome.status != "ok":
-                stale = not client.network_down.is_set() and (
-                    "cursor" in outcome.said.lower() or (from_stored_cursor and report.pages == 0)
-                )
-                if run.cursor != "*" and stale and not report.restarted and outcome.status == "failed":
-                    # Crossref keeps a cursor five minutes; one refused: page again from the start
+        # The pages come from a thread: while it waits for the network and the rate limit,
+        # this one stores and ranks the page before.
+        pages: queue.Queue[tuple[str, Any, Any]] = queue.Queue()
+        stop = threading.Event()
+        args = (client, search, run.cursor, run.fetched, run.total, pages, stop)
+        threading.Thread(target=_fetch_pages, args=args, daemon=True, name="crossref-pages").start()
+        try:
+            while True:
+                kind, cursor, body = pages.get()
+                if kind == "end":
+                    break
+                if kind == "error":
+                    raise body
+                if kind == "restart":  # Crossref no longer takes the stored cursor
                     report.restarted = True
                     run.cursor, run.fetched = "*", 0
                     continue
+                if kind == "failed":
+                    run.save()
+                    raise _failure(ws, search, body, len(held))
+                items = list(body.get("items") or [])
+                run.total = int(body.get("total-results") or 0)
+                fresh = [item for item in items if doi_key(str(item.get("DOI") or "")) not in seen]
+                for item in fresh:
+                    seen.add(doi_key(str(item.get("DOI") or "")))
+                run.fetched += len(items)
+                page = folder / f"page-{len(run.pages) + 1:04d}.json"
+                _write_page(page, cursor, run.total, fresh)
+                run.pages.append(page)
+                run.cursor = str(body.get("next-cursor") or cursor)
                 run.save()
-                raise _failure(ws, search, outcome, len(held))
-            message = outcome.body
-            items = list(message.get("items") or [])
-            run.total = int(message.get("total-results") or 0)
-            fresh = [item for item in items if doi_key(str(item.get("DOI") or "")) not in seen]
-            for item in fresh:
-                seen.add(doi_key(str(item.get("DOI") or "")))
-            run.fetched += len(items)
-            next_cursor = message.get("next-cursor")
-            page = folder / f"page-{len(run.pages) + 1:04d}.json"
-            _write_page(page, run.cursor, run.total, fresh)
-            run.pages.append(page)
-            run.cursor = str(next_cursor) if next_cursor else run.cursor
-            run.save()
-            held.extend(fresh)
-            report.pages += 1
-            # ranked while the limiter holds the next request back
-            for item in fresh:
-                ranks[doi_key(str(item.get("DOI") or ""))] = _rank(ranker, item)
-            if on_page:
-                on_page(run.fetched, min(search.max, run.total))
-            if not items or not next_cursor:
-                break
+                held.extend(fresh)
+                report.pages += 1
+                for item in fresh:
+                    ranks[doi_key(str(item.get("DOI") or ""))] = _rank(ranker, item)
+                if on_page:
+                    on_page(run.fetched, min(search.max, run.total))
+        finally:
+            stop.set()
         report.requests = client.requests - requests_before
         report.total = run.total or 0
         report.received = len(held)
@@ -208,6 +209,54 @@ def run_search(
                 ranks[key] = _rank(ranker, item)
         _complete(ws, conn, search, run, held, ranks, report)
     return report
+
+
+def _fetch_pages(
+    client: Any,
+    search: SavedSearch,
+    cursor: str,
+    fetched: int,
+    total: int | None,
+    out: queue.Queue[tuple[str, Any, Any]],
+    stop: threading.Event,
+) -> None:
+    """Ask for page after page, each of the rows still wanted; put ("page", cursor, message),
+    ("restart", ...), ("failed", ..., outcome) or ("error", ..., exception), then ("end", ...)."""
+    resumed = cursor != "*"  # this try goes on from an unfinished one
+    restarted = received = False
+    try:
+        while not stop.is_set():
+            limit = search.max if total is None else min(search.max, total)
+            want = min(search.rows, limit - fetched)
+            if want <= 0:
+                break
+            outcome = client.page(search.query, search.crossref_filters(), cursor, want, SELECT)
+            if outcome.status != "ok":
+                stale = not client.network_down.is_set() and (
+                    "cursor" in outcome.said.lower() or (resumed and not received)
+                )
+                if cursor != "*" and stale and not restarted and outcome.status == "failed":
+                    # Crossref keeps a cursor five minutes; one refused: page again from the start
+                    restarted = True
+                    cursor, fetched = "*", 0
+                    out.put(("restart", None, None))
+                    continue
+                out.put(("failed", cursor, outcome))
+                return
+            received = True
+            message = outcome.body
+            items = message.get("items") or []
+            total = int(message.get("total-results") or 0)
+            fetched += len(items)
+            out.put(("page", cursor, message))
+            next_cursor = message.get("next-cursor")
+            if not items or not next_cursor:
+                break
+            cursor = str(next_cursor)
+    except BaseException as exc:  # the consumer raises it
+        out.put(("error", None, exc))
+    finally:
+        out.put(("end", None, None))
 
 
 def _rank(ranker: Any, item: dict[str, Any]) -> Any:
