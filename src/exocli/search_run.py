@@ -27,7 +27,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from exocli.candidates import Candidate, ReviewIndex, Triage, candidate_id, candidates_dir, format_candidate
+from exocli.candidates import (
+    Candidate,
+    ReviewIndex,
+    Triage,
+    candidate_id,
+    candidates_dir,
+    format_candidate,
+    load_candidates,
+    triage,
+)
 from exocli.errors import ExocliError
 from exocli.refparse import doi_key
 from exocli.searches import SavedSearch, completed, format_search, run_dir, search_path
@@ -87,6 +96,54 @@ class _Run:
         atomic_write(self.folder / STATE_NAME, json.dumps(state, indent=1) + "\n")
 
 
+class _Prestaged:
+    """Candidate files written ahead into the run's folder while the next page is on its way;
+    the final write renames those whose text is still what it must be, and writes the rest."""
+
+    def __init__(self, root: Path, folder: Path) -> None:
+        self.root, self.folder = root, str(folder)
+        self.files: dict[Path, tuple[str, str, tuple[int, int]]] = {}  # target -> text, temporary, stats
+
+    def add(self, texts: dict[Path, str]) -> None:
+        from exocli.textio import stage
+
+        todo = {path: text for path, text in texts.items() if self.files.get(path, ("",))[0] != text}
+        if not todo:
+            return
+        staged = stage(self.root, todo, into=self.folder)
+        for temp, target in staged.moves:
+            old = self.files.get(Path(target))
+            if old is not None:
+                Path(old[1]).unlink(missing_ok=True)
+            self.files[Path(target)] = (todo[Path(target)], os.fspath(temp), staged.stats[os.fspath(target)])
+
+    def take(self, texts: dict[Path, str | None]) -> Any:
+        """The whole write staged: what was written ahead and still fits, and the rest."""
+        from exocli.textio import stage
+
+        ready = []
+        rest: dict[Path, str | None] = {}
+        for path, text in texts.items():
+            entry = self.files.pop(path, None)
+            if entry is not None and entry[0] == text:
+                ready.append((entry[1], path, entry[2]))
+            else:
+                if entry is not None:
+                    Path(entry[1]).unlink(missing_ok=True)
+                rest[path] = text
+        self.discard()
+        staged = stage(self.root, rest)
+        for temp, path, stats in ready:
+            staged.moves.append((temp, path))
+            staged.stats[os.fspath(path)] = stats
+        return staged
+
+    def discard(self) -> None:
+        for _, temp, _ in self.files.values():
+            Path(temp).unlink(missing_ok=True)
+        self.files.clear()
+
+
 def fingerprint(search: SavedSearch) -> str:
     """What makes two tries the same run: a changed query or filter starts a new one."""
     return json.dumps([search.query, list(search.filters), search.marker, search.since, search.max])
@@ -117,6 +174,8 @@ def _open_run(search: SavedSearch, folder: Path, now: str) -> _Run:
         return run
     for stale in folder.glob("*.json"):  # another query's pages, or unreadable ones
         stale.unlink()
+    for temp in folder.glob(".*.tmp"):  # files an interrupted try wrote ahead
+        temp.unlink()
     run.started = now
     return run
 
@@ -147,9 +206,12 @@ def run_search(
 
     `on_page(received, expected)` is called after each page (for a progress bar)."""
     from exocli.crossref import now
+    from exocli.records import workspace_lock
     from exocli.relevance import Relevance, RelevanceRanker
     from exocli.vocab import VOCABS, vocabulary_from_db
 
+    with workspace_lock(ws):
+        pass  # completes a write a killed run had committed, before its folder is read
     folder = run_dir(ws, search.name)
     with _run_lock(folder, search.name):
         run = _open_run(search, folder, now())
@@ -159,6 +221,10 @@ def run_search(
         seen = {doi_key(str(item.get("DOI") or "")) for item in held}
         ranker = RelevanceRanker({name: vocabulary_from_db(conn, name) for name in VOCABS})
         ranks: dict[str, Relevance] = {}
+        # What the candidates will be, worked out page by page to write their files ahead;
+        # the final write works it out again, under the lock, from the record as it is then.
+        known, review = load_candidates(ws), ReviewIndex(conn)
+        prestaged = _Prestaged(ws.root, folder)
         requests_before = client.requests
         # The pages come from a thread: while it waits for the network and the rate limit,
         # this one stores and ranks the page before.
@@ -197,6 +263,12 @@ def run_search(
                     ranks[doi_key(str(item.get("DOI") or ""))] = _rank(ranker, item)
                 if on_page:
                     on_page(run.fetched, min(search.max, run.total))
+                if fresh:  # this page alone: what the pages together change, the final write sees
+                    early = triage(fresh, review, known, search.name, run.started[:10])
+                    prestaged.add(_candidate_texts(ws, early, known, ranks))
+        except BaseException:
+            prestaged.discard()
+            raise
         finally:
             stop.set()
         report.requests = client.requests - requests_before
@@ -207,7 +279,7 @@ def run_search(
             key = doi_key(str(item.get("DOI") or ""))
             if key not in ranks:
                 ranks[key] = _rank(ranker, item)
-        _complete(ws, conn, search, run, held, ranks, report)
+        _complete(ws, conn, search, run, held, ranks, report, prestaged)
     return report
 
 
@@ -287,6 +359,28 @@ def _failure(ws: Workspace, search: SavedSearch, outcome: Any, held: int) -> Sea
     return SearchError(f"search {search.name!r}: {outcome.error}{said}{kept}")
 
 
+def _candidate_texts(
+    ws: Workspace, result: Triage, known: dict[str, Candidate], ranks: dict[str, Any]
+) -> dict[Path, str]:
+    """The files of a triage's candidates: new ones with their relevance, known ones found again."""
+    taken = {candidate.id: doi_key(candidate.doi) for candidate in known.values()}
+    texts: dict[Path, str] = {}
+    for candidate in result.new:
+        rank = ranks.get(doi_key(candidate.doi))
+        if rank is not None:
+            candidate.score += rank.score
+            candidate.reasons += rank.reasons
+        if candidate.version_of:
+            candidate.score += 100  # the published version of a cited preprint comes first
+        if candidate.id in taken and taken[candidate.id] != doi_key(candidate.doi):
+            candidate.id = candidate_id(candidate.doi) + "-" + _short_hash(candidate.doi)
+        taken[candidate.id] = doi_key(candidate.doi)
+        texts[candidates_dir(ws) / f"{candidate.id}.toml"] = format_candidate(candidate)
+    for candidate in result.again:
+        texts[candidates_dir(ws) / f"{candidate.id}.toml"] = format_candidate(candidate)
+    return texts
+
+
 def _complete(
     ws: Workspace,
     conn: sqlite3.Connection,
@@ -295,38 +389,31 @@ def _complete(
     held: list[dict[str, Any]],
     ranks: dict[str, Any],
     report: RunReport,
+    prestaged: _Prestaged,
 ) -> None:
     """Candidates, the moved marker and the run's folder gone: one all-or-nothing write."""
     from exocli.candidates import load_candidates, triage
     from exocli.records import workspace_lock
-    from exocli.textio import stage
 
-    with workspace_lock(ws):
-        known = load_candidates(ws)  # as it is now: a co-author may have decided some meanwhile
-        result = triage(held, ReviewIndex(conn), known, search.name, run.started[:10])
-        taken = {candidate.id: doi_key(candidate.doi) for candidate in known.values()}
-        texts: dict[Path, str | None] = {}
-        for candidate in result.new:
-            rank = ranks.get(doi_key(candidate.doi))
-            if rank is not None:
-                candidate.score += rank.score
-                candidate.reasons += rank.reasons
-            if candidate.version_of:
-                candidate.score += 100  # the published version of a cited preprint comes first
-            if candidate.id in taken and taken[candidate.id] != doi_key(candidate.doi):
-                candidate.id = candidate_id(candidate.doi + " ") + "-" + _short_hash(candidate.doi)
-            taken[candidate.id] = doi_key(candidate.doi)
-            texts[candidates_dir(ws) / f"{candidate.id}.toml"] = format_candidate(candidate)
-        for candidate in result.again:
-            texts[candidates_dir(ws) / f"{candidate.id}.toml"] = format_candidate(candidate)
-        texts[search_path(ws, search.name)] = format_search(completed(search, run.started, report.total))
-        for path in [*run.pages, run.folder / STATE_NAME]:
-            texts[path] = None
-        staged = stage(ws.root, texts)
-        staged.commit()
-        staged.apply()
-        report.triage = result
-        report.written = result.new
+    try:
+        with workspace_lock(ws):
+            known = load_candidates(ws)  # as it is now: a co-author may have decided some meanwhile
+            result = triage(held, ReviewIndex(conn), known, search.name, run.started[:10])
+            texts: dict[Path, str | None] = dict(_candidate_texts(ws, result, known, ranks))
+            texts[search_path(ws, search.name)] = format_search(completed(search, run.started, report.total))
+            for path in [*run.pages, run.folder / STATE_NAME]:
+                texts[path] = None
+            staged = prestaged.take(texts)
+            try:
+                staged.commit()
+            except BaseException:
+                staged.discard()
+                raise
+            staged.apply()
+            report.triage = result
+            report.written = result.new
+    finally:
+        prestaged.discard()
     for leftover in (run.folder / ".lock",):
         leftover.unlink(missing_ok=True)
     with contextlib.suppress(OSError):  # another file there (a user's), or a run going again

@@ -179,13 +179,17 @@ def journal_path(root: Path) -> Path:
     return root / "db" / JOURNAL_NAME
 
 
-def stage(root: Path, texts: Mapping[Path, str | None], own_folder: bool = False) -> StagedWrite:
+def stage(
+    root: Path, texts: Mapping[Path, str | None], own_folder: bool = False, into: str | None = None
+) -> StagedWrite:
     """Write every new version to its temporary file (None: the file goes); on any failure
     none is left behind.
 
     `own_folder`: the temporaries go into a new hidden staging folder inside their targets'
     folder (the renames out of it are as atomic), so that two processes staging into one
-    folder at once do not wait on that folder's lock (ten times slower than either alone)."""
+    folder at once do not wait on that folder's lock (ten times slower than either alone).
+    `into`: the temporaries go into that folder (on the same file system), which its writer
+    owns (a search run's folder: see search_run.py)."""
     staged = StagedWrite(root)
     # Many files (an import): one sync of them all is far cheaper than an fsync per file.
     each = sum(text is not None for text in texts.values()) <= MANY_FILES
@@ -195,7 +199,7 @@ def stage(root: Path, texts: Mapping[Path, str | None], own_folder: bool = False
             if text is None:
                 staged.deletes.append(target)
             else:
-                folder = None
+                folder = into
                 if own_folder:
                     folder = folders.get(target.parent)
                     if folder is None:

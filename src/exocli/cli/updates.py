@@ -17,6 +17,7 @@ candidates_app = make_typer("Triage what update searches found: list, show, acce
 app.add_typer(search_app, name="search")
 app.add_typer(candidates_app, name="candidates")
 
+TABLE_ROWS = 20  # new candidates `search run` shows as a table
 SEARCH_COLUMNS = ("name", "query", "filters", "marker", "since", "last_run", "last_total")
 CANDIDATE_COLUMNS = ("rank", "score", "doi", "year", "first_author", "title", "reasons")
 CANDIDATE_FIELDS = (
@@ -132,6 +133,11 @@ def search_run(
         from exocli.candidates import ordered
 
         rows = [_candidate_row(rank, c) for rank, c in enumerate(ordered(written), 1)]
+        if fmt == "table" and len(rows) > TABLE_ROWS:  # a screenful; `candidates list` has them all
+            message(
+                f"The {TABLE_ROWS} most relevant of {len(rows)} new candidates (all: `exocli candidates list`)"
+            )
+            rows = rows[:TABLE_ROWS]
         _write_candidates(rows, fmt)
         message("Next: `exocli candidates show DOI`, then `exocli candidates accept|reject|defer DOI`")
     if failures:
