@@ -132,6 +132,13 @@ class _Prestaged:
                     Path(entry[1]).unlink(missing_ok=True)
                 rest[path] = text
         self.discard()
+        from exocli.textio import os_error
+
+        for folder in {path.parent for _, path, _ in ready}:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)  # written ahead elsewhere: the renames need it
+            except OSError as exc:
+                raise os_error(folder, exc) from exc
         staged = stage(self.root, rest)
         for temp, path, stats in ready:
             staged.moves.append((temp, path))

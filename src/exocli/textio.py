@@ -199,7 +199,7 @@ def stage(
             if text is None:
                 staged.deletes.append(target)
             else:
-                folder = into
+                folder = into  # the caller makes the target's folder before the renames
                 if own_folder:
                     folder = folders.get(target.parent)
                     if folder is None:
@@ -268,7 +268,11 @@ def _apply_moves(root: Path, moves: list[tuple[StrPath, StrPath]], deletes: list
         try:
             os.replace(temp, target)
         except FileNotFoundError:
-            continue  # renamed before an interruption (a temporary is beside its target)
+            if os.path.exists(temp):  # the target's folder is missing: not done, and not to skip
+                raise ExocliError(
+                    f"cannot put {target} in place (its folder is missing); the change is kept in {temp}"
+                ) from None
+            continue  # renamed before an interruption
         except OSError as exc:
             raise ExocliError(
                 f"cannot put {target} in place ({exc.strerror}); the change is kept in {temp}"
