@@ -312,10 +312,10 @@ def test_candidates_are_deduplicated_against_the_review(
     ok(cli("search", "add", "all", "exosomes", "--since", "2026"))
     result = ok(cli("search", "run", "all"))
     assert "3 new candidates" in result.stderr
-    assert "2 in the review (reference 44)" not in result.stderr  # one by DOI, one by title
-    assert "1 in the review (reference 44)" in result.stderr
-    assert "1 in the review (reference 44: same title, first author and year)" in result.stderr
-    assert "1 preprint of reference 44" in result.stderr
+    assert "in the review (reference 44): 2" not in result.stderr  # one by DOI, one by title
+    assert "in the review (reference 44): 1" in result.stderr
+    assert "in the review (reference 44: same title, first author and year): 1" in result.stderr
+    assert "preprint of reference 44: 1" in result.stderr
     listed = candidates(cli)
     assert listed[0]["doi"] == "10.5555/published.44"
     assert listed[0]["version_of"] == "wang2023umbilical"
@@ -334,7 +334,7 @@ def test_a_preprint_found_with_its_published_version_is_proposed_once(
     ]  # fmt: skip
     ok(cli("search", "add", "pair", "exosomes", "--since", "2026"))
     result = ok(cli("search", "run", "pair"))
-    assert "1 preprint of candidate 10.5555/pub.9" in result.stderr
+    assert "preprint of candidate 10.5555/pub.9: 1" in result.stderr
     (only,) = candidates(cli)
     assert only["doi"] == "10.5555/pub.9" and only["versions"] == ["preprint 10.1101/2026.01.02.600001"]
 
@@ -373,8 +373,8 @@ def test_decisions_are_remembered_and_nothing_decided_comes_back(
         item["indexed"]["date-parts"] = [[2099, 1, 1]]
     result = ok(cli("search", "run", "d"))
     assert "0 new candidates" in result.stderr
-    assert "1 in the review (reference 97)" in result.stderr
-    assert "1 rejected earlier" in result.stderr and "1 deferred earlier" in result.stderr
+    assert "in the review (reference 97): 1" in result.stderr
+    assert "rejected earlier: 1" in result.stderr and "deferred earlier: 1" in result.stderr
     assert {p.name: p.read_text() for p in (ws / "refs" / "candidates").iterdir()} == before
     assert candidates(cli) == []
     (deferred,) = candidates(cli, "--status", "deferred")

@@ -168,10 +168,8 @@ def _summarise(report: Any, settings: Any) -> None:
     search = report.search
     triage = report.triage
     parts = [f"{plural(len(triage.new), 'new candidate')}"]
-    if triage.again:
-        parts.append(f"{len(triage.again)} known ones found by this search too")
     for why, dois in sorted(triage.skipped.items(), key=lambda item: -len(item[1])):
-        parts.append(f"{len(dois)} {why}")
+        parts.append(f"{why}: {len(dois)}")
     resumed = f"; {report.resumed} kept from the unfinished run" if report.resumed else ""
     restarted = " (the stored cursor had expired: paged again from the start)" if report.restarted else ""
     message(
@@ -309,7 +307,8 @@ def candidates_accept(idents: IdentsArg, fmt: FormatOption = "table") -> None:
         return
     numbers = ",".join(str(result.number) for result, _ in done)
     message(
-        f"Next: `exocli resolve --ref {numbers}` verifies them; `exocli add-study --ref N` records a finding"
+        f"Next: `exocli resolve --ref {numbers}` verifies {'them' if len(done) > 1 else 'it'};"
+        " `exocli add-study --ref N` records a finding"
     )
     interactive = len(done) == 1 and sys.stdin.isatty() and sys.stdout.isatty()
     number = done[0][0].number if done else 0
