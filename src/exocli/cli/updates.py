@@ -29,8 +29,10 @@ CANDIDATE_FIELDS = (
 
 @search_app.command("add", cls=ExocliCommand)
 def search_add(
-    name: Annotated[str, typer.Argument(help="A short name, e.g. stroke-evs.")],
-    query: Annotated[str, typer.Argument(help="What Crossref's query.bibliographic looks for.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="A short name, e.g. stroke-evs.")],
+    query: Annotated[
+        str, typer.Argument(metavar="QUERY", help="What Crossref's query.bibliographic looks for.")
+    ],
     since: Annotated[
         str,
         typer.Option(help="Works from this date (YYYY[-MM[-DD]]): your review's last search, say."),
@@ -89,7 +91,7 @@ def search_list(fmt: FormatOption = "table") -> None:
 
 
 @search_app.command("remove", cls=ExocliCommand)
-def search_remove(name: Annotated[str, typer.Argument(help="The saved search.")]) -> None:
+def search_remove(name: Annotated[str, typer.Argument(metavar="NAME", help="The saved search.")]) -> None:
     """Forget a saved search (its candidates and their decisions stay)."""
     from exocli.searches import remove_search
 
