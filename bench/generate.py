@@ -1236,7 +1236,7 @@ def candidate_works(
             f"{source}-derived exosomes{' carrying ' + cargo if cargo else ''} {effect} {injury}"
             if rng.random() > 0.1
             else rng.choice(OFF_TOPIC)
-        )
+        ) + f" (cohort {i + 1})"  # each paper its own title
         doi, family, year = f"10.5555/cand.{seed}.{i}", _family(rng), rng.randint(2024, 2026)
         if cited and roll < 0.3:
             doi, title, year, family = cited[rng.randrange(len(cited))]

@@ -110,7 +110,7 @@ class _Prestaged:
         todo = {path: text for path, text in texts.items() if self.files.get(path, ("",))[0] != text}
         if not todo:
             return
-        staged = stage(self.root, todo, into=self.folder)
+        staged = stage(self.root, todo, into=self.folder, sync=False)  # synced by take()
         for temp, target in staged.moves:
             old = self.files.get(Path(target))
             if old is not None:
@@ -140,6 +140,8 @@ class _Prestaged:
             except OSError as exc:
                 raise os_error(folder, exc) from exc
         staged = stage(self.root, rest)
+        if ready:
+            os.sync()  # what was written ahead, on disk before the journal commits the write
         for temp, path, stats in ready:
             staged.moves.append((temp, path))
             staged.stats[os.fspath(path)] = stats

@@ -180,7 +180,11 @@ def journal_path(root: Path) -> Path:
 
 
 def stage(
-    root: Path, texts: Mapping[Path, str | None], own_folder: bool = False, into: str | None = None
+    root: Path,
+    texts: Mapping[Path, str | None],
+    own_folder: bool = False,
+    into: str | None = None,
+    sync: bool = True,
 ) -> StagedWrite:
     """Write every new version to its temporary file (None: the file goes); on any failure
     none is left behind.
@@ -189,10 +193,11 @@ def stage(
     folder (the renames out of it are as atomic), so that two processes staging into one
     folder at once do not wait on that folder's lock (ten times slower than either alone).
     `into`: the temporaries go into that folder (on the same file system), which its writer
-    owns (a search run's folder: see search_run.py)."""
+    owns (a search run's folder: see search_run.py). `sync=False`: not yet on disk; the caller
+    syncs before it commits (a write staged in parts, a sync per part slowing the next)."""
     staged = StagedWrite(root)
     # Many files (an import): one sync of them all is far cheaper than an fsync per file.
-    each = sum(text is not None for text in texts.values()) <= MANY_FILES
+    each = sync and sum(text is not None for text in texts.values()) <= MANY_FILES
     folders: dict[Path, str] = {}  # target folder -> its staging folder
     try:
         for target, text in texts.items():
@@ -208,7 +213,7 @@ def stage(
                 temp, stats = _write_temporary(target, text, sync=each, folder=folder)
                 staged.moves.append((temp, target))
                 staged.stats[os.fspath(target)] = stats
-        if not each:
+        if sync and not each:
             os.sync()
     except BaseException:
         staged.discard()
