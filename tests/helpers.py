@@ -132,3 +132,43 @@ def claims_with_pathway_part(code: str) -> list[dict[str, Any]]:
             for part in axis.split("/")
         )
     ]
+
+
+class Terminal:
+    """A command run on a real pseudo-terminal: read what it prints, answer its prompts."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        import os
+        import pty
+
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child runs the command on the pseudo-terminal
+            os.environ.update(env)
+            os.execv(argv[0], argv)
+        self.transcript = b""
+
+    def expect(self, text: bytes, timeout: float = 30) -> None:
+        import os
+        import select
+        import time
+
+        deadline = time.monotonic() + timeout
+        while text not in self.transcript:
+            assert time.monotonic() < deadline, self.transcript.decode(errors="replace")
+            ready, _, _ = select.select([self.fd], [], [], 0.5)
+            if ready:
+                try:
+                    self.transcript += os.read(self.fd, 4096)
+                except OSError:
+                    break
+
+    def send(self, text: bytes) -> None:
+        import os
+
+        os.write(self.fd, text)
+
+    def exit_code(self) -> int:
+        import os
+
+        _, status = os.waitpid(self.pid, 0)
+        return os.waitstatus_to_exitcode(status)

@@ -7,9 +7,7 @@ import difflib
 import io
 import json
 import os
-import pty
 import re
-import select
 import signal
 import sqlite3
 import subprocess
@@ -23,7 +21,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from exocli.refparse import ParsedReference
-from helpers import shipped_claims, shipped_order
+from helpers import Terminal, shipped_claims, shipped_order
 from test_crossref import BY_NUMBER, FakeCrossref, work_message
 
 NEW_DOI = "10.5555/exo.2025.0001"
@@ -668,71 +666,54 @@ def test_killed_write_leaves_text_and_database_consistent(workspace: Path, cli: 
 
 def test_interactive_add_study_prompts_with_vocabularies(workspace: Path, cli: Any) -> None:
     assert cli("query", "--ref", "1").exit_code == 0
-    pid, fd = pty.fork()
-    if pid == 0:  # the child runs exocli on the pseudo-terminal
-        os.environ["EXOCLI_HOME"] = str(workspace)
-        os.execv(
+    terminal = Terminal(
+        [
             sys.executable,
-            [
-                sys.executable,
-                "-m",
-                "exocli",
-                "add-study",
-                "--title",
-                "Prompted study",
-                "--author",
-                "Asker, Q",
-                "--year",
-                "2026",
-                "--journal",
-                "Exp Neurol",
-                "--cargo",
-                "miR-21",
-            ],
-        )
-    transcript = b""
-
-    def expect(text: bytes, timeout: float = 30) -> None:
-        nonlocal transcript
-        deadline = time.monotonic() + timeout
-        while text not in transcript:
-            assert time.monotonic() < deadline, transcript.decode(errors="replace")
-            ready, _, _ = select.select([fd], [], [], 0.5)
-            if ready:
-                try:
-                    transcript += os.read(fd, 4096)
-                except OSError:
-                    break
-
+            "-m",
+            "exocli",
+            "add-study",
+            "--title",
+            "Prompted study",
+            "--author",
+            "Asker, Q",
+            "--year",
+            "2026",
+            "--journal",
+            "Exp Neurol",
+            "--cargo",
+            "miR-21",
+        ],
+        {"EXOCLI_HOME": str(workspace)},
+    )
+    expect = terminal.expect
     expect(b"source (")
-    assert b"UCMSC" in transcript and b"MenSC" in transcript
-    os.write(fd, b"UCMCS\n")
+    assert b"UCMSC" in terminal.transcript and b"MenSC" in terminal.transcript
+    terminal.send(b"UCMCS\n")
     expect(b"did you mean UCMSC")
     expect(b"Add 'UCMCS' to the sources vocabulary?")
-    os.write(fd, b"n\n")  # a typo, not a new term: the question comes again
+    terminal.send(b"n\n")  # a typo, not a new term: the question comes again
     expect(b"source (", timeout=30)
-    os.write(fd, b"UCMSC\n")
+    terminal.send(b"UCMSC\n")
     expect(b"cargo type (")
-    os.write(fd, b"miRNA\n")
+    terminal.send(b"miRNA\n")
     expect(b"effects (")
-    os.write(fd, b"angiogenesis, M2 polarization\n")
+    terminal.send(b"angiogenesis, M2 polarization\n")
     expect(b"injury (")
-    os.write(fd, b"SCI\n")
+    terminal.send(b"SCI\n")
     expect(b"species (")
-    os.write(fd, b"axolotl\n")  # unknown: offered to the vocabulary
+    terminal.send(b"axolotl\n")  # unknown: offered to the vocabulary
     expect(b"Add 'axolotl' to the species vocabulary?")
-    os.write(fd, b"y\n")
+    terminal.send(b"y\n")
     expect(b"label [axolotl]")
-    os.write(fd, b"Axolotl (Ambystoma mexicanum)\n")
+    terminal.send(b"Axolotl (Ambystoma mexicanum)\n")
     expect(b"parent (")
-    os.write(fd, b"\n")
+    terminal.send(b"\n")
     expect(b"model (")
-    os.write(fd, b"\n")  # blank: not stated
+    terminal.send(b"\n")  # blank: not stated
     expect(b"Added claim ")
     expect(b")\n")  # the whole line: "Added claim N citing new reference R (KEY)"
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
-    claim_id, new_reference, number, key = added_claim(transcript.decode(errors="replace"))
+    assert terminal.exit_code() == 0
+    claim_id, new_reference, number, key = added_claim(terminal.transcript.decode(errors="replace"))
     assert claim_id in NEW_ID_RANGE and new_reference and number == 97
     claims = claims_by_id(workspace)
     assert set(claims) - SHIPPED_IDS == {claim_id}
@@ -741,7 +722,7 @@ def test_interactive_add_study_prompts_with_vocabularies(workspace: Path, cli: A
     assert claim["source"] == "UCMSC" and claim["cargo_type"] == "miRNA"
     assert claim["effects"] == ["angiogenesis", "immunomodulation"]
     assert (claim["injury"], claim["species"], claim["model"]) == (["SCI"], ["axolotl"], [])
-    assert b"Added species term 'axolotl'" in transcript
+    assert b"Added species term 'axolotl'" in terminal.transcript
 
 
 def test_refs_add_by_doi_through_crossref(workspace: Path, cli: Any, crossref: FakeCrossref) -> None:

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import re
-import select
 import subprocess
 import sys
-import time
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from helpers import PROJECT, REVIEW, Invoke
+from helpers import PROJECT, REVIEW, Invoke, Terminal
 
 sys.path.insert(0, str(PROJECT / "bench"))
 import drafts as draft_bench
@@ -262,43 +259,26 @@ def test_review_on_a_terminal(bare: Path) -> None:
         [*EXOCLI, "extract", str(MANUSCRIPTS / "spinal-review.md")], env=env, check=True, capture_output=True
     )
     drafts = sorted(drafts_of(bare), key=lambda i: (drafts_of(bare)[i]["study"], i))
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.environ["EXOCLI_HOME"] = str(bare)
-        os.execv(sys.executable, [*EXOCLI, "claims", "review"])
-    transcript = b""
-
-    def expect(text: bytes, timeout: float = 30) -> None:
-        nonlocal transcript
-        deadline = time.monotonic() + timeout
-        while text not in transcript:
-            assert time.monotonic() < deadline, transcript.decode(errors="replace")
-            ready, _, _ = select.select([fd], [], [], 0.5)
-            if ready:
-                try:
-                    transcript += os.read(fd, 4096)
-                except OSError:
-                    break
-
+    terminal = Terminal([*EXOCLI, "claims", "review"], {"EXOCLI_HOME": str(bare)})
+    expect = terminal.expect
     expect(b"[a]ccept, [e]dit, [r]eject, [s]kip, [q]uit")
-    assert b"  > " in transcript  # the sentence, read from the manuscript file
-    os.write(fd, b"a\n")
+    assert b"  > " in terminal.transcript  # the sentence, read from the manuscript file
+    terminal.send(b"a\n")
     expect(b"Draft 2 of")
     expect(b"[q]uit")
-    os.write(fd, b"r\n")
+    terminal.send(b"r\n")
     expect(b"Draft 3 of")
     expect(b"[q]uit")
-    os.write(fd, b"e\n")
+    terminal.send(b"e\n")
     expect(b"  route")
-    os.write(fd, b"\n" * 8)  # keep the first fields
+    terminal.send(b"\n" * 8)  # keep the first fields
     expect(b"  route [")
-    os.write(fd, b"intrathecal\n")
+    terminal.send(b"intrathecal\n")
     expect(b"Draft 4 of")
     expect(b"[q]uit")
-    os.write(fd, b"q\n")
+    terminal.send(b"q\n")
     expect(b"2 accepted, 1 rejected, 0 skipped")
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+    assert terminal.exit_code() == 0
     assert len(drafts) >= 4
     claims = study_claims(bare)
     statuses = [claims[i].get("status", "curated") for i in drafts]

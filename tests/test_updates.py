@@ -26,7 +26,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from exocli.refparse import try_normalize_doi
-from helpers import Invoke, copy_workspace
+from helpers import Invoke, Terminal, copy_workspace
 
 KNOWN_FILTERS = {"type", "from-index-date", "from-created-date", "until-index-date", "from-pub-date"}
 
@@ -561,3 +561,26 @@ def test_saved_searches_read_back_as_written(query: str, filters: list[str], sin
         "s", query, since, tuple(dict.fromkeys(filters)), marker, created="2026-12-03T00:00:00Z"
     )
     assert _from_document(tomllib.loads(format_search(search)), "s.toml", "s") == search
+
+
+def test_accept_on_a_terminal_offers_to_record_a_finding(ws: Path, cli: Invoke) -> None:
+    """In a real pty: accepting one candidate asks whether to run add-study for it now."""
+    import sys
+
+    from exocli.candidates import candidate_id, format_candidate, from_item
+
+    folder = ws / "refs" / "candidates"
+    folder.mkdir(parents=True)
+    candidate = from_item(ADSC_STROKE, "manual", "2026-12-03")
+    (folder / f"{candidate_id(candidate.doi)}.toml").write_text(format_candidate(candidate), encoding="utf-8")
+    ok(cli("candidates", "list"))
+    terminal = Terminal(
+        [sys.executable, "-m", "exocli", "candidates", "accept", "10.5555/upd.2"], {"EXOCLI_HOME": str(ws)}
+    )
+    terminal.expect(b"Record a finding of reference 97 now (add-study)? [y/N]")
+    terminal.send(b"y\n")
+    terminal.expect(b"cargo, as the paper words it")  # add-study's own questions, for reference 97
+    terminal.send(b"\x03")  # Ctrl-C: the reference stays accepted, no claim is added
+    assert terminal.exit_code() != 0
+    assert candidate_file(ws, "10.5555/upd.2")["status"] == "accepted"
+    assert json.loads(ok(cli("refs", "show", "97", "-f", "json")).stdout)["doi"] == "10.5555/upd.2"

@@ -128,6 +128,8 @@ def _remove_stale_temporaries(ws: Workspace) -> None:
         ws.studies_dir,
         ws.vocab_dir,
         ws.crossref_dir,
+        ws.refs_dir / "candidates",  # candidates.candidates_dir
+        ws.refs_dir / "searches",  # searches.searches_dir (a run's own folder is its run's to clean)
     }
     for folder in folders:
         for path in folder.glob(".*.tmp"):
