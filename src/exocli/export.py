@@ -379,21 +379,13 @@ _LETTERS_AND_DIGITS = re.compile(r"(?=.*\d)(?=.*[^\W\d_])")
 def csl_title(title: str) -> str:
     """Tokens whose case a title-case style must keep (TLR4, NF-κB, MISEV2023, miR-146b),
     wrapped as CSL-JSON's rich text allows: <span class="nocase">."""
-    parts = re.split(r"(\s+)", " ".join(title.split()))
     out = []
-    first = True
-    for part in parts:
-        if not part or part.isspace():
-            out.append(part)
-            continue
-        core = part.strip("().,:;!?\"'[]")
+    for before, core, after, first in latex.title_words(title):
         # title case would also make p65 "P65": letters with digits keep their case here
         if core and (latex.needs_protection(core, first) or _LETTERS_AND_DIGITS.search(core)):
-            start = part.index(core)
-            out.append(part[:start] + f'<span class="nocase">{core}</span>' + part[start + len(core) :])
+            out.append(before + f'<span class="nocase">{core}</span>' + after)
         else:
-            out.append(part)
-        first = False
+            out.append(before + core + after)
     return "".join(out)
 
 

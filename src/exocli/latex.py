@@ -141,30 +141,39 @@ def title(text: str, unicode: bool = False, names: bool = False) -> str:
     Organization", "Geneva") that a style lowercasing titles must not touch. A title written
     in title case gets no more than the first rule, or a sentence-case style could not work.
     `names`: the title is a name (a web page's, an organisation's), capitals kept throughout."""
-    parts = re.split(r"(\s+)", " ".join(text.split()))
-    sentence_case = names or not is_title_case([p for p in parts if p and not p.isspace()])
+    words = title_words(text)
+    sentence_case = names or not is_title_case([b + c + a for b, c, a, _ in words if c or b.strip()])
     out = []
-    first = True
-    for part in parts:
-        if not part or part.isspace():
-            out.append(part)
+    for before, core, after, first in words:
+        if before.isspace():
+            out.append(before)
             continue
-        core = part.strip("().,:;!?\"'[]")
         letters = _LETTERS.findall(core)
         proper = (
             sentence_case and not first and bool(letters) and letters[0].isupper() and core[0] == letters[0]
         )
         if core and (needs_protection(core, first) or proper):
-            start = part.index(core)
-            end = start + len(core)
-            out.append(
-                escape(part[:start], unicode)
-                + "{"
-                + escape(core, unicode)
-                + "}"
-                + escape(part[end:], unicode)
-            )
+            out.append(escape(before, unicode) + "{" + escape(core, unicode) + "}" + escape(after, unicode))
         else:
-            out.append(escape(part, unicode))
-        first = False
+            out.append(escape(before + core + after, unicode))
     return "".join(out)
+
+
+def title_words(text: str) -> list[tuple[str, str, str, bool]]:
+    """A title cut for case protection (latex.title, export.csl_title): (before, core, after,
+    first) per part, where `core` is a word without its punctuation and `first` marks the
+    title's first word; a space is ("  ", "", "", False)."""
+    out = []
+    first = True
+    for part in re.split(r"(\s+)", " ".join(text.split())):
+        if not part or part.isspace():
+            out.append((part, "", "", False))
+            continue
+        core = part.strip("().,:;!?\"'[]")
+        if not core:
+            out.append((part, "", "", False))
+        else:
+            start = part.index(core)
+            out.append((part[:start], core, part[start + len(core) :], first))
+        first = False
+    return out
