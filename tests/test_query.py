@@ -665,3 +665,22 @@ def test_source_effect_cargo_through_the_facet_index(
         & ids(query(cli, "--cargo", cargo))
     )
     assert combined == alone and combined
+
+
+def test_explain_shortens_the_terms_of_a_large_hierarchy(empty_workspace: Path, cli: Any) -> None:
+    """An ontology-sized vocabulary: --explain names the first terms and counts the rest."""
+    from exocli.query import EXPLAIN_SHOWN, alternatives
+
+    rows = ["code,label,parent"] + [f"CT{n:02d},Cell type {n},MSC" for n in range(1, 21)]
+    (empty_workspace / "cell-types.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = cli("vocab", "import", "sources", str(empty_workspace / "cell-types.csv"))
+    assert result.exit_code == 0, result.stderr
+    explained = cli("query", "--source", "MSC", "--explain")
+    assert explained.exit_code == 0, explained.stderr
+    (line,) = [ln for ln in explained.stderr.splitlines() if ln.startswith("source: ")]
+    assert line.startswith("source: MSC OR ") and line.endswith("more)")
+    assert line.count(" OR ") == EXPLAIN_SHOWN  # 12 shown, then "... (N more)"
+    more = int(line.rsplit("(", 1)[1].split()[0])
+    assert more >= 1 + 20 - EXPLAIN_SHOWN  # MSC, its 20 new children (and its shipped ones)
+    assert alternatives(["A", "B"]) == "A OR B"
+    assert alternatives([str(n) for n in range(20)]).endswith("11 OR ... (8 more)")

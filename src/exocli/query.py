@@ -160,11 +160,23 @@ class Filters:
         return not any(v for _, v in self.describe())
 
 
+EXPLAIN_TERMS = 16  # a term with more narrower terms than this is explained as "A OR B ... (N more)"
+EXPLAIN_SHOWN = 12
+
+
+def alternatives(values: Sequence[str]) -> str:
+    """`--explain` of what a filter matches: every term, or, for a term of a large hierarchy
+    (an ontology's), the first ones and how many more, so that one line stays readable."""
+    if len(values) <= EXPLAIN_TERMS:
+        return " OR ".join(values)
+    return " OR ".join(values[:EXPLAIN_SHOWN]) + f" OR ... ({len(values) - EXPLAIN_SHOWN} more)"
+
+
 def _negated(described: Sequence[str]) -> str:
     """`--explain` for an exclusion: "not ADSC", "not (ADSC OR BMSC)"."""
     if len(described) == 1 and " OR " not in described[0]:
         return f"not {described[0]}"
-    return f"not ({' OR '.join(described)})"
+    return f"not ({alternatives(described)})"
 
 
 class Vocabs(NamedTuple):
@@ -223,7 +235,7 @@ def compile_filters(
         codes = _source_codes(vocabs, "--source", filters.sources)
         where.append((f"c.source IN ({_marks(codes)})", codes))
         source_codes = codes
-        explanation.append(("source", " OR ".join(codes)))
+        explanation.append(("source", alternatives(codes)))
     if filters.not_sources:
         codes = _source_codes(vocabs, "--not-source", filters.not_sources)
         exclusions.append((f"c.source NOT IN ({_marks(codes)})", codes))
@@ -231,7 +243,7 @@ def compile_filters(
     if filters.cargo_types:
         types = _codes(vocabs.cargo_types, "--cargo-type", filters.cargo_types)
         where.append((f"c.cargo_type IN ({_marks(types)})", types))
-        explanation.append(("cargo type", " OR ".join(types)))
+        explanation.append(("cargo type", alternatives(types)))
     if filters.not_cargo_types:
         types = _codes(vocabs.cargo_types, "--not-cargo-type", filters.not_cargo_types)
         exclusions.append((f"c.cargo_type NOT IN ({_marks(types)})", types))
@@ -248,7 +260,7 @@ def compile_filters(
                 effects,
             )
         )
-        explanation.append(("effect", " OR ".join(effects)))
+        explanation.append(("effect", alternatives(effects)))
     if filters.not_effects:
         effects = _codes(vocabs.effects, "--not-effect", filters.not_effects)
         exclusions.append((f"NOT {_EFFECT_CHECK.format(_marks(effects))}", effects))
@@ -284,7 +296,7 @@ def compile_filters(
                 [key for group in groups for key in group],
             )
         )
-        explanation.append(("pathway", " OR ".join(described)))
+        explanation.append(("pathway", alternatives(described)))
     if filters.not_pathways:
         groups, described = _pathway_groups(conn, vocabs, "--not-pathway", filters.not_pathways)
         exclusions.append((f"NOT {_pathway_check(groups)}", [key for group in groups for key in group]))
@@ -303,7 +315,7 @@ def compile_filters(
                 explanation.append((label, _negated(described)))
             else:
                 where.append((clause, context_params))
-                explanation.append((label, " OR ".join(described)))
+                explanation.append((label, alternatives(described)))
     if filters.refs:
         # a number past SQLite's range matches nothing (and cannot be bound as a parameter)
         numbers = [n for n in filters.refs if -MAX_INTEGER <= n <= MAX_INTEGER] or [0]
@@ -489,7 +501,7 @@ def _context_match(
         codes = vocab.descendants(code)
         clauses.append(_TERM_CHECK.format(_marks(codes)))
         params += [vocab_name, *codes]
-        shown = " OR ".join(codes)
+        shown = alternatives(codes)
         described.append(f"species {shown}" if vocab_name == "species" and name == "models" else shown)
     return "(" + " OR ".join(clauses) + ")", params, described
 
