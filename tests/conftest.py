@@ -7,9 +7,11 @@ text into tmp_path and points EXOCLI_HOME at the copy.
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner, Result
 
 from exocli.cli import app
@@ -61,3 +63,17 @@ def empty_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Invoke
     assert result.exit_code == 0, result.output
     monkeypatch.setenv("EXOCLI_HOME", str(root))
     return root
+
+
+@pytest.fixture
+def threaded_server() -> Iterator[HTTPServer]:
+    """A loopback server that answers requests at once, as Crossref does (the plugin's default
+    server handles one at a time, so a slow answer would hold up every other request)."""
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.clear()
+        if server.is_running():
+            server.stop()

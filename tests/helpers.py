@@ -172,3 +172,12 @@ class Terminal:
 
         _, status = os.waitpid(self.pid, 0)
         return os.waitstatus_to_exitcode(status)
+
+
+def point_at_crossref(monkeypatch: Any, home: Path, url: str) -> None:
+    """The workspace and a local Crossref for a test: polite pool, quick retries, short timeout."""
+    monkeypatch.setenv("EXOCLI_HOME", str(home))
+    monkeypatch.setenv("EXOCLI_CROSSREF_URL", url)
+    monkeypatch.setenv("EXOCLI_MAILTO", "curator@example.org")
+    monkeypatch.setenv("EXOCLI_CROSSREF_BACKOFF", "0.01")
+    monkeypatch.setenv("EXOCLI_CROSSREF_TIMEOUT", "2")

@@ -28,7 +28,7 @@ from exocli.cli import app
 from exocli.crossref import RateLimiter, acquire_all, classify
 from exocli.reflists import parse_reference_list
 from exocli.refparse import ParsedReference
-from helpers import REVIEW_LIST, copy_workspace
+from helpers import REVIEW_LIST, copy_workspace, point_at_crossref
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCES = parse_reference_list(REVIEW_LIST.read_text(encoding="utf-8")).references
@@ -155,20 +155,6 @@ class FakeCrossref:
 
 
 @pytest.fixture
-def threaded_server() -> Iterator[HTTPServer]:
-    """A loopback server that answers requests at once, as Crossref does (the plugin's default
-    server handles one at a time, so a slow answer would hold up every other request)."""
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.clear()
-        if server.is_running():
-            server.stop()
-
-
-@pytest.fixture
 def crossref(threaded_server: HTTPServer) -> Iterator[FakeCrossref]:
     yield FakeCrossref(threaded_server)
 
@@ -179,11 +165,7 @@ def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, crossref: FakeCrossref) 
     home.mkdir()
     home.rmdir()
     copy_workspace(home)
-    monkeypatch.setenv("EXOCLI_HOME", str(home))
-    monkeypatch.setenv("EXOCLI_CROSSREF_URL", crossref.url)
-    monkeypatch.setenv("EXOCLI_MAILTO", "curator@example.org")
-    monkeypatch.setenv("EXOCLI_CROSSREF_BACKOFF", "0.01")
-    monkeypatch.setenv("EXOCLI_CROSSREF_TIMEOUT", "2")
+    point_at_crossref(monkeypatch, home, crossref.url)
     return home
 
 

@@ -20,7 +20,6 @@ from exocli.workspace import Workspace
 from test_crossref import BY_NUMBER, WITH_DOI, FakeCrossref, envelope, refs_json, run, work_message
 
 # the loopback Crossref stand-in and the workspace copy, shared with test_crossref.py
-threaded_server = base.threaded_server
 crossref = base.crossref
 ws = base.ws
 

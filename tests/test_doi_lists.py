@@ -15,7 +15,6 @@ from helpers import PROJECT, Invoke, stdout_json
 from test_crossref import FakeCrossref, work_message
 
 # the loopback Crossref stand-in, shared with test_crossref.py
-threaded_server = base.threaded_server
 crossref = base.crossref
 
 DOI_LIST = PROJECT / "tests" / "data" / "reference_lists" / "plos-dois.txt"

@@ -15,7 +15,6 @@ import json
 import threading
 import time
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from exocli.refparse import try_normalize_doi
-from helpers import Invoke, Terminal, copy_workspace
+from helpers import Invoke, Terminal, copy_workspace, point_at_crossref
 
 KNOWN_FILTERS = {"type", "from-index-date", "from-created-date", "until-index-date", "from-pub-date"}
 
@@ -155,30 +154,14 @@ class CrossrefWorks:
 
 
 @pytest.fixture
-def server() -> Iterator[HTTPServer]:
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.clear()
-        if server.is_running():
-            server.stop()
-
-
-@pytest.fixture
-def crossref(server: HTTPServer) -> CrossrefWorks:
-    return CrossrefWorks(server)
+def crossref(threaded_server: HTTPServer) -> CrossrefWorks:
+    return CrossrefWorks(threaded_server)
 
 
 @pytest.fixture
 def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, crossref: CrossrefWorks) -> Path:
     root = copy_workspace(tmp_path / "ws")
-    monkeypatch.setenv("EXOCLI_HOME", str(root))
-    monkeypatch.setenv("EXOCLI_CROSSREF_URL", crossref.url)
-    monkeypatch.setenv("EXOCLI_MAILTO", "curator@example.org")
-    monkeypatch.setenv("EXOCLI_CROSSREF_BACKOFF", "0.01")
-    monkeypatch.setenv("EXOCLI_CROSSREF_TIMEOUT", "2")
+    point_at_crossref(monkeypatch, root, crossref.url)
     return root
 
 
