@@ -272,7 +272,8 @@ def init_workspace(root: Path, name: str | None = None, vocab: str = "exosome") 
     return open_workspace(root)
 
 
-GITIGNORE = "db/*.sqlite\ndb/*.sqlite-*\ndb/.write.lock\ndb/.write.journal\ndb/backup/\n"
+# An unfinished search run is one machine's state, like the database.
+GITIGNORE = "db/*.sqlite\ndb/*.sqlite-*\ndb/.write.lock\ndb/.write.journal\ndb/backup/\nrefs/searches/*.run/\n"
 
 
 def _toml_string(value: str) -> str:
