@@ -167,11 +167,35 @@ class Terminal:
 
         os.write(self.fd, text)
 
-    def exit_code(self) -> int:
+    def exit_code(self, timeout: float = 30) -> int:
+        """The command's exit code; a command still running after `timeout` is killed and fails the test."""
         import os
+        import signal
+        import time
 
-        _, status = os.waitpid(self.pid, 0)
-        return os.waitstatus_to_exitcode(status)
+        deadline = time.monotonic() + timeout
+        while True:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                return os.waitstatus_to_exitcode(status)
+            if time.monotonic() > deadline:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+                raise AssertionError(
+                    f"still running after {timeout} s: {self.transcript.decode(errors='replace')}"
+                )
+            self.expect_more()
+
+    def expect_more(self) -> None:
+        """Read what the command printed in the last half second (so that it never blocks on output)."""
+        import contextlib
+        import os
+        import select
+
+        ready, _, _ = select.select([self.fd], [], [], 0.5)
+        if ready:
+            with contextlib.suppress(OSError):  # the command has closed the terminal
+                self.transcript += os.read(self.fd, 4096)
 
 
 def point_at_crossref(monkeypatch: Any, home: Path, url: str) -> None:

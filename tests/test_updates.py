@@ -563,7 +563,7 @@ def test_accept_on_a_terminal_offers_to_record_a_finding(ws: Path, cli: Invoke) 
     terminal.expect(b"Record a finding of reference 97 now (add-study)? [y/N]")
     terminal.send(b"y\n")
     terminal.expect(b"cargo, as the paper words it")  # add-study's own questions, for reference 97
-    terminal.send(b"\x03")  # Ctrl-C: the reference stays accepted, no claim is added
-    assert terminal.exit_code() != 0
+    terminal.send(b"\x04")  # end of input (Ctrl-D): add-study stops; the reference stays accepted
+    assert terminal.exit_code() == 1
     assert candidate_file(ws, "10.5555/upd.2")["status"] == "accepted"
     assert json.loads(ok(cli("refs", "show", "97", "-f", "json")).stdout)["doi"] == "10.5555/upd.2"
