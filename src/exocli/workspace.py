@@ -273,7 +273,9 @@ def init_workspace(root: Path, name: str | None = None, vocab: str = "exosome") 
 
 
 # An unfinished search run is one machine's state, like the database.
-GITIGNORE = "db/*.sqlite\ndb/*.sqlite-*\ndb/.write.lock\ndb/.write.journal\ndb/backup/\nrefs/searches/*.run/\n"
+GITIGNORE = (
+    "db/*.sqlite\ndb/*.sqlite-*\ndb/.write.lock\ndb/.write.journal\ndb/backup/\nrefs/searches/*.run/\n"
+)
 
 
 def _toml_string(value: str) -> str:
