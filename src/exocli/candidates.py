@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -100,17 +99,13 @@ def format_candidate(candidate: Candidate) -> str:
 
 
 def read_candidate(ws: Workspace, path: Path) -> Candidate:
-    from exocli.studies import toml_problem
+    from exocli.studies import read_toml
 
-    where = ws.relative(path)
     try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{where}: cannot be read ({exc})") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(toml_problem(where, text, exc)) from exc
-    return _from_document(data, where, path.stem)
+        data = read_toml(ws, path)
+    except FileNotFoundError as exc:  # gone since the folder was listed (a pull, a co-author)
+        raise DataError(f"{ws.relative(path)}: removed while being read; run the command again") from exc
+    return _from_document(data, ws.relative(path), path.stem)
 
 
 def _from_document(data: Mapping[str, Any], where: str, stem: str) -> Candidate:

@@ -9,7 +9,6 @@ asks only for what Crossref indexed since (see search_run.py).
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -136,20 +135,13 @@ def format_search(search: SavedSearch) -> str:
 
 
 def read_search(ws: Workspace, path: Path) -> SavedSearch:
-    from exocli.studies import toml_problem
+    from exocli.studies import read_toml
 
-    where = ws.relative(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = read_toml(ws, path)
     except FileNotFoundError as exc:
         raise NotFoundError(f"no saved search {path.stem!r} (`exocli search list` shows them)") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{where}: cannot be read ({exc})") from exc
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(toml_problem(where, text, exc)) from exc
-    return _from_document(data, where, path.stem)
+    return _from_document(data, ws.relative(path), path.stem)
 
 
 def _from_document(data: dict[str, Any], where: str, stem: str) -> SavedSearch:

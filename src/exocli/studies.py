@@ -14,6 +14,7 @@ import re
 import tomllib
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from exocli.errors import DataError
@@ -238,6 +239,25 @@ def parse_study(text: str, where: str, key: str, number: int | None, vocabs: Voc
         seen[claim.id] = start
         claims.append(claim)
     return Study(key, reference, claims)
+
+
+def read_toml(ws: Workspace, path: Path) -> dict[str, Any]:
+    """A TOML file of the record (a saved search, a candidate) as its table; a file that
+    cannot be read or parsed is a DataError naming it (and the line). A missing file raises
+    FileNotFoundError, for the caller to say what is missing."""
+    where = ws.relative(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{where}: cannot be read ({exc})") from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(toml_problem(where, text, exc)) from exc
+    except RecursionError as exc:
+        raise DataError(f"{where}: nested too deeply to be read") from exc
 
 
 def toml_problem(where: str, text: str, exc: Exception) -> str:
