@@ -77,11 +77,11 @@ def workers(monkeypatch: pytest.MonkeyPatch) -> SetWorkers:
 
 def test_parts_run_in_workers_and_come_back_in_order(workers: SetWorkers) -> None:
     workers(3)
-    parts = spans(30, 5)
-    assert [i for part in parts for i in part] == list(range(30))
-    assert [len(part) for part in parts] == [11, 9, 10]  # the part run here a little bigger
+    parts = spans(300, 5)
+    assert [i for part in parts for i in part] == list(range(300))
+    assert [len(part) for part in parts] == [98, 101, 101]  # the part run here a little smaller
     results = parallel_map(lambda part: (os.getpid(), [i * i for i in part]), parts)
-    assert [value for _, squares in results for value in squares] == [i * i for i in range(30)]
+    assert [value for _, squares in results for value in squares] == [i * i for i in range(300)]
     pids = [pid for pid, _ in results]
     assert pids[0] == os.getpid() and len(set(pids)) == 3  # two forked workers
 
@@ -118,6 +118,29 @@ def test_a_part_whose_worker_dies_is_run_here(workers: SetWorkers) -> None:
         return part, os.getpid()
 
     assert parallel_map(run, [1, 2]) == [(1, parent), (2, parent)]
+
+
+def test_shares_go_to_whichever_process_asks_each_once(workers: SetWorkers) -> None:
+    workers(2)
+    shares = parallel.Shares(200)
+    parent = os.getpid()
+
+    def run(part: str) -> list[int]:
+        taken = []
+        for number in shares:
+            taken.append(number)
+            if os.getpid() == parent and len(taken) == 1:
+                import time
+
+                time.sleep(0.2)  # the worker takes most of them meanwhile
+        return taken
+
+    here, there = parallel_map(run, ["here", "worker"])
+    shares.close()
+    assert sorted(here + there) == list(range(200))
+    assert len(there) > len(here) > 0
+    with pytest.raises(ValueError, match="1 to 255 shares"):
+        parallel.Shares(256)
 
 
 def test_undo_gets_what_workers_made_when_the_job_fails(tmp_path: Path, workers: SetWorkers) -> None:
@@ -216,7 +239,11 @@ def test_a_long_printed_list_parses_the_same_on_every_core(workers: SetWorkers) 
 
 def study_files(root: Path) -> dict[str, str]:
     studies = root / "refs" / "studies"
-    return {path.name: path.read_text(encoding="utf-8") for path in sorted(studies.iterdir())}
+    return {
+        path.name: path.read_text(encoding="utf-8")
+        for path in sorted(studies.iterdir())
+        if not path.name.startswith(".")  # a staging folder a dead worker left
+    }
 
 
 def reference_rows(root: Path) -> list[tuple[object, ...]]:
@@ -254,6 +281,47 @@ def test_an_import_of_thousands_writes_what_one_process_writes(
     assert results[2][1] == results[1][1]
     assert results[2][2] == results[1][2]
     assert len(results[2][0]) == PARALLEL_FILES + 20
+
+
+def test_a_write_whose_worker_dies_amid_its_shares_is_finished_here(
+    cli: Invoke, tmp_path: Path, workers: SetWorkers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker staging the study files dies after two shares (the OOM killer, say): this
+    process stages every share it did not stage itself, and the import is whole."""
+    from exocli import store
+    from exocli.store import PARALLEL_FILES, SHARE_FILES
+
+    entries = PARALLEL_FILES + 3 * SHARE_FILES
+    source = tmp_path / "big.txt"
+    source.write_text(big_printed_list(entries), encoding="utf-8")
+    workers(1)
+    alone = tmp_path / "alone"
+    assert cli("init", str(alone)).exit_code == 0
+    assert cli("--home", str(alone), "refs", "import", str(source)).exit_code == 0
+
+    parent, staged = os.getpid(), []
+    real_stage = store._stage_files
+
+    def dying(*args: object, **kwargs: object) -> object:
+        if os.getpid() != parent:
+            staged.append(1)
+            if len(staged) > 2:
+                os._exit(137)
+        return real_stage(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "_stage_files", dying)
+    workers(2)
+    root = tmp_path / "ws"
+    assert cli("init", str(root)).exit_code == 0
+    result = cli("--home", str(root), "refs", "import", str(source))
+    assert result.exit_code == 0, result.stderr
+    assert f"{entries} new" in result.stderr
+    assert study_files(root) == study_files(alone)
+    assert reference_rows(root) == reference_rows(alone)
+    monkeypatch.undo()
+    # the dead worker's temporaries are swept by the next write
+    assert cli("--home", str(root), "refs", "edit", "1", "--year", "2001").exit_code == 0
+    assert staging_left(root) == []
 
 
 def test_a_failed_write_of_thousands_leaves_no_file(

@@ -293,14 +293,20 @@ def _entry_start_near(text: str, near: int) -> int | None:
 def _bibtex_items(text: str, source: str) -> list[tuple[dict[str, Any], str | None, int]]:
     from bibtexparser.entrypoint import parse_string
 
-    # bibtexparser's own parse (its default stack: @string references, enclosing braces). The
-    # fields exocli reads are then decoded here, one value at a time: its name and LaTeX
-    # middlewares would handle every field of every entry, copying each block as they go.
-    library = parse_string(text)
+    # bibtexparser's own parse. With @string macros, its default stack (@string references,
+    # then enclosing braces) on every field; without, there is nothing to resolve, and only the
+    # fields exocli reads lose their enclosing here (the stack costs a fifth of the parse).
+    # Those fields are then decoded here, one value at a time: its name and LaTeX middlewares
+    # would handle every field of every entry, copying each block as they go.
+    macros = _BIBTEX_STRING.search(text) is not None
+    library = parse_string(text) if macros else parse_string(text, parse_stack=[])
     decode = _LatexDecoder()
     items: list[tuple[dict[str, Any], str | None, int]] = []
     for entry in library.entries:
         values = {name.lower(): field.value for name, field in entry.fields_dict.items()}
+        if not macros:
+            for name in _FIELDS_READ & values.keys():
+                values[name] = unenclosed(str(values[name]))
 
         pages = _first_value(values, decode, "pages")
         names = str(values.get("author") or "")
@@ -356,6 +362,50 @@ class _LatexDecoder:
                 self._slow = LatexDecodingMiddleware()
             return str(self._slow._transform_python_value_string(value)[0])
         return _plain_latex(text)
+
+
+# The fields the loop above reads
+_FIELDS_READ = frozenset(
+    "author title journal journaltitle booktitle year date volume number issue pages doi url".split()
+)
+_ENCLOSING_BRACES = re.compile(r"(?<!\\)[{}]")
+_ENCLOSING_BRACES_AND_QUOTE = re.compile(r'(?<!\\)[{}"]')
+
+
+def unenclosed(value: str) -> str:
+    """A field's value without the braces or quotes that enclose it whole, as bibtexparser's
+    RemoveEnclosingMiddleware strips it (`{intro} # {outro}` is not enclosed whole, and stays)."""
+    value = value.strip()
+    if len(value) < 2:
+        return value
+    first, last = value[0], value[-1]
+    if first == "{" and last == "}":
+        inner = value[1:-1]
+        if "{" not in inner and "}" not in inner:
+            return value if inner.endswith("\\") else inner
+        depth, end = 0, len(value) - 1
+        for match in _ENCLOSING_BRACES.finditer(value):
+            if match.group() == "{":
+                depth += 1
+                continue
+            depth -= 1
+            if depth < 0 or (depth == 0 and match.start() != end):
+                return value
+        return inner if depth == 0 else value
+    if first == '"' and last == '"':
+        end = len(value) - 1
+        if value.find('"', 1, end) >= 0:
+            depth = 0
+            for match in _ENCLOSING_BRACES_AND_QUOTE.finditer(value, 1, end):
+                char = match.group()
+                if char == "{":
+                    depth += 1
+                elif char == "}":
+                    depth = max(depth - 1, 0)
+                elif depth == 0:
+                    return value
+        return value[1:-1]
+    return value
 
 
 # BibTeX's "and" between names, outside braces

@@ -10,6 +10,7 @@ exception a part raises is raised here as it was.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import pickle
@@ -150,7 +151,6 @@ def _collect(worker: tuple[int, int]) -> tuple[bool, object] | None:
 
 
 def _stop(worker: tuple[int, int]) -> None:
-    import contextlib
     import signal
 
     pid, read_end = worker
@@ -162,9 +162,36 @@ def _stop(worker: tuple[int, int]) -> None:
         os.waitpid(pid, 0)
 
 
-# The first part, run in this process, is this much bigger than a worker's: a worker's result
-# is pickled there and unpickled here, which the extra work fills.
-FIRST_PART_EXTRA = 0.1
+class Shares:
+    """Numbered shares of one job (0 .. count-1) handed out, first come first served, to this
+    process and the workers it forks afterwards: a pipe holding a byte per share, read a byte
+    at a time (a read from a pipe is atomic). A process that is quicker than thought (files
+    are made ten times slower on a disk just after a mass deletion) simply takes more."""
+
+    LIMIT = 255
+
+    def __init__(self, count: int) -> None:
+        if not 0 < count <= self.LIMIT:
+            raise ValueError(f"1 to {self.LIMIT} shares, not {count}")
+        self._read, write = os.pipe()
+        try:
+            os.write(write, bytes(range(count)))
+        finally:
+            os.close(write)  # once they are all taken, a read is the end of the pipe
+
+    def __iter__(self) -> Iterator[int]:
+        while taken := os.read(self._read, 1):
+            yield taken[0]
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self._read)
+
+
+# The first part, run in this process, is this much bigger than a worker's (here: smaller). A
+# worker's result is unpickled here once this part is done, yet on 10,000-entry imports (.bib
+# and printed) this process took longer for an equal part: 3% less finishes with the worker.
+FIRST_PART_EXTRA = -0.03
 
 
 def cuts(total: int, parts: int) -> list[int]:

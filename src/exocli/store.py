@@ -288,6 +288,11 @@ class StagedFiles:
 
         return StagedWrite(root, list(self.moves), list(self.deletes), dict(self.stats), list(self.folders))
 
+    def add_all(self, others: list[StagedFiles]) -> StagedFiles:
+        for other in others:
+            self.add(other)
+        return self
+
     def add(self, other: StagedFiles) -> StagedFiles:
         self.moves += other.moves
         self.deletes += other.deletes
@@ -297,33 +302,59 @@ class StagedFiles:
         return self
 
 
-# Of a split write's studies, the share staged here once the rows are written (they take
-# about as long as the worker's larger share).
-PARENT_SHARE = 0.15
+# A split write's studies are staged in shares of this many, taken by whichever process is free
+SHARE_FILES = 200
 
 
 def _rows_and_files(ws: Workspace, change: Change, write_rows: Callable[[], None]) -> StagedFiles | None:
     """For a change of thousands of files (an import): a worker formats, stages and hashes
-    most of the studies' files while the rows are written here, and this process the rest
-    after the rows (see exocli.parallel). Each stages into its own staging folder: two
-    processes creating files in one folder wait on its lock, ten times slower than either
-    alone. None, with nothing done, where no worker can be had."""
-    from exocli.parallel import can_fork, parallel_map, worker_count
+    the studies' files, a share at a time, while the rows are written here; then this process
+    takes shares too, until none is left (see exocli.parallel.Shares). Each process stages
+    into its own staging folders: two processes creating files in one folder wait on its lock,
+    ten times slower than either alone. None, with nothing done, where no worker can be had."""
+    from exocli.parallel import Shares, can_fork, parallel_map, worker_count
 
     if worker_count() < 2 or not can_fork():
         return None
     keys = list(change.studies)
-    cut = len(keys) - int(len(keys) * PARENT_SHARE)
-    mine = Change({key: change.studies[key] for key in keys[cut:]})
-    theirs = Change({key: change.studies[key] for key in keys[:cut]}, order=change.order, files=change.files)
+    count = min(Shares.LIMIT, -(-len(keys) // SHARE_FILES))
+    bounds = [len(keys) * n // count for n in range(count + 1)]
+    shares = Shares(count)
     staged_here: list[StagedFiles] = []
+    taken_here: list[int] = []
+    parent = os.getpid()
+
+    def share(number: int) -> Change:
+        studies = {key: change.studies[key] for key in keys[bounds[number] : bounds[number + 1]]}
+        if number == 0:  # the order and the other files go with the first share
+            return Change(studies, order=change.order, files=change.files)
+        return Change(studies)
+
+    def stage_shares(numbers: Iterable[int], into: list[StagedFiles]) -> StagedFiles:
+        """These shares staged; each is added to `into` as it is (to be discarded on failure)."""
+        folders: dict[Path, str] = {}
+        done: list[StagedFiles] = []
+        for number in numbers:
+            if os.getpid() == parent:
+                taken_here.append(number)
+            done.append(_stage_files(ws, share(number).texts(ws), own_folder=True, folders=folders))
+            into.append(done[-1])
+        return StagedFiles().add_all(done)
 
     def run(part: str) -> StagedFiles:
-        if part == "worker":
-            return _stage_files(ws, theirs.texts(ws), own_folder=True)
+        if part == "worker" and os.getpid() != parent:
+            mine: list[StagedFiles] = []
+            try:
+                return stage_shares(shares, mine)
+            except BaseException:
+                for files in mine:
+                    files.staged(ws.root).discard()
+                raise
+        if part == "worker":  # no worker, or it died: every share not staged here (what it
+            # staged before it died is left to the next writer's sweep of stale temporaries)
+            return stage_shares([n for n in range(count) if n not in taken_here], staged_here)
         write_rows()
-        staged_here.append(_stage_files(ws, mine.texts(ws), own_folder=True))
-        return staged_here[0]
+        return stage_shares(shares, staged_here)
 
     def undo(files: StagedFiles) -> None:
         files.staged(ws.root).discard()  # this write failed: the staged files go too
@@ -331,17 +362,24 @@ def _rows_and_files(ws: Workspace, change: Change, write_rows: Callable[[], None
     try:
         here, there = parallel_map(run, ["here", "worker"], undo=undo)
     except BaseException:
-        for files in staged_here:  # the worker failed after this process staged its share
+        for files in staged_here:  # the worker failed after this process staged its shares
             files.staged(ws.root).discard()
         raise
+    finally:
+        shares.close()
     return there.add(here)
 
 
-def _stage_files(ws: Workspace, texts: Mapping[Path, str | None], own_folder: bool = False) -> StagedFiles:
+def _stage_files(
+    ws: Workspace,
+    texts: Mapping[Path, str | None],
+    own_folder: bool = False,
+    folders: dict[Path, str] | None = None,
+) -> StagedFiles:
     """The texts staged (see textio.stage), with their hashes."""
     from exocli.textio import stage
 
-    staged = stage(ws.root, texts, own_folder=own_folder)
+    staged = stage(ws.root, texts, own_folder=own_folder, folders=folders)
     try:
         digests = source_digests(ws, texts)
     except BaseException:

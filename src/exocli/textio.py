@@ -185,6 +185,7 @@ def stage(
     own_folder: bool = False,
     into: str | None = None,
     sync: bool = True,
+    folders: dict[Path, str] | None = None,
 ) -> StagedWrite:
     """Write every new version to its temporary file (None: the file goes); on any failure
     none is left behind.
@@ -194,11 +195,14 @@ def stage(
     folder at once do not wait on that folder's lock (ten times slower than either alone).
     `into`: the temporaries go into that folder (on the same file system), which its writer
     owns (a search run's folder: see search_run.py). `sync=False`: not yet on disk; the caller
-    syncs before it commits (a write staged in parts, a sync per part slowing the next)."""
+    syncs before it commits (a write staged in parts, a sync per part slowing the next).
+    `folders`: with `own_folder`, the staging folders (by target folder) that earlier parts of
+    one process's share made, taken again and added to; a new one is listed in this write's."""
     staged = StagedWrite(root)
     # Many files (an import): one sync of them all is far cheaper than an fsync per file.
     each = sync and sum(text is not None for text in texts.values()) <= MANY_FILES
-    folders: dict[Path, str] = {}  # target folder -> its staging folder
+    if folders is None:
+        folders = {}  # target folder -> its staging folder
     try:
         for target, text in texts.items():
             if text is None:
