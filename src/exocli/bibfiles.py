@@ -305,8 +305,7 @@ def _bibtex_items(text: str, source: str) -> list[tuple[dict[str, Any], str | No
     for entry in library.entries:
         values = {name.lower(): field.value for name, field in entry.fields_dict.items()}
         if not macros:
-            for name in _FIELDS_READ & values.keys():
-                values[name] = unenclosed(str(values[name]))
+            values = _Unenclosing(values)
 
         pages = _first_value(values, decode, "pages")
         names = str(values.get("author") or "")
@@ -364,10 +363,14 @@ class _LatexDecoder:
         return _plain_latex(text)
 
 
-# The fields the loop above reads
-_FIELDS_READ = frozenset(
-    "author title journal journaltitle booktitle year date volume number issue pages doi url".split()
-)
+class _Unenclosing(dict[str, Any]):
+    """An entry's fields as the splitter left them; each value read loses its enclosing."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = super().get(key)
+        return default if value is None else unenclosed(str(value))
+
+
 _ENCLOSING_BRACES = re.compile(r"(?<!\\)[{}]")
 _ENCLOSING_BRACES_AND_QUOTE = re.compile(r'(?<!\\)[{}"]')
 

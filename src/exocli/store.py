@@ -331,14 +331,16 @@ def _rows_and_files(ws: Workspace, change: Change, write_rows: Callable[[], None
         return Change(studies)
 
     def stage_shares(numbers: Iterable[int], into: list[StagedFiles]) -> StagedFiles:
-        """These shares staged; each is added to `into` as it is (to be discarded on failure)."""
+        """These shares staged, then synced once; each is added to `into` as it is (to be
+        discarded on failure). A worker's `taken_here` is its own copy, and is dropped."""
         folders: dict[Path, str] = {}
         done: list[StagedFiles] = []
         for number in numbers:
-            if os.getpid() == parent:
-                taken_here.append(number)
-            done.append(_stage_files(ws, share(number).texts(ws), own_folder=True, folders=folders))
+            taken_here.append(number)
+            texts = share(number).texts(ws)
+            done.append(_stage_files(ws, texts, own_folder=True, folders=folders, sync=False))
             into.append(done[-1])
+        os.sync()  # one sync of every share, not one a share
         return StagedFiles().add_all(done)
 
     def run(part: str) -> StagedFiles:
@@ -375,11 +377,12 @@ def _stage_files(
     texts: Mapping[Path, str | None],
     own_folder: bool = False,
     folders: dict[Path, str] | None = None,
+    sync: bool = True,
 ) -> StagedFiles:
     """The texts staged (see textio.stage), with their hashes."""
     from exocli.textio import stage
 
-    staged = stage(ws.root, texts, own_folder=own_folder, folders=folders)
+    staged = stage(ws.root, texts, own_folder=own_folder, folders=folders, sync=sync)
     try:
         digests = source_digests(ws, texts)
     except BaseException:
