@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import shlex
 import signal
 import sqlite3
 import subprocess
@@ -53,6 +54,11 @@ def read_text(root: Path) -> dict[str, str]:
         for path in sorted(refs.rglob("*"))
         if path.is_file()
     }
+
+
+def vocab_texts(folder: Path) -> dict[str, str]:
+    """The workspace's own vocabulary files (db/vocab/*.toml) by name."""
+    return {path.name: path.read_text("utf-8") for path in sorted(folder.glob("*.toml"))}
 
 
 def changed_files(before: dict[str, str], after: dict[str, str]) -> set[str]:
@@ -723,6 +729,92 @@ def test_interactive_add_study_prompts_with_vocabularies(workspace: Path, cli: A
     assert claim["effects"] == ["angiogenesis", "immunomodulation"]
     assert (claim["injury"], claim["species"], claim["model"]) == (["SCI"], ["axolotl"], [])
     assert b"Added species term 'axolotl'" in terminal.transcript
+
+
+def test_a_term_accepted_on_the_terminal_is_written_with_the_claim_or_not_at_all(
+    workspace: Path, cli: Any
+) -> None:
+    assert cli("query", "--ref", "1").exit_code == 0
+    vocab_dir = workspace / "db" / "vocab"
+    vocabularies = vocab_texts(vocab_dir)
+    before = read_text(workspace)
+    argv = ["add-study", "--ref", "999", "--cargo-type", "none", "--effect", "neuroprotection"]
+    argv += ["--injury", "SCI", "--species", "rat", "--model", "in vivo"]
+    terminal = Terminal([sys.executable, "-m", "exocli", *argv], {"EXOCLI_HOME": str(workspace)})
+    terminal.expect(b"source (")
+    terminal.send(b"synovial MSC\n")
+    terminal.expect(b"Add 'synovial MSC' to the sources vocabulary?")
+    terminal.send(b"y\n")
+    terminal.expect(b"label [synovial MSC]")
+    terminal.send(b"Synovial MSC\n")
+    terminal.expect(b"parent (")
+    terminal.send(b"MSC\n")
+    terminal.expect(b"will be added with the claim")
+    terminal.expect(b"Your answers, as commands: ")
+    terminal.expect(b"\n", timeout=5)
+    assert terminal.exit_code() == 1
+    transcript = terminal.transcript.decode(errors="replace").replace("\r\n", "\n")
+    assert "Error: " in transcript and "999" in transcript.split("Error: ")[1]
+    # the reference does not exist, so the claim was not written, and nor was the term
+    assert vocab_texts(vocab_dir) == vocabularies and read_text(workspace) == before
+    assert "Added sources term" not in transcript
+    commands = transcript.split("Your answers, as commands: ")[1].splitlines()[0]
+    vocab_add, add_study = [shlex.split(part) for part in commands.split(" && ")]
+    expected = ["exocli", "vocab", "add", "sources", "synovial MSC", "--label", "Synovial MSC"]
+    assert vocab_add == [*expected, "--parent", "MSC"]
+    assert add_study[:4] == ["exocli", "add-study", "--ref", "999"]
+    assert "--source" in add_study and add_study[add_study.index("--source") + 1] == "synovial MSC"
+    # the printed commands give the answers again (with a reference that exists)
+    assert cli(*vocab_add[1:]).exit_code == 0
+    result = cli(*add_study[1:3], "1", *add_study[4:], "--yes")
+    assert result.exit_code == 0, result.output
+    claim_id = int(re.search(r"Added claim (\d+)", result.stderr).group(1))  # type: ignore[union-attr]
+    claim = claims_by_id(workspace)[claim_id]
+    assert (claim["source"], claim["effects"], claim["ref"]) == ("synovial MSC", ["neuroprotection"], 1)
+
+
+def test_add_study_with_new_terms_writes_terms_and_claim_together(workspace: Path, cli: Any) -> None:
+    from exocli.curation import add_study
+    from exocli.db import open_database
+    from exocli.errors import DataError
+    from exocli.vocab_edits import NewTerm, TermOptions
+    from exocli.workspace import open_workspace
+
+    assert cli("query", "--ref", "1").exit_code == 0
+    ws = open_workspace(workspace)
+    conn = open_database(ws)
+    fields = {"source": "synovial MSC", "cargo_type": "none", "effects": ["angiogenesis"]}
+    fields |= {"species": ["axolotl"]}
+    terms = [
+        NewTerm("sources", "synovial MSC", TermOptions(label="Synovial MSC", parent="MSC")),
+        NewTerm("species", "axolotl", TermOptions(label="Axolotl")),
+    ]
+    vocab_dir = workspace / "db" / "vocab"
+    vocabularies, before = vocab_texts(vocab_dir), read_text(workspace)
+    # the claim is refused (an effect no vocabulary has): neither term is written
+    with pytest.raises(DataError, match="no-such-effect"):
+        add_study(ws, conn, None, fields | {"effects": ["no-such-effect"]}, None, None, "1", terms)
+    assert vocab_texts(vocab_dir) == vocabularies and read_text(workspace) == before
+    # a term refused as `vocab add` refuses it: nothing is written either
+    clash = [*terms, NewTerm("species", "Axolotl", TermOptions(label="axolotl again"))]
+    with pytest.raises(DataError, match="axolotl"):
+        add_study(ws, conn, None, fields, None, None, "1", clash)
+    assert vocab_texts(vocab_dir) == vocabularies and read_text(workspace) == before
+    result = add_study(ws, conn, None, fields, None, None, "1", terms)
+    assert [(name, code) for name, code, _ in result.terms] == [
+        ("sources", "synovial MSC"),
+        ("species", "axolotl"),
+    ]
+    conn.close()
+    sources = tomllib.loads((vocab_dir / "sources.toml").read_text("utf-8"))["term"]
+    added = [term for term in sources if term["code"] == "synovial MSC"]
+    assert added == [{"code": "synovial MSC", "label": "Synovial MSC", "parent": "MSC", "stem": True}]
+    claim = claims_by_id(workspace)[result.claim.id]
+    assert (claim["source"], claim["species"]) == ("synovial MSC", ["axolotl"])
+    # the database was written with the text: it is not stale, and it knows both terms
+    shown = json.loads(cli("query", "--source", "MSC", "--species", "axolotl", "-f", "json").stdout)
+    assert [c["id"] for c in shown] == [result.claim.id]
+    assert "axolotl" in cli("vocab", "list", "species").stdout
 
 
 def test_refs_add_by_doi_through_crossref(workspace: Path, cli: Any, crossref: FakeCrossref) -> None:

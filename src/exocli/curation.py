@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exocli.errors import DataError, NotFoundError, UsageError
 from exocli.evidence import Claim, Vocabularies, validate_claim
@@ -34,9 +34,20 @@ from exocli.reference_edits import (
 )
 from exocli.refparse import try_normalize_doi
 from exocli.render import restore_cell
-from exocli.store import Change, Snapshot, load_snapshot, load_vocabularies, rebuild, write_change
+from exocli.store import (
+    Change,
+    Snapshot,
+    load_snapshot,
+    load_vocabularies,
+    rebuild,
+    write_change,
+    write_vocabulary_change,
+)
 from exocli.studies import Study, format_order, format_study, new_claim_id, new_key, read_order, read_study
 from exocli.workspace import Workspace
+
+if TYPE_CHECKING:
+    from exocli.vocab_edits import NewTerm
 
 EDITABLE_KEYS = tuple(k for k in CLAIM_KEYS if k not in ("id", "added_by", "added_at"))
 # Columns of `query --format csv|json` that are derived, not curated: ignored on import.
@@ -124,6 +135,7 @@ class AddResult:
     new_reference: bool
     key: str = ""
     warnings: list[str] = field(default_factory=list)
+    terms: list[tuple[str, str, str]] = field(default_factory=list)  # (vocabulary, code, file) added
 
 
 def add_study(
@@ -134,10 +146,13 @@ def add_study(
     metadata: StudyMetadata | None,
     fetch: MetadataFetcher | None,
     ref: str | None = None,
+    new_terms: Sequence[NewTerm] = (),
 ) -> AddResult:
     """Link or create the reference, then add one claim; refuses duplicates.
 
-    `ref` (a number, DOI or key of the list) names a reference already there instead."""
+    `ref` (a number, DOI or key of the list) names a reference already there instead.
+    `new_terms` are added to their vocabularies in the same write, so that the claim may use
+    them: the terms and the claim are written together, or neither is."""
     warnings: list[str] = []
     doi = None
     if ref is not None and (doi_text is not None or metadata is not None):
@@ -149,7 +164,12 @@ def add_study(
     if metadata is None and doi is None and ref is None:
         raise UsageError("give --doi, --ref N, or --title, --author, --year and --journal")
     with workspace_lock(ws):
-        vocabs = load_vocabularies(ws)
+        if new_terms:
+            from exocli.vocab_edits import vocabularies_with
+
+            vocabs, plans = vocabularies_with(ws, new_terms)
+        else:
+            vocabs, plans = load_vocabularies(ws), []
         if ref is not None:
             from exocli.reference_edits import study_of
 
@@ -196,13 +216,13 @@ def add_study(
         claim = _validated(entry, vocabs, number)
         _check_not_duplicate(claim, study.claims)
         study.claims.append(claim)
-        write_change(
-            ws,
-            conn,
-            Change(studies={key: study}, before={key: before}, order=order, files=files),
-            vocabs.pathways,
-        )
-    return AddResult(claim, number, found is None, key, warnings)
+        change = Change(studies={key: study}, before={key: before}, order=order, files=files)
+        if plans:
+            write_vocabulary_change(ws, conn, plans, change, vocabs.pathways)
+        else:
+            write_change(ws, conn, change, vocabs.pathways)
+    terms = [(new.vocab, new.code, ws.relative(ws.vocab_dir / f"{new.vocab}.toml")) for new in new_terms]
+    return AddResult(claim, number, found is None, key, warnings, terms)
 
 
 def _validated(entry: Mapping[str, Any], vocabs: Vocabularies, number: int | None) -> Claim:

@@ -28,6 +28,7 @@ from exocli.workspace import Workspace
 
 if TYPE_CHECKING:
     from exocli.textio import StagedWrite
+    from exocli.vocab_edits import VocabPlan
 
 PARALLEL_FILES = 1000  # a write of this many files stages them while it writes the rows
 BULK_ROWS = 2000  # a write of more studies and claims than this drops the tracking triggers meanwhile
@@ -783,36 +784,37 @@ def _write_resolution(
 def write_vocabulary_change(
     ws: Workspace,
     conn: sqlite3.Connection,
-    name: str,
-    vocab: Vocabulary,
-    text: str,
+    plans: Sequence[VocabPlan],
     change: Change,
     pathways: Vocabulary,
 ) -> None:
-    """Write one vocabulary: its text as the workspace's own file (db/vocab/NAME.toml, which
-    takes the place of the bundled file when the workspace had none) and its rows, with the
-    studies of `change` (claims that follow the vocabulary) and their rows: all, or nothing.
+    """Write vocabularies: each plan's text as the workspace's own file (db/vocab/NAME.toml,
+    which takes the place of the bundled file when the workspace had none) and its rows, with
+    the studies of `change` (claims that follow the vocabularies, or a claim that uses a new
+    term) and their rows: all, or nothing.
 
     `pathways` is the pathways vocabulary after the change: claims' pathway parts are matched
     against it again (a new synonym can join a part to a term)."""
     import hashlib
 
-    target = ws.vocab_dir / f"{name}.toml"
-    replaced = ws.vocab_path(name)  # the file the rows were built from: the bundled one, maybe
     texts = change.texts(ws)
-    texts[target] = text
+    for plan in plans:
+        texts[ws.root / plan.path] = plan.text
     digests = source_digests(ws, texts)
-    digests[ws.relative(target)] = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    if replaced != target:
-        digests[ws.relative(replaced)] = None  # no longer a source of this workspace
+    for plan in plans:
+        digests[plan.path] = hashlib.sha256(plan.text.encode("utf-8")).hexdigest()
+        replaced = ws.vocab_path(plan.name)  # the file the rows were built from: the bundled one, maybe
+        if replaced != ws.root / plan.path:
+            digests[ws.relative(replaced)] = None  # no longer a source of this workspace
     try:
         _begin_write(ws, conn, discard_external=False)
         try:
             _apply_change(ws, conn, change, pathways)
-            conn.execute("DELETE FROM vocab_synonyms WHERE vocab = ?", (name,))
-            conn.execute("DELETE FROM vocab_terms WHERE vocab = ?", (name,))
-            _write_vocabulary_rows(conn, name, vocab)
-            if name == "pathways":
+            for plan in plans:
+                conn.execute("DELETE FROM vocab_synonyms WHERE vocab = ?", (plan.name,))
+                conn.execute("DELETE FROM vocab_terms WHERE vocab = ?", (plan.name,))
+                _write_vocabulary_rows(conn, plan.name, plan.vocabulary)
+            if any(plan.name == "pathways" for plan in plans):
                 _refresh_pathway_parts(conn, pathways)
         except BaseException:
             if conn.in_transaction:

@@ -254,23 +254,96 @@ def add_term(
     ws: Workspace, conn: sqlite3.Connection, name: str, code: str, options: TermOptions
 ) -> VocabResult:
     check_name(name)
-    _check_stem(name, options)
-    if options.label is None:
-        raise UsageError("--label is needed for a new term")
     with workspace_lock(ws):
         file = read_vocab_file(ws, name)
-        _check_code(ws, file, "CODE", code)
-        _check_spelling(file, "--label", options.label, code)
-        synonyms = _added_synonyms(file, code, options.label, [], options.synonyms)
-        parent = _parent_code(file, options.parent, code) if options.parent is not None else None
-        stem = options.stem
-        if stem is None and parent is not None and name == "sources":
-            stem = file.vocabulary.terms[parent].stem  # a child is what its parent is
-        ontology_id = _check_ontology_id(options.ontology_id) if options.ontology_id else None
-        term = Term(code, options.label, tuple(synonyms), parent, stem, ontology_id)
+        term = _new_term(ws, file, code, options)
         result = _write(ws, conn, file, [*file.terms, term])
     result.code, result.added = code, [code]
     return result
+
+
+def _new_term(ws: Workspace, file: VocabFile, code: str, options: TermOptions) -> Term:
+    """The term `vocab add` would add to `file`, checked against it."""
+    _check_stem(file.name, options)
+    if options.label is None:
+        raise UsageError("--label is needed for a new term")
+    _check_code(ws, file, "CODE", code)
+    _check_spelling(file, "--label", options.label, code)
+    synonyms = _added_synonyms(file, code, options.label, [], options.synonyms)
+    parent = _parent_code(file, options.parent, code) if options.parent is not None else None
+    stem = options.stem
+    if stem is None and parent is not None and file.name == "sources":
+        stem = file.vocabulary.terms[parent].stem  # a child is what its parent is
+    ontology_id = _check_ontology_id(options.ontology_id) if options.ontology_id else None
+    return Term(code, options.label, tuple(synonyms), parent, stem, ontology_id)
+
+
+@dataclass(frozen=True)
+class NewTerm:
+    """A term to add to vocabulary `vocab` in the same write as something else (a claim)."""
+
+    vocab: str
+    code: str
+    options: TermOptions
+
+    def as_command(self) -> list[str]:
+        """The `exocli vocab add` words that add it on its own."""
+        words = ["exocli", "vocab", "add", self.vocab, self.code]
+        if self.options.label is not None:
+            words += ["--label", self.options.label]
+        for synonym in self.options.synonyms:
+            words += ["--synonym", synonym]
+        if self.options.parent is not None:
+            words += ["--parent", self.options.parent]
+        return words
+
+
+@dataclass
+class VocabPlan:
+    """One vocabulary as it will be written: its terms, its file's text, and where it goes."""
+
+    name: str
+    vocabulary: Vocabulary
+    text: str
+    path: str  # relative to the workspace
+
+
+def planned_additions(ws: Workspace, new_terms: Sequence[NewTerm]) -> list[VocabPlan]:
+    """The vocabularies with `new_terms` added in order, each checked as `vocab add` checks it
+    (against the file and the terms before it); nothing is written. The caller holds the lock
+    and writes the plans with its own change (store.write_vocabulary_change)."""
+    files: dict[str, VocabFile] = {}
+    for new in new_terms:
+        file = files.get(new.vocab) or read_vocab_file(ws, check_name(new.vocab))
+        files[new.vocab] = _file_with(ws, file, [*file.terms, _new_term(ws, file, new.code, new.options)])
+    return [
+        VocabPlan(name, file.vocabulary, format_vocabulary(file.header, file.terms), _target(ws, name))
+        for name, file in files.items()
+    ]
+
+
+def vocabularies_with(ws: Workspace, new_terms: Sequence[NewTerm]) -> tuple[Vocabularies, list[VocabPlan]]:
+    """The workspace's vocabularies with `new_terms` added (checked; nothing written), and the
+    plans that write them."""
+    vocabs = load_vocabularies(ws)
+    plans = planned_additions(ws, new_terms) if new_terms else []
+    for plan in plans:
+        vocabs = with_vocabulary(vocabs, plan.name, plan.vocabulary)
+    return vocabs, plans
+
+
+def _target(ws: Workspace, name: str) -> str:
+    return ws.relative(ws.vocab_dir / f"{name}.toml")
+
+
+def _file_with(ws: Workspace, file: VocabFile, terms: list[Term]) -> VocabFile:
+    """`file` as it reads once written with `terms`, checked as the loader checks a file."""
+    where = _target(ws, file.name)
+    located = parse_vocabulary_text(format_vocabulary(file.header, terms), where)
+    check_terms([(term, f"{where}:{line}") for term, line in located])
+    return VocabFile(
+        file.name, ws.vocab_dir / f"{file.name}.toml", file.header, terms, {t.code: n for t, n in located}
+    )
 
 
 def _added_synonyms(
@@ -607,14 +680,11 @@ def _write(
     """Write the vocabulary `terms` and the studies whose claims must follow: those whose
     claims a rename changes, and those whose file spells a touched term in a way the new
     vocabulary no longer knows (written with the code instead)."""
-    target = ws.vocab_dir / f"{file.name}.toml"
-    where = ws.relative(target)
+    where = _target(ws, file.name)
     text = format_vocabulary(file.header, terms)
-    located = parse_vocabulary_text(text, where)  # what is written reads back, and checks out
-    check_terms([(term, f"{where}:{line}") for term, line in located])
-    vocab = Vocabulary.from_terms(file.name, terms)
+    vocab = _file_with(ws, file, terms).vocabulary  # what is written reads back, and checks out
     old_vocabs = load_vocabularies(ws)
-    new_vocabs = _with(old_vocabs, file.name, vocab)
+    new_vocabs = with_vocabulary(old_vocabs, file.name, vocab)
     change = Change()
     result = VocabResult(file.name, where)
     renames = dict(renames or {})
@@ -642,11 +712,12 @@ def _write(
         change.studies[key], change.before[key] = after, before
         result.studies.append(ws.relative(path))
         result.claims += moved
-    write_vocabulary_change(ws, conn, file.name, vocab, text, change, new_vocabs.pathways)
+    plan = VocabPlan(file.name, vocab, text, where)
+    write_vocabulary_change(ws, conn, [plan], change, new_vocabs.pathways)
     return result
 
 
-def _with(vocabs: Vocabularies, name: str, vocab: Vocabulary) -> Vocabularies:
+def with_vocabulary(vocabs: Vocabularies, name: str, vocab: Vocabulary) -> Vocabularies:
     return replace(vocabs, **{name.replace("-", "_"): vocab})
 
 

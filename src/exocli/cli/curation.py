@@ -118,6 +118,7 @@ def add_study(
     from exocli import curation
 
     fields = _claim_fields(parameters)
+    fields.pop("ref", None)  # add-study's --ref names the study (below), not a field to set
     study: dict[str, Any] = {
         name: value
         for name, value in {
@@ -133,8 +134,10 @@ def add_study(
     ws = workspace()
     conn = database()
     interactive = _interactive(yes)
+    new_terms: list[Any] = []  # terms accepted on the terminal, written with the claim
     if interactive:
-        study.update(_ask(ws, conn, study, fields))
+        answered, new_terms = _ask(ws, study, fields)
+        study.update(answered)
     else:
         if not cargo and cargo_type is None:
             fields["cargo_type"] = "none"  # no cargo named: the whole exosome is credited
@@ -144,32 +147,34 @@ def add_study(
     )
     fetch = None if offline or metadata is not None else crossref_fetcher(ws)
     try:
-        result = curation.add_study(ws, conn, study.get("doi"), fields, metadata, fetch, study.get("ref"))
+        result = curation.add_study(
+            ws, conn, study.get("doi"), fields, metadata, fetch, study.get("ref"), new_terms
+        )
     except ExocliError:
-        if interactive:  # nothing typed is lost: the answers, as the command that gives them again
+        if interactive:  # nothing typed is lost: the answers, as the commands that give them again
             from exocli.cli.prompting import as_command
 
-            message(f"Your answers, as one command: {as_command(study, fields)}")
+            commands = "commands" if new_terms else "one command"
+            message(f"Your answers, as {commands}: {as_command(study, fields, new_terms)}")
         raise
     for warning in result.warnings:
         message(f"Warning: {warning}")
+    for vocab_name, code, path in result.terms:
+        message(f"Added {vocab_name} term {code!r} to {path}")
     kind = "new reference" if result.new_reference else "reference"
     message(f"Added claim {result.claim.id} citing {kind} {result.ref_number} ({result.key})")
 
 
-def _ask(ws: Workspace, conn: Any, study: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
-    """On a terminal: the study first (unless given), then every claim field not given."""
+def _ask(ws: Workspace, study: dict[str, Any], fields: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
+    """On a terminal: the study first (unless given), then every claim field not given.
+    Returns the study's answers and the vocabulary terms accepted on the way."""
     from exocli.cli.prompting import Asker
-    from exocli.store import load_vocabularies
-    from exocli.vocab_edits import TermOptions, add_term
+    from exocli.vocab_edits import vocabularies_with
 
-    def add(name: str, code: str, label: str, parent: str | None) -> Any:
-        return add_term(ws, conn, name, code, TermOptions(label=label, parent=parent))
-
-    asker = Asker(lambda: load_vocabularies(ws), add)
+    asker = Asker(lambda new_terms: vocabularies_with(ws, new_terms)[0])
     answered = {} if study else asker.identity()
     asker.claim(fields)
-    return answered
+    return answered, asker.new_terms
 
 
 def study_metadata(

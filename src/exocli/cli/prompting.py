@@ -1,8 +1,9 @@
 """`add-study` on a terminal: ask for the study first, then the claim, and keep every answer.
 
 An unknown term is not an error at the end: the curator is offered to add it to the
-vocabulary (with its parent) there and then, or to type it again. If the write fails
-after all, the answers are printed back as the one command that gives them again.
+vocabulary (with its parent) there and then, or to type it again. An accepted term is
+checked at once but written with the claim, in the same write: if the claim fails, no term
+stays behind. The answers are then printed back as the commands that give them again.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import typer
 
 from exocli.errors import ExocliError
-from exocli.render import message
+from exocli.vocab_edits import NewTerm, TermOptions
 
 # The claim fields asked for, in order: (field, vocabulary, several?, required?)
 CLAIM_QUESTIONS = (
@@ -30,12 +31,15 @@ OPTION_OF = {"effects": "--effect", "pathways": "--pathway", "cargo_type": "--ca
 
 
 class Asker:
-    """The questions, with the vocabularies of the workspace (re-read after a term is added)."""
+    """The questions, with the vocabularies of the workspace and the terms accepted so far.
 
-    def __init__(self, load_vocabularies: Callable[[], Any], add_term: Callable[..., Any]) -> None:
-        self._load = load_vocabularies
-        self._add_term = add_term
-        self.vocabs = load_vocabularies()
+    `with_terms(new_terms)` gives the vocabularies with those terms added, checked as
+    `vocab add` checks them, or raises ExocliError; nothing is written until the claim is."""
+
+    def __init__(self, with_terms: Callable[[list[NewTerm]], Any]) -> None:
+        self._with_terms = with_terms
+        self.new_terms: list[NewTerm] = []
+        self.vocabs = with_terms([])
 
     def identity(self) -> dict[str, Any]:
         """A DOI, a reference already in the list, or the study's details."""
@@ -101,7 +105,7 @@ class Asker:
                 return values
 
     def offer_term(self, vocab_name: str, text: str) -> bool:
-        """Offer to add an unknown term to its vocabulary; True when it is there now."""
+        """Offer to add an unknown term to its vocabulary (with the claim); True when accepted."""
         vocab = self.vocabs.by_name(vocab_name)
         typer.echo(vocab.unknown_message(text), err=True)
         if not typer.confirm(f"Add {text!r} to the {vocab_name} vocabulary?", default=False):
@@ -113,13 +117,14 @@ class Asker:
             if not parent or vocab.lookup(parent) is not None:
                 break
             typer.echo(vocab.unknown_message(parent), err=True)
+        new = NewTerm(vocab_name, text, TermOptions(label=label, parent=parent or None))
         try:
-            result = self._add_term(vocab_name, text, label, parent or None)
+            self.vocabs = self._with_terms([*self.new_terms, new])
         except ExocliError as exc:
             typer.echo(f"Not added: {exc}", err=True)
             return False
-        message(f"Added {vocab_name} term {text!r} to {result.path}")
-        self.vocabs = self._load()
+        self.new_terms.append(new)
+        typer.echo(f"The {vocab_name} term {text!r} will be added with the claim", err=True)
         return True
 
 
@@ -130,11 +135,11 @@ def _required(question: str) -> str:
             return answer
 
 
-def as_command(study: dict[str, Any], fields: dict[str, Any]) -> str:
-    """The add-study command line that gives these answers again."""
+def as_command(study: dict[str, Any], fields: dict[str, Any], new_terms: list[NewTerm]) -> str:
+    """The command lines that give these answers again: each accepted term, then add-study."""
     words = ["exocli", "add-study"]
     for name, value in [*study.items(), *fields.items()]:
         option = OPTION_OF.get(name, "--" + name.replace("_", "-"))
         for item in value if isinstance(value, list) else [value]:
             words += [option, str(item)]
-    return shlex.join(words)
+    return " && ".join(shlex.join(command) for command in [*(t.as_command() for t in new_terms), words])
