@@ -3,6 +3,7 @@ the record's lists, and a review in another field (ischaemic stroke) built from 
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from contextlib import closing
@@ -122,6 +123,26 @@ def test_csv_round_trip_of_context_lists_changes_nothing(
     result = cli("import", str(table))
     assert result.exit_code == 0, result.output
     assert "0 added, 0 updated" in result.stderr
+
+
+def test_an_import_gives_terms_not_free_text(workspace: Path, cli: Invoke, tmp_path: Path) -> None:
+    """The record's free text of before the vocabularies is read leniently (below); an import
+    is not: a JSON text is `;`-separated terms, as a CSV cell is, and an unknown one is refused."""
+    (claim,) = [c for c in stdout_json(cli("query", "-f", "json")) if c["id"] == 25]
+    table = tmp_path / "claims.json"
+    before = {p.name: p.read_text("utf-8") for p in (workspace / "refs" / "studies").glob("*.toml")}
+    for cell in ("SCI in adult rats", "SCI; spinal stenosis"):
+        table.write_text(json.dumps([claim | {"injury": cell}]), encoding="utf-8")
+        result = cli("import", str(table))
+        assert result.exit_code == 1, result.output
+        unknown = cell if ";" not in cell else "spinal stenosis"
+        assert f"row 1: injury: unknown injury/disease {unknown!r}" in result.stderr
+        after = {p.name: p.read_text("utf-8") for p in (workspace / "refs" / "studies").glob("*.toml")}
+        assert after == before
+    table.write_text(json.dumps([claim | {"injury": "SCI; stroke", "note": "x"}]), encoding="utf-8")
+    run(cli, "import", str(table))
+    shown = stdout_json(cli("claims", "show", "25", "-f", "json"))
+    assert (shown["injury"], shown["note"]) == (["SCI", "stroke"], "x")
 
 
 # --- the record ---------------------------------------------------------------------------

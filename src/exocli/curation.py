@@ -491,7 +491,8 @@ def import_claims(ws: Workspace, conn: sqlite3.Connection, path: Path) -> Import
             listing = "; ".join(problems[:20]) + (
                 f"; and {len(problems) - 20} more" if len(problems) > 20 else ""
             )
-            raise DataError(f"{path}: {len(problems)} bad rows, nothing imported: {listing}")
+            bad = "1 bad row" if len(problems) == 1 else f"{len(problems)} bad rows"
+            raise DataError(f"{path}: {bad}, nothing imported: {listing}")
         if result.added or result.updated:
             write_change(
                 ws,

@@ -134,8 +134,15 @@ CONTEXT_VOCABS = {"species": "species", "model": "models", "injury": "injuries"}
 _LEGACY_MODELS = {"in vivo and in vitro": ["in vivo", "in vitro"]}
 
 
-def validate_claim(entry: Mapping[str, Any], vocabs: Vocabularies, ref_numbers: set[int] | None) -> Claim:
-    """Check one claim record and return it with codes normalised. Raises DataError(field: reason)."""
+def validate_claim(
+    entry: Mapping[str, Any], vocabs: Vocabularies, ref_numbers: set[int] | None, record: bool = False
+) -> Claim:
+    """Check one claim record and return it with codes normalised. Raises DataError(field: reason).
+
+    `record`: the entry is read from the workspace's record, which may hold species, model or
+    injury as the free text of before they were vocabularies (see legacy_context). Anything
+    else (an import, a command's options) gives terms: a text is `;`-separated terms, as in a
+    CSV cell, and an unknown one is refused."""
     unknown = [key for key in entry if key not in RECORD_KEYS]
     if unknown:
         raise DataError(f"unknown field {unknown[0]!r}")
@@ -156,7 +163,7 @@ def validate_claim(entry: Mapping[str, Any], vocabs: Vocabularies, ref_numbers: 
             raise DataError(f"{key}: must be text, got {entry[key]!r}")
         if key in entry and _CONTROL.search(entry[key]):
             raise DataError(f"{key}: control characters are not allowed")
-    if any(isinstance(entry.get(key), str) for key in CONTEXT_KEYS):
+    if record and any(isinstance(entry.get(key), str) for key in CONTEXT_KEYS):
         entry = legacy_context(entry, vocabs)
     context = {key: _context_codes(vocabs, key, entry.get(key, [])) for key in CONTEXT_KEYS}
     for key in LIST_KEYS:

@@ -229,7 +229,7 @@ def parse_study(text: str, where: str, key: str, number: int | None, vocabs: Voc
                 " a claim cites the study whose file holds it (`exocli claims edit ID --ref N` moves it)"
             )
         try:
-            claim = validate_claim({**entry, "ref": number}, vocabs, None)
+            claim = validate_claim({**entry, "ref": number}, vocabs, None, record=True)
         except DataError as exc:
             field_name = str(exc).split(":", 1)[0].strip("'")
             line = _field_line(lines, start, field_name)

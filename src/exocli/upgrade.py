@@ -244,7 +244,7 @@ def load_legacy_claims(path: Path, vocabs: Vocabularies, numbers: set[int], ws: 
     for position, entry in enumerate(entries):
         line = headers[position] if position < len(headers) else 0
         try:
-            claim = validate_claim(entry, vocabs, numbers)
+            claim = validate_claim(entry, vocabs, numbers, record=True)
             if claim.ref is None:
                 raise DataError("ref: the claim cites no reference; a study file needs one")
         except DataError as exc:
