@@ -391,6 +391,80 @@ def test_accept_adds_the_reference_with_full_names_and_records_the_decision(
     assert "garcia2026adipose" in (ws / "refs" / "order.txt").read_text()
 
 
+def test_accept_extract_drafts_claims_from_the_abstract_that_point_to_it(
+    ws: Path, cli: Invoke, crossref: CrossrefWorks
+) -> None:
+    crossref.works = [UCMSC_SCI, ADSC_STROKE, UNRELATED]
+    ok(cli("search", "add", "a", "exosomes", "--since", "2026"))
+    ok(cli("search", "run", "a"))
+    path = "refs/candidates/10.5555-upd.1.toml"
+    # before it is accepted, the abstract is no reference's
+    early = cli("extract", str(ws / path))
+    assert early.exit_code == 1
+    assert early.stderr.endswith(
+        "the study of this abstract (10.5555/upd.1) is not in the reference list;"
+        " accept it first (`exocli candidates accept 10.5555/upd.1`)\n"
+    )
+    result = ok(cli("candidates", "accept", "10.5555/upd.1", "--extract", "-f", "json"))
+    (row,) = json.loads(result.stdout)
+    assert row["number"] == 97 and len(row["drafts"]) == 1
+    assert "Drafted 1 claim of 10.5555/upd.1 from the 1 sentence of its abstract" in result.stderr
+    (draft,) = [c for c in json.loads(ok(cli("claims", "list", "-f", "json", "--status", "draft")).stdout)]
+    assert draft["id"] == row["drafts"][0] and draft["ref"] == 97
+    assert (draft["source"], draft["cargo_type"], draft["cargo"]) == ("UCMSC", "none", [])
+    assert sorted(draft["effects"]) == ["angiogenesis", "anti-inflammatory"]
+    assert (draft["species"], draft["model"], draft["injury"]) == (["rat"], ["contusion"], ["SCI"])
+    assert draft["pathways"] == ["PTEN/PI3K/AKT"]
+    assert (draft["location"], draft["section"]) == (f"{path} paragraph 1 sentence 1", "Abstract")
+    assert draft["note"] == "Draft from the study's abstract."
+    # the draft points to its sentence; it does not copy it
+    study = (ws / "refs" / "studies" / f"{row['reference']}.toml").read_text(encoding="utf-8")
+    assert "contusion spinal cord injury" not in study and f'manuscript = "{path}"' in study
+    # a second run reads the same sentence: nothing new
+    again = ok(cli("extract", str(ws / path)))
+    assert "0 new drafts were written" in again.stderr
+
+
+def test_an_abstract_borrows_source_and_disease_from_the_title(
+    ws: Path, cli: Invoke, crossref: CrossrefWorks
+) -> None:
+    from exocli.drafts import draft_sentence
+    from exocli.workspace import open_workspace
+
+    abstract = (
+        "Ischemic stroke lacks treatments that protect the brain. Here, vesicles reduced neuronal"
+        " apoptosis and promoted angiogenesis in mice after MCAO. We measured infarct volume at day 7."
+    )
+    crossref.works = [{**ADSC_STROKE, "abstract": f"<jats:p>{abstract}</jats:p>"}]
+    ok(cli("search", "add", "a", "exosomes", "--since", "2026"))
+    ok(cli("search", "run", "a"))
+    result = ok(cli("candidates", "accept", "10.5555/upd.2", "--extract"))
+    assert "Drafted 1 claim of 10.5555/upd.2 from the 3 sentences of its abstract" in result.stderr
+    assert "`exocli claims review` settles the drafts" in result.stderr
+    (draft,) = json.loads(ok(cli("claims", "list", "-f", "json", "--status", "draft")).stdout)
+    assert draft["source"] == "ADSC" and draft["source_wording"] == "Adipose-derived stem cell"
+    assert (draft["species"], draft["model"], draft["injury"]) == (["mouse"], ["MCAO"], ["ischemic stroke"])
+    assert "anti-apoptosis" in draft["effects"] or "angiogenesis" in draft["effects"]
+    assert draft["note"] == "Draft from the study's abstract (source, injury from the abstract or title)."
+    assert draft["location"].endswith("paragraph 1 sentence 2")
+    # `claims review` shows the sentence, read from the candidate's file as it is now
+    sentence, note = draft_sentence(open_workspace(ws), draft | {"manuscript": draft["location"].split(" ")[0],
+                                                                "paragraph": 1, "sentence": 2,
+                                                                "sentence_hash": _hash(ws, draft["id"])})  # fmt: skip
+    assert sentence.startswith("Here, vesicles reduced neuronal apoptosis") and note == ""
+    # an abstract is not a manuscript to check citations in
+    refused = cli("check", "--manuscript", str(ws / draft["location"].split(" ")[0]))
+    assert refused.exit_code == 2 and "an abstract, not a manuscript" in refused.stderr
+
+
+def _hash(ws: Path, claim_id: int) -> str:
+    for path in (ws / "refs" / "studies").glob("*.toml"):
+        for claim in tomllib.loads(path.read_text(encoding="utf-8")).get("claim", []):
+            if claim["id"] == claim_id:
+                return str(claim["sentence_hash"])
+    raise AssertionError(claim_id)
+
+
 def test_crossref_refusing_a_filter_is_shown_and_changes_nothing(
     ws: Path, cli: Invoke, crossref: CrossrefWorks
 ) -> None:
@@ -547,7 +621,8 @@ def test_saved_searches_read_back_as_written(query: str, filters: list[str], sin
 
 
 def test_accept_on_a_terminal_offers_to_record_a_finding(ws: Path, cli: Invoke) -> None:
-    """In a real pty: accepting one candidate asks whether to run add-study for it now."""
+    """In a real pty: accepting one candidate asks whether to draft claims from its abstract
+    (extract), then whether to run add-study for it now."""
     import sys
 
     from exocli.candidates import candidate_id, format_candidate, from_item
@@ -560,6 +635,10 @@ def test_accept_on_a_terminal_offers_to_record_a_finding(ws: Path, cli: Invoke) 
     terminal = Terminal(
         [sys.executable, "-m", "exocli", "candidates", "accept", "10.5555/upd.2"], {"EXOCLI_HOME": str(ws)}
     )
+    terminal.expect(b"Draft claims of reference 97 from its abstract now (extract)? [y/N]")
+    terminal.send(b"y\n")
+    terminal.expect(b"1 sentence of the abstract; 0 new drafts were written")
+    terminal.expect(b"No draft from: 1 sentence (no effect named)")  # "reduced infarct volume"
     terminal.expect(b"Record a finding of reference 97 now (add-study)? [y/N]")
     terminal.send(b"y\n")
     terminal.expect(b"cargo, as the paper words it")  # add-study's own questions, for reference 97

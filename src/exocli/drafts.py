@@ -98,7 +98,26 @@ def read_and_extract(
             "the workspace has no references: import the manuscript's list first (`exocli refs import`)"
         )
     vocabs = {name: vocabulary_from_db(conn, name) for name in VOCABS}
-    return extract(manuscript, index, refs, vocabs)
+    about = _study_of_abstract(conn, path, manuscript.about, refs) if manuscript.about else None
+    return extract(manuscript, index, refs, vocabs, about=about)
+
+
+def _study_of_abstract(
+    conn: sqlite3.Connection, path: Path, about: str, refs: Mapping[int, CitedReference]
+) -> CitedReference:
+    """The reference an abstract is of: by its study key, else by its DOI."""
+    from exocli.refparse import try_normalize_doi
+
+    row = conn.execute("SELECT id FROM refs WHERE citekey = ?", (about,)).fetchone()
+    doi = try_normalize_doi(about)
+    if row is None and doi is not None:
+        row = conn.execute("SELECT id FROM refs WHERE doi = ?", (doi,)).fetchone()  # NOCASE
+    if row is None or row[0] not in refs:
+        raise DataError(
+            f"{path}: the study of this abstract ({about}) is not in the reference list;"
+            f" accept it first (`exocli candidates accept {about}`)"
+        )
+    return refs[row[0]]
 
 
 def extract_drafts(
@@ -198,9 +217,11 @@ def _settle(
             what = "moved" if moved else "unchanged"
         else:
             at = manuscript.sentence_at(row["paragraph"] or 0, row["sentence"] or 0)
-            what = (
-                CHANGED if at is not None and _still_cites(at[1], row["number"], row["citekey"]) else REMOVED
+            # in an abstract every sentence is about the study: one in the claim's place is an edit
+            edited = at is not None and (
+                bool(manuscript.about) or _still_cites(at[1], row["number"], row["citekey"])
             )
+            what = CHANGED if edited else REMOVED
             updates = {"flag": what} if row["flag"] != what else {}
         report.settled.append(Settled(row["id"], row["number"], location, what))
         if updates:

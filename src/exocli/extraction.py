@@ -19,6 +19,11 @@ the draft says which fields came from the paragraph (`from_context`). A sentence
 effect even so gives no draft: "not stated" beats a guess. Nor does a citation of a review
 (its title says review, meta-analysis, guideline or position statement): an evidence table
 records what studies showed.
+
+An abstract (a candidate's, `Manuscript.about`) cites nothing: it is the study's own
+account, so every sentence is about that study alone ("its abstract"). A sentence that
+names no source borrows it from the sentences before, then from the study's title; one that
+names no injury or disease takes the title's. No effect is borrowed: a sentence names its own.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ ONLY_REFERENCE = "only reference"
 BY_POSITION = "by position"
 BY_TITLE = "by title"
 SHARED = "shared, uncertain"
+ABSTRACT = "its abstract"
 
 REVIEW_TITLE = re.compile(
     r"\b(?:review|meta-analys[ie]s|overview|position statement|guidelines?|consensus|perspectives?)\b",
@@ -87,6 +93,12 @@ class Draft:
             f"assigned {self.assignment}" if self.assignment != ONLY_REFERENCE else "the only reference cited"
         )
         context = f"; {', '.join(self.from_context)} from the paragraph" if self.from_context else ""
+        note = f"Draft from the manuscript ({how}{context})."
+        if self.assignment == ABSTRACT:
+            context = (
+                f" ({', '.join(self.from_context)} from the abstract or title)" if self.from_context else ""
+            )
+            note = f"Draft from the study's abstract{context}."
         return {
             "section": self.section,
             "source": self.source,
@@ -99,7 +111,7 @@ class Draft:
             "model": self.model,
             "injury": self.injury,
             "route": self.route,
-            "note": f"Draft from the manuscript ({how}{context}).",
+            "note": note,
             "status": "draft",
             "manuscript": manuscript,
             "paragraph": self.paragraph,
@@ -142,7 +154,10 @@ def extract(
     references: Mapping[int, CitedReference],
     vocabs: Mapping[str, Vocabulary],
     finder: MentionFinder | None = None,
+    about: CitedReference | None = None,
 ) -> Extraction:
+    """The citing sentences of `manuscript` and their drafts; `about`: the manuscript is this
+    study's abstract, and every sentence is about it."""
     finder = finder or MentionFinder(vocabs)
     pathways = vocabs["pathways"]
     title_mentions: dict[int, Mentions] = {}
@@ -155,6 +170,11 @@ def extract(
     found: list[CitingSentence] = []
     for paragraph in manuscript.paragraphs:
         for sentence in paragraph.sentences:
+            if about is not None:
+                found.append(
+                    _abstract_sentence(finder, paragraph, sentence, about, of_title(about), pathways)
+                )
+                continue
             if not sentence.citations:
                 continue
             groups: list[tuple[Citation, list[CitedReference]]] = []
@@ -198,6 +218,34 @@ def extract(
                 else:
                     citing.skipped = "no source named, nor in its paragraph"
     return Extraction(manuscript, found)
+
+
+def _abstract_sentence(
+    finder: MentionFinder,
+    paragraph: Paragraph,
+    sentence: Sentence,
+    about: CitedReference,
+    title: Mentions,
+    pathways: Vocabulary,
+) -> CitingSentence:
+    """A sentence of the study's own abstract: its drafts, all for that study."""
+    citing = CitingSentence(paragraph, sentence, [about], [], [])
+    mentions = finder.find(sentence.text, "sentence")
+    sources = _context_source(finder, paragraph, sentence)
+    if not sources:
+        sources = most_specific(title.sources, finder.sources)[:1]
+    # no effect is borrowed: each sentence of an abstract is read on its own, so a background
+    # sentence does not take the findings of the next one
+    context = _Context(sources, [])
+    citing.drafts = _drafts(mentions, about, paragraph, sentence, ABSTRACT, context, pathways, finder.sources)
+    for draft in citing.drafts:
+        if not draft.injury and title.injuries:
+            draft.injury = _codes(title.injuries)
+            draft.from_context = [*draft.from_context, "injury"]  # the sentence's drafts share a list
+    if not citing.drafts:
+        no_effect = not mentions.effects and not context.effects
+        citing.skipped = "no effect named" if no_effect else "no source named, nor in its title"
+    return citing
 
 
 def _unique(refs: Sequence[CitedReference]) -> list[CitedReference]:

@@ -23,8 +23,9 @@ from pathlib import Path
 from exocli.citations import NUMBERED, Citation, find_citations
 from exocli.errors import DataError
 
-FORMATS = ("text", "markdown", "latex", "docx")
+FORMATS = ("text", "markdown", "latex", "docx", "abstract")
 _EXTENSIONS = {
+    ".toml": "abstract",  # a record file's abstract: a candidate of an update search
     ".md": "markdown",
     ".markdown": "markdown",
     ".qmd": "markdown",
@@ -66,11 +67,16 @@ class Manuscript:
     path: Path
     format: str
     paragraphs: list[Paragraph]
+    # An abstract is the study's own account: every sentence is about that one study, its
+    # key (or, before it is in the list, its DOI). Empty for a manuscript.
+    about: str = ""
 
     def citing_sentences(self) -> Iterator[tuple[Paragraph, Sentence]]:
+        """The sentences that say something of a reference: those that cite one (in an
+        abstract, every sentence)."""
         for paragraph in self.paragraphs:
             for sentence in paragraph.sentences:
-                if sentence.citations:
+                if sentence.citations or self.about:
                     yield paragraph, sentence
 
     def sentence_at(self, paragraph: int, sentence: int) -> tuple[Paragraph, Sentence] | None:
@@ -103,6 +109,8 @@ def read_manuscript(path: Path, requested_format: str | None = None) -> Manuscri
     fmt = manuscript_format(path, requested_format)
     if not path.is_file():
         raise DataError(f"{path}: no such manuscript file")
+    if fmt == "abstract":
+        return _abstract(path)
     if fmt == "docx":
         blocks = _docx_blocks(path)
     else:
@@ -122,6 +130,27 @@ def read_manuscript(path: Path, requested_format: str | None = None) -> Manuscri
     if not paragraphs:
         raise DataError(f"{path}: no paragraphs of text found")
     return Manuscript(path, fmt, paragraphs)
+
+
+def _abstract(path: Path) -> Manuscript:
+    """A record file's `abstract` (a candidate's, as `search run` stored it) as one paragraph
+    whose every sentence is about the study: its `reference` (the key it became on accept),
+    else its `doi`."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise DataError(f"{path}: cannot be read as a record file ({exc})") from exc
+    abstract = data.get("abstract")
+    if not isinstance(abstract, str) or not abstract.strip():
+        raise DataError(f"{path}: no abstract in this file to draft claims from")
+    about = data.get("reference") or data.get("doi")
+    if not isinstance(about, str) or not about.strip():
+        raise DataError(f"{path}: names no study (no 'reference' or 'doi'), so its abstract is no one's")
+    text = " ".join(abstract.split())
+    paragraph = Paragraph(1, "Abstract", text, [], split_sentences(text, []))
+    return Manuscript(path, "abstract", [paragraph], about.strip())
 
 
 # A block is (heading level or 0 for a paragraph, text).

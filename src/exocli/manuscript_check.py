@@ -37,6 +37,7 @@ from exocli.consistency import (
     source_vs_reference,
 )
 from exocli.drafts import reference_index
+from exocli.errors import UsageError
 from exocli.extraction import (
     CitedReference,
     group_mentions,
@@ -54,6 +55,8 @@ def check_manuscript(
     conn: sqlite3.Connection, path: Path, fmt: str | None = None, name: str | None = None
 ) -> Report:
     manuscript = read_manuscript(path, fmt)
+    if manuscript.about:
+        raise UsageError(f"{path}: an abstract, not a manuscript: it cites nothing to check")
     label = name or str(path)
     index, refs = reference_index(conn)
     kinds = dict(conn.execute("SELECT id, kind FROM refs").fetchall())

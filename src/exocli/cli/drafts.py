@@ -18,31 +18,46 @@ DRAFT_TABLE = ("id", "ref", "source", "cargo", "effects", "location", "assignmen
 InputFormatOpt = Annotated[
     str | None,
     typer.Option(
-        "--input-format", help="text, markdown, latex or docx (default: from the file's extension)."
+        "--input-format",
+        help="text, markdown, latex, docx or abstract (default: from the file's extension).",
     ),
 ]
 
 
 @app.command(cls=ExocliCommand)
 def extract(
-    manuscript: Annotated[Path, typer.Argument(help="The manuscript: .txt, .md, .tex or .docx.")],
+    manuscript: Annotated[
+        Path,
+        typer.Argument(
+            help="The manuscript: .txt, .md, .tex or .docx; or a candidate's file (.toml), for its abstract."
+        ),
+    ],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the drafts; write nothing.")] = False,
     input_format: InputFormatOpt = None,
     fmt: FormatOption = "table",
 ) -> None:
     """Draft claims from the manuscript's citing sentences (status draft: see `claims review`)."""
+    fmt = check_format(fmt)
+    show_drafts(manuscript, input_format, dry_run, fmt)
+
+
+def show_drafts(manuscript: Path, input_format: str | None, dry_run: bool, fmt: str) -> None:
+    """Extract, then print the new drafts (stdout) and what came of each sentence (stderr)."""
     from exocli.drafts import extract_drafts
     from exocli.render import write_rows
 
-    fmt = check_format(fmt)
     report = extract_drafts(workspace(), database(), manuscript, input_format, dry_run=dry_run)
     rows = [_draft_row(claim_id, draft, report.manuscript) for claim_id, draft in report.new]
     if rows:
         write_rows(DRAFT_TABLE if fmt in ("table", "markdown") else list(rows[0]), rows, fmt)
     citing = report.extraction.sentences
     verb = "would be" if dry_run else "were"
+    # an abstract cites nothing: each of its sentences is about the study
+    read = plural(len(citing), "citing sentence")
+    if report.extraction.manuscript.about:
+        read = plural(len(citing), "sentence") + " of the abstract"
     message(
-        f"{report.manuscript}: {plural(len(citing), 'citing sentence')};"
+        f"{report.manuscript}: {read};"
         f" {plural(len(report.new), 'new draft')} {verb} written"
         f" from {plural(report.new_sentences(), 'sentence')}"
         + (f"; {report.repeats} left out, already in a claim of their study" if report.repeats else "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -291,9 +292,17 @@ IdentsArg = Annotated[list[str], typer.Argument(metavar="DOI|ID...", help="Candi
 
 
 @candidates_app.command("accept", cls=ExocliCommand)
-def candidates_accept(idents: IdentsArg, fmt: FormatOption = "table") -> None:
-    """Add each to the reference list (full names kept); then record its findings with add-study."""
+def candidates_accept(
+    idents: IdentsArg,
+    extract: Annotated[
+        bool, typer.Option("--extract", help="Also draft claims from each one's abstract (as `extract`).")
+    ] = False,
+    fmt: FormatOption = "table",
+) -> None:
+    """Add each to the reference list (full names kept); then draft claims from its abstract
+    (--extract) or record its findings with add-study."""
     from exocli.candidate_edits import accept
+    from exocli.candidates import candidates_dir
 
     fmt = check_format(fmt)
     ws, conn = workspace(), database()
@@ -303,23 +312,53 @@ def candidates_accept(idents: IdentsArg, fmt: FormatOption = "table") -> None:
         for warning in result.warnings:
             message(f"Warning: {warning}")
         message(f"Accepted {result.candidate.doi} as reference {result.number} ({result.key})")
-        done.append((result, _candidate_row(len(done) + 1, result.candidate) | {"number": result.number}))
+        row = _candidate_row(len(done) + 1, result.candidate) | {"number": result.number}
+        if extract:
+            row["drafts"] = _abstract_drafts(ws, conn, result.candidate, candidates_dir(ws))
+        done.append((result, row))
     if fmt != "table":
-        write_rows([*CANDIDATE_FIELDS, "number"], [row for _, row in done], fmt)
+        columns = [*CANDIDATE_FIELDS, "number", *(["drafts"] if extract else [])]
+        write_rows(columns, [row for _, row in done], fmt)
         return
     numbers = ",".join(str(result.number) for result, _ in done)
     message(
         f"Next: `exocli resolve --ref {numbers}` verifies {'them' if len(done) > 1 else 'it'};"
-        " `exocli add-study --ref N` records a finding"
+        + (" `exocli claims review` settles the drafts;" if any(row.get("drafts") for _, row in done) else "")
+        + " `exocli add-study --ref N` records a finding"
     )
     interactive = len(done) == 1 and sys.stdin.isatty() and sys.stdout.isatty()
-    number = done[0][0].number if done else 0
-    if interactive and typer.confirm(
-        f"Record a finding of reference {number} now (add-study)?", default=False
+    if not interactive:
+        return
+    accepted = done[0][0]
+    path = candidates_dir(ws) / f"{accepted.candidate.id}.toml"
+    if (
+        not extract
+        and accepted.candidate.abstract
+        and typer.confirm(
+            f"Draft claims of reference {accepted.number} from its abstract now (extract)?", default=False
+        )
     ):
+        from exocli.cli.drafts import show_drafts
+
+        show_drafts(path, None, dry_run=False, fmt="table")
+    if typer.confirm(f"Record a finding of reference {accepted.number} now (add-study)?", default=False):
         from exocli.cli.curation import add_study
 
-        add_study(ref=str(number))
+        add_study(ref=str(accepted.number))
+
+
+def _abstract_drafts(ws: Any, conn: Any, candidate: Any, folder: Path) -> list[int]:
+    """Draft claims from an accepted candidate's abstract; the new drafts' ids."""
+    if not candidate.abstract:
+        message(f"{candidate.doi}: no abstract to draft claims from")
+        return []
+    from exocli.drafts import extract_drafts
+
+    report = extract_drafts(ws, conn, folder / f"{candidate.id}.toml")
+    ids = [claim_id for claim_id, _ in report.new]
+    sentences = plural(len(report.extraction.sentences), "sentence")
+    message(f"Drafted {plural(len(ids), 'claim')} of {candidate.doi} from the {sentences} of its abstract")
+    return ids
 
 
 def _decide(idents: list[str], status: str, reason: str | None, fmt: str) -> None:
