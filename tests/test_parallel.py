@@ -120,6 +120,65 @@ def test_a_part_whose_worker_dies_is_run_here(workers: SetWorkers) -> None:
     assert parallel_map(run, [1, 2]) == [(1, parent), (2, parent)]
 
 
+def test_a_worker_runs_the_parts_sent_to_it_in_order_meanwhile(workers: SetWorkers) -> None:
+    workers(2)
+    parent = os.getpid()
+
+    def run(part: list[int]) -> tuple[int, int]:
+        if part == [13]:
+            raise DataError(f"part 13 is bad (in {os.getpid()})")
+        return sum(part), os.getpid()
+
+    with parallel.Worker(run) as worker:
+        answers = []
+        for part in ([1, 2], list(range(100_000)), [5]):  # the second bigger than a pipe holds
+            worker.send(part)
+            answers.append(worker.receive())
+        worker.send([13])
+        with pytest.raises(DataError, match="part 13 is bad") as caught:
+            worker.receive()
+        assert f"(in {parent})" not in str(caught.value)  # raised in the worker
+        worker.send([7])
+        answers.append(worker.receive())  # it goes on after a part that failed
+    assert [total for total, _ in answers] == [3, sum(range(100_000)), 5, 7]
+    child = answers[0][1]
+    assert child != parent and {pid for _, pid in answers} == {child}
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child, 0)  # closing waited for it: no zombie
+
+
+def test_the_parts_of_a_worker_that_dies_are_run_here(workers: SetWorkers) -> None:
+    workers(2)
+    parent = os.getpid()
+
+    def run(part: int) -> tuple[int, int]:
+        if os.getpid() != parent and part == 2:
+            os._exit(137)  # killed, say, by the OOM killer
+        return part, os.getpid()
+
+    with parallel.Worker(run) as worker:
+        worker.send(1)
+        first = worker.receive()
+        worker.send(2)
+        second = worker.receive()
+        worker.send(3)
+        third = worker.receive()
+    assert first[0] == 1 and first[1] != parent
+    assert second == (2, parent) and third == (3, parent)  # once it is gone, all are run here
+
+
+def test_without_a_second_core_or_with_threads_a_worker_runs_here(
+    workers: SetWorkers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parent = os.getpid()
+    for count, forkable in ((1, True), (2, False)):
+        workers(count)
+        monkeypatch.setattr(parallel, "can_fork", lambda forkable=forkable: forkable)
+        with parallel.Worker(lambda part: (part, os.getpid())) as worker:
+            worker.send("x")
+            assert worker.receive() == ("x", parent)
+
+
 def test_shares_go_to_whichever_process_asks_each_once(workers: SetWorkers) -> None:
     workers(2)
     shares = parallel.Shares(200)

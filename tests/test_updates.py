@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import threading
 import time
 import tomllib
@@ -501,6 +502,68 @@ def test_a_run_that_stops_midway_goes_on_from_its_cursor_next_time(
     assert [r["cursor"] for r in crossref.list_requests()[sent:]] == ["s1.3", "s1.6"]
     assert "3 kept from the unfinished run" in result.stderr and "9 new candidates" in result.stderr
     assert not run_dir.exists()
+
+
+def test_a_final_write_that_fails_keeps_the_pages_before_the_last(
+    ws: Path, cli: Invoke, crossref: CrossrefWorks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last page goes straight into the final write; if that write fails, the next run
+    asks for the last page again (its cursor was kept) and nothing else."""
+    from exocli import search_run
+    from exocli.errors import DataError
+
+    crossref.works = [work(f"10.5555/fin.{i}", f"Exosomes and spinal cord repair {i}") for i in range(9)]
+    ok(cli("search", "add", "fin", "exosomes", "--since", "2026", "--rows", "3"))
+    real_take = search_run._Prestaged.take
+
+    def failing(self: Any, texts: Any) -> Any:
+        raise DataError("refs/candidates: the disk is full")
+
+    monkeypatch.setattr(search_run._Prestaged, "take", failing)
+    failed = cli("search", "run", "fin")
+    assert failed.exit_code == 1 and "the disk is full" in failed.stderr
+    run_dir = ws / "refs" / "searches" / "fin.run"
+    assert sorted(p.name for p in run_dir.glob("*.json")) == ["page-0001.json", "page-0002.json", "run.json"]
+    assert not list(run_dir.glob(".*.tmp"))  # what was written ahead is gone
+    assert not (ws / "refs" / "candidates").exists() or not list((ws / "refs" / "candidates").glob("*.toml"))
+    monkeypatch.setattr(search_run._Prestaged, "take", real_take)
+    sent = len(crossref.requests)
+    result = ok(cli("search", "run", "fin"))
+    assert [r["cursor"] for r in crossref.list_requests()[sent:]] == ["s1.6"]
+    assert "6 kept from the unfinished run" in result.stderr and "9 new candidates" in result.stderr
+    assert len(list((ws / "refs" / "candidates").glob("*.toml"))) == 9 and not run_dir.exists()
+
+
+def test_ranks_are_the_same_when_a_worker_ranks_half_of_each_page(
+    tmp_path: Path, cli: Invoke, crossref: CrossrefWorks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real process (no thread yet when it forks its ranking worker) and one that ranks
+    everything itself give every candidate the same score and reasons."""
+    import subprocess
+    import sys
+
+    abstracts = [UCMSC_SCI["abstract"], ADSC_STROKE["abstract"], None]
+    titles = [UCMSC_SCI["title"][0], ADSC_STROKE["title"][0], UNRELATED["title"][0]]
+    crossref.works = [
+        {**work(f"10.5555/rank.{i}", f"{titles[i % 3]} ({i})"), **({"abstract": abstracts[i % 3]} if abstracts[i % 3] else {})}
+        for i in range(90)
+    ]  # fmt: skip
+    lists = []
+    for name, forked in (("alone", False), ("forked", True)):
+        root = copy_workspace(tmp_path / name)
+        point_at_crossref(monkeypatch, root, crossref.url)
+        ok(cli("search", "add", "r", "exosomes", "--since", "2026", "--rows", "90"))
+        if forked:
+            env = {**os.environ, "EXOCLI_WORKERS": "2"}
+            done = subprocess.run([sys.executable, "-m", "exocli", "search", "run", "r"], env=env,
+                                  capture_output=True, text=True, timeout=120)  # fmt: skip
+            assert done.returncode == 0, done.stderr
+        else:
+            monkeypatch.setenv("EXOCLI_WORKERS", "1")
+            ok(cli("search", "run", "r"))
+        lists.append({c["doi"]: (c["score"], c["reasons"]) for c in candidates(cli)})
+    assert len(lists[0]) == 90 and lists[0] == lists[1]
+    assert len({score for score, _ in lists[0].values()}) == 3  # three kinds of work, three scores
 
 
 def test_an_expired_cursor_pages_again_from_the_start_and_keeps_what_it_had(

@@ -253,14 +253,23 @@ class Triage:
         self.skipped.setdefault(why, []).append(doi)
 
 
+Identity = tuple[str, ...] | None
+
+
 def triage(
     items: Iterable[Mapping[str, Any]],
     review: ReviewIndex,
     known: Mapping[str, Candidate],
     search: str,
     today: str,
+    made: dict[str, tuple[Candidate, Identity]] | None = None,
 ) -> Triage:
-    """Each item: a new candidate, a known one found again, or skipped with the reason."""
+    """Each item: a new candidate, a known one found again, or skipped with the reason.
+
+    `made` keeps, by DOI key, each candidate made from an item (and its title identity) for
+    the next triage of the same run and search: a run triages each page as it comes, then all
+    of them together, and making a candidate is most of the cost. Each use gets a copy."""
+    made = {} if made is None else made
     result = Triage()
     batch: dict[str, Candidate] = {}  # DOI key -> candidate made in this run
     titles: dict[tuple[str, ...], Candidate] = {}
@@ -280,13 +289,16 @@ def triage(
         key = doi_key(doi)
         if key in batch:
             continue  # the same work on two pages (a restarted cursor): once
-        candidate = from_item({**item, "DOI": doi}, search, today)
-        why = _known_why(candidate, review, known, titles, batch, result)
+        if key not in made:
+            fresh = from_item({**item, "DOI": doi}, search, today)
+            made[key] = fresh, title_identity(fresh.title, fresh.first_author, fresh.year)
+        original, identity = made[key]
+        candidate = _copy(original)
+        why = _known_why(candidate, identity, review, known, titles, result)
         if why is not None:
             result.skip(why, doi)
             continue
         batch[key] = candidate
-        identity = title_identity(candidate.title, candidate.first_author, candidate.year)
         if identity is not None:
             titles.setdefault(identity, candidate)
         result.new.append(candidate)
@@ -309,12 +321,23 @@ def triage(
     return result
 
 
+def _copy(candidate: Candidate) -> Candidate:
+    """A candidate whose lists may change without changing the original's."""
+    return replace(
+        candidate,
+        authors=list(candidate.authors),
+        found_by=list(candidate.found_by),
+        reasons=list(candidate.reasons),
+        versions=list(candidate.versions),
+    )
+
+
 def _known_why(
     candidate: Candidate,
+    identity: Identity,
     review: ReviewIndex,
     known: Mapping[str, Candidate],
     titles: Mapping[tuple[str, ...], Candidate],
-    batch: Mapping[str, Candidate],
     result: Triage,
 ) -> str | None:
     """Why the candidate is not new (None: it is), recording a known one found again."""
@@ -322,7 +345,6 @@ def _known_why(
     ref = review.by_doi.get(key)
     if ref is not None:
         return f"in the review (reference {ref.number})"
-    identity = title_identity(candidate.title, candidate.first_author, candidate.year)
     ref = review.by_title.get(identity) if identity else None
     if ref is not None:
         return f"in the review (reference {ref.number}: same title, first author and year)"

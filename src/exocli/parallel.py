@@ -1,5 +1,9 @@
 """Spreading one CPU-bound job over the machine's cores: an import of thousands of entries.
 
+`Worker(run)` is a forked copy kept for the length of a job, to which parts are sent one
+after another while this process does other work (a search run ranks half of each page
+there as it comes).
+
 `parallel_map(run, parts)` is `[run(part) for part in parts]`, with every part but the first
 run in a forked copy of this process (so the parts and everything `run` needs are there
 without being sent) and only the results sent back, pickled, through a pipe. It falls back
@@ -16,6 +20,7 @@ import os
 import pickle
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import pairwise
@@ -160,6 +165,134 @@ def _stop(worker: tuple[int, int]) -> None:
         os.close(read_end)
     with contextlib.suppress(OSError):
         os.waitpid(pid, 0)
+
+
+class Worker:
+    """A forked copy of this process that runs `run` on each part sent to it, in order, while
+    this process goes on: `send(part)`, other work, then `receive()` for its result.
+
+    It is forked when made, so make it while this process has no other thread (see
+    can_fork). Where it cannot be, or once it has died, a part is run here when its result is
+    asked for; an exception a part raises is raised by `receive`. Keep one part in flight at
+    a time: a part is not read by the worker while it writes a result too big for the pipe."""
+
+    def __init__(self, run: Callable[[Any], Any]) -> None:
+        self._run = run
+        self._pending: deque[Any] = deque()
+        self._pid: int | None = None
+        self._to = self._back = -1
+        if worker_count() < 2 or not can_fork():
+            return
+        to_read, to_write = os.pipe()
+        back_read, back_write = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            for end in (to_read, to_write, back_read, back_write):
+                os.close(end)
+            return
+        if pid == 0:  # the worker: never returns
+            os.close(to_write)
+            os.close(back_read)
+            _serve(run, to_read, back_write)
+        os.close(to_read)
+        os.close(back_write)
+        self._pid, self._to, self._back = pid, to_write, back_read
+
+    def send(self, part: Any) -> None:
+        self._pending.append(part)
+        if self._pid is not None:
+            try:
+                _write_frame(self._to, pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL))
+            except (OSError, pickle.PicklingError):
+                self._lose()
+
+    def receive(self) -> Any:
+        part = self._pending.popleft()
+        if self._pid is not None:
+            frame = None
+            with contextlib.suppress(OSError):
+                frame = _read_frame(self._back)
+            outcome = None
+            if frame is not None:
+                with contextlib.suppress(Exception):
+                    outcome = pickle.loads(frame)
+            if isinstance(outcome, tuple) and len(outcome) == 2:
+                ok, value = outcome
+                if not ok:
+                    raise value if isinstance(value, BaseException) else RuntimeError(value)
+                return value
+            self._lose()  # it died: this part, and any sent after it, are run here
+        return self._run(part)
+
+    def _lose(self) -> None:
+        if self._pid is not None:
+            _stop((self._pid, self._back))
+            with contextlib.suppress(OSError):
+                os.close(self._to)
+            self._pid = None
+
+    def close(self) -> None:
+        """The worker ends once its pipe is closed; wait for it (no zombie, no lock it shares
+        with this process outliving the job)."""
+        if self._pid is None:
+            return
+        with contextlib.suppress(OSError):
+            os.close(self._to)
+        with contextlib.suppress(OSError):
+            os.close(self._back)
+        with contextlib.suppress(OSError):
+            os.waitpid(self._pid, 0)
+        self._pid = None
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _serve(run: Callable[[Any], Any], inbox: int, outbox: int) -> None:
+    """The worker's loop: each part read, run, and its (ok, result or exception) written
+    back; at the end of the pipe it exits."""
+    code = 0
+    try:
+        while (frame := _read_frame(inbox)) is not None:
+            try:
+                data = pickle.dumps((True, run(pickle.loads(frame))), protocol=pickle.HIGHEST_PROTOCOL)
+            except BaseException as exc:  # sent back to be raised in the parent
+                try:
+                    data = pickle.dumps((False, exc), protocol=pickle.HIGHEST_PROTOCOL)
+                except BaseException:
+                    data = pickle.dumps((False, repr(exc)), protocol=pickle.HIGHEST_PROTOCOL)
+            _write_frame(outbox, data)
+    except BaseException:
+        code = 1
+    finally:
+        os._exit(code)  # no atexit handlers, no flushing of the parent's buffers
+
+
+def _write_frame(fd: int, data: bytes) -> None:
+    view = memoryview(len(data).to_bytes(8, "little") + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_frame(fd: int) -> bytes | None:
+    """One length-prefixed frame; None at the end of the pipe."""
+    head = _read_exactly(fd, 8)
+    return None if head is None else _read_exactly(fd, int.from_bytes(head, "little"))
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    chunks = []
+    while size:
+        chunk = os.read(fd, min(size, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
 
 
 class Shares:

@@ -228,11 +228,13 @@ def run_search(
         held = run.held
         report.resumed = len(held)
         seen = {doi_key(str(item.get("DOI") or "")) for item in held}
-        ranker = RelevanceRanker({name: vocabulary_from_db(conn, name) for name in VOCABS})
+        ranker = _PageRanker(RelevanceRanker({name: vocabulary_from_db(conn, name) for name in VOCABS}))
         ranks: dict[str, Relevance] = {}
         # What the candidates will be, worked out page by page to write their files ahead;
         # the final write works it out again, under the lock, from the record as it is then.
         known, review = load_candidates(ws), ReviewIndex(conn)
+        made: dict[str, Any] = {}  # the candidates made from the items, for the final triage
+        formatted: dict[str, tuple[Candidate, str]] = {}  # their texts, for the final write
         prestaged = _Prestaged(ws.root, folder)
         requests_before = client.requests
         # The pages come from a thread: while it waits for the network and the rate limit,
@@ -261,25 +263,31 @@ def run_search(
                 for item in fresh:
                     seen.add(doi_key(str(item.get("DOI") or "")))
                 run.fetched += len(items)
-                page = folder / f"page-{len(run.pages) + 1:04d}.json"
-                _write_page(page, cursor, run.total, fresh)
-                run.pages.append(page)
-                run.cursor = str(body.get("next-cursor") or cursor)
-                run.save()
+                # The last page goes straight into the final write. Stored, it would only spare
+                # a run interrupted from here one request: its cursor is kept, so that run
+                # asks for this page again.
+                last = not items or not body.get("next-cursor") or run.fetched >= min(search.max, run.total)
+                if not last:
+                    page = folder / f"page-{len(run.pages) + 1:04d}.json"
+                    _write_page(page, cursor, run.total, fresh)
+                    run.pages.append(page)
+                    run.cursor = str(body.get("next-cursor") or cursor)
+                    run.save()
                 held.extend(fresh)
                 report.pages += 1
-                for item in fresh:
-                    ranks[doi_key(str(item.get("DOI") or ""))] = _rank(ranker, item)
+                for item, rank in zip(fresh, ranker.rank(fresh), strict=True):
+                    ranks[doi_key(str(item.get("DOI") or ""))] = rank
                 if on_page:
                     on_page(run.fetched, min(search.max, run.total))
                 if fresh:  # this page alone: what the pages together change, the final write sees
-                    early = triage(fresh, review, known, search.name, run.started[:10])
-                    prestaged.add(_candidate_texts(ws, early, known, ranks))
+                    early = triage(fresh, review, known, search.name, run.started[:10], made)
+                    prestaged.add(_candidate_texts(ws, early, known, ranks, formatted))
         except BaseException:
             prestaged.discard()
             raise
         finally:
             stop.set()
+            ranker.close()
         report.requests = client.requests - requests_before
         report.total = run.total or 0
         report.received = len(held)
@@ -287,8 +295,8 @@ def run_search(
         for item in held:
             key = doi_key(str(item.get("DOI") or ""))
             if key not in ranks:
-                ranks[key] = _rank(ranker, item)
-        _complete(ws, conn, search, run, held, ranks, report, prestaged)
+                ranks[key] = _rank(ranker.ranker, item)
+        _complete(ws, conn, search, run, held, ranks, report, prestaged, made, formatted)
     return report
 
 
@@ -340,6 +348,34 @@ def _fetch_pages(
         out.put(("end", None, None))
 
 
+class _PageRanker:
+    """Ranks a page's works, the second half of a big page in a forked worker meanwhile: the
+    last page's ranking is most of what is left to do once its answer is in."""
+
+    SPLIT = 40  # a page smaller than this is ranked here alone (the pickling would cost more)
+
+    def __init__(self, ranker: Any) -> None:
+        from exocli.parallel import Worker
+
+        self.ranker = ranker
+        # forked now, before the thread that fetches the pages starts
+        self.worker = Worker(self._rank_all)
+
+    def _rank_all(self, items: list[dict[str, Any]]) -> list[Any]:
+        return [_rank(self.ranker, item) for item in items]
+
+    def rank(self, items: list[dict[str, Any]]) -> list[Any]:
+        if len(items) < self.SPLIT:
+            return self._rank_all(items)
+        half = len(items) // 2
+        self.worker.send(items[half:])
+        mine = self._rank_all(items[:half])
+        return [*mine, *self.worker.receive()]
+
+    def close(self) -> None:
+        self.worker.close()
+
+
 def _rank(ranker: Any, item: dict[str, Any]) -> Any:
     from exocli.candidates import plain_abstract
 
@@ -369,11 +405,27 @@ def _failure(ws: Workspace, search: SavedSearch, outcome: Any, held: int) -> Sea
 
 
 def _candidate_texts(
-    ws: Workspace, result: Triage, known: dict[str, Candidate], ranks: dict[str, Any]
+    ws: Workspace,
+    result: Triage,
+    known: dict[str, Candidate],
+    ranks: dict[str, Any],
+    formatted: dict[str, tuple[Candidate, str]],
 ) -> dict[Path, str]:
-    """The files of a triage's candidates: new ones with their relevance, known ones found again."""
+    """The files of a triage's candidates: new ones with their relevance, known ones found again.
+
+    `formatted` keeps each candidate's text by DOI key: a candidate the final write finds as
+    it was on its page (nearly all) is not formatted again."""
     taken = {candidate.id: doi_key(candidate.doi) for candidate in known.values()}
+    folder = candidates_dir(ws)
     texts: dict[Path, str] = {}
+
+    def text(candidate: Candidate) -> str:
+        key = doi_key(candidate.doi)
+        done = formatted.get(key)
+        if done is None or done[0] != candidate:
+            done = formatted[key] = candidate, format_candidate(candidate)
+        return done[1]
+
     for candidate in result.new:
         rank = ranks.get(doi_key(candidate.doi))
         if rank is not None:
@@ -384,9 +436,9 @@ def _candidate_texts(
         if candidate.id in taken and taken[candidate.id] != doi_key(candidate.doi):
             candidate.id = candidate_id(candidate.doi) + "-" + _short_hash(candidate.doi)
         taken[candidate.id] = doi_key(candidate.doi)
-        texts[candidates_dir(ws) / f"{candidate.id}.toml"] = format_candidate(candidate)
+        texts[folder / f"{candidate.id}.toml"] = text(candidate)
     for candidate in result.again:
-        texts[candidates_dir(ws) / f"{candidate.id}.toml"] = format_candidate(candidate)
+        texts[folder / f"{candidate.id}.toml"] = text(candidate)
     return texts
 
 
@@ -399,6 +451,8 @@ def _complete(
     ranks: dict[str, Any],
     report: RunReport,
     prestaged: _Prestaged,
+    made: dict[str, Any],
+    formatted: dict[str, tuple[Candidate, str]],
 ) -> None:
     """Candidates, the moved marker and the run's folder gone: one all-or-nothing write."""
     from exocli.candidates import load_candidates, triage
@@ -407,8 +461,8 @@ def _complete(
     try:
         with workspace_lock(ws):
             known = load_candidates(ws)  # as it is now: a co-author may have decided some meanwhile
-            result = triage(held, ReviewIndex(conn), known, search.name, run.started[:10])
-            texts: dict[Path, str | None] = dict(_candidate_texts(ws, result, known, ranks))
+            result = triage(held, ReviewIndex(conn), known, search.name, run.started[:10], made)
+            texts: dict[Path, str | None] = dict(_candidate_texts(ws, result, known, ranks, formatted))
             texts[search_path(ws, search.name)] = format_search(completed(search, run.started, report.total))
             for path in [*run.pages, run.folder / STATE_NAME]:
                 texts[path] = None
