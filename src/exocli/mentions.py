@@ -67,11 +67,13 @@ _NEEDLE = re.compile(r"[^\W_]{2,}|[^\W_]")
 _SEPARATORS = frozenset(" \t\n\r\f\v-_\u00a0\u2010\u2011\u2012\u2013\u2014\u2015\u2212")
 
 
-def _ascii_alnum(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
+# What continues a word: a spelling matches only where none is next to it. (A set: this is
+# asked for every place a spelling is found.)
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
 
 _DROP_SEPARATORS = str.maketrans(dict.fromkeys(_SEPARATORS))
+_KEPT_RUN = re.compile("[^" + "".join(sorted(re.escape(ch) for ch in _SEPARATORS)) + "]+")
 
 
 class _Squeezed:
@@ -94,7 +96,10 @@ class _Squeezed:
     @property
     def where(self) -> list[int]:
         if self._where is None:
-            self._where = [i for i, ch in enumerate(self.text) if ch not in _SEPARATORS]
+            where: list[int] = []
+            for run in _KEPT_RUN.finditer(self.text):  # a word at a time, not a character
+                where.extend(range(run.start(), run.end()))
+            self._where = where
         return self._where
 
 
@@ -158,20 +163,25 @@ class Spellings:
 
     def _spelled(self, text: str) -> list[tuple[int, int, int, str]]:
         squeezed = _squeezed(text)
+        where, size = squeezed.where, len(text)
         found: list[tuple[int, int, int, str]] = []
         for ignore_case, automaton in self._automaton().items():
             haystack = squeezed.lower if ignore_case else squeezed.cased
             for last, (length, codes) in automaton.iter(haystack):
-                start = squeezed.where[last - length + 1]
-                end = squeezed.where[last] + 1
-                if start == 0 or not _ascii_alnum(text[start - 1]):
-                    for plural in ("", "s", "es"):
-                        stop = end + len(plural)
-                        if text[end:stop].lower() == plural and (
-                            stop >= len(text) or not _ascii_alnum(text[stop])
-                        ):
-                            found += [(start, -(stop - start), stop, code) for code in codes]
-                            break
+                start = where[last - length + 1]
+                if start and text[start - 1] in _WORD_CHARS:
+                    continue  # inside a longer word
+                stop = where[last] + 1
+                if stop < size and text[stop] in _WORD_CHARS:  # a plural ("s", "es"), or no word end
+                    if text[stop] in "sS" and (stop + 1 >= size or text[stop + 1] not in _WORD_CHARS):
+                        stop += 1
+                    elif text[stop : stop + 2].lower() == "es" and (
+                        stop + 2 >= size or text[stop + 2] not in _WORD_CHARS
+                    ):
+                        stop += 2
+                    else:
+                        continue
+                found += [(start, start - stop, stop, code) for code in codes]
         return found
 
     def candidates(self, text: str) -> list[tuple[str, re.Pattern[str]]]:
