@@ -211,6 +211,37 @@ INJURIES = [
     ("cerebral ischemia/reperfusion", 1),
     ("not stated", 1),
 ]
+# The study context as a curator words it -> the vocabulary codes a claim holds (what the
+# record's free text of before the vocabularies reads as; "not stated" is no term).
+CONTEXT_TERMS = {
+    "not stated": [],
+    "rat": ["rat"],
+    "mouse": ["mouse"],
+    "human": ["human"],
+    "in vivo": ["in vivo"],
+    "in vivo and in vitro": ["in vivo", "in vitro"],
+    "in vitro": ["in vitro"],
+    "clinical": ["clinical"],
+    "SCI": ["SCI"],
+    "acute SCI": ["SCI"],
+    "contusion SCI": ["SCI"],
+    "compression SCI": ["SCI"],
+    "hemisection SCI": ["SCI"],
+    "complete subacute SCI": ["SCI"],
+    "LPS-induced inflammation": ["neuroinflammation"],
+    "BV-2 cell inflammation (in vitro)": ["neuroinflammation"],
+    "PC12 cell injury model (in vitro)": [],
+    "cerebral ischemia/reperfusion": ["ischemic stroke"],
+}
+# ... and the model the injury's wording names, beside the model drawn
+INJURY_MODELS = {
+    "contusion SCI": ["contusion"],
+    "compression SCI": ["compression"],
+    "hemisection SCI": ["hemisection"],
+    "LPS-induced inflammation": ["LPS stimulation"],
+    "BV-2 cell inflammation (in vitro)": ["LPS stimulation"],
+    "cerebral ischemia/reperfusion": ["MCAO"],
+}
 ROUTES = [
     ("not stated", 60),
     ("intravenous", 15),
@@ -645,9 +676,10 @@ def iter_claims(
             "engineering": engineering,
             "pathways": claim_pathways,
             "effects": claim_effects,
-            "species": species,
-            "model": model,
-            "injury": injury,
+            "species": CONTEXT_TERMS[species],
+            "model": CONTEXT_TERMS[model]
+            + [m for m in INJURY_MODELS.get(injury, []) if m not in CONTEXT_TERMS[model]],
+            "injury": CONTEXT_TERMS[injury],
             "route": route,
             "dose": dose,
             "outcome": outcome,

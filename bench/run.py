@@ -292,10 +292,30 @@ def interleaved(commands: dict[str, list[str]], runs: int, warmup: int = 3) -> d
 # --- workspaces --------------------------------------------------------------------------------
 
 
+# Where folders a section is done with go until the run ends. Removing thousands of files
+# mid-run slows the file creation measured next: for minutes after a mass removal, ext4 makes
+# each new inode skip the recently freed ones (see BENCHMARKS.md). A rename costs nothing.
+DISCARDED = ".discarded"
+
+
+def discard(path: Path) -> None:
+    """Put a folder out of the way; it is removed when the run ends (kept with --keep)."""
+    if not path.exists():
+        return
+    bin_ = path.parent / DISCARDED
+    bin_.mkdir(exist_ok=True)
+    path.rename(bin_ / f"{path.name}-{time.monotonic_ns()}")
+
+
+def remove_discarded(root: Path) -> None:
+    for bin_ in root.rglob(DISCARDED):
+        shutil.rmtree(bin_, ignore_errors=True)
+
+
 def shipped_copy(target: Path) -> Path:
     """A tmp copy of the repo's workspace text: exocli.toml, refs/order.txt, refs/studies/, db/vocab."""
     if target.exists():
-        shutil.rmtree(target)
+        discard(target)
     (target / "refs").mkdir(parents=True)
     (target / "db").mkdir()
     shutil.copyfile(REPO / "exocli.toml", target / "exocli.toml")
@@ -557,8 +577,7 @@ def bench_import(ctx: Context) -> None:
         raw = None
         for variant, env_extra in variants:
             ws = ctx.workdir / f"import-{tag}"
-            if ws.exists():
-                shutil.rmtree(ws)
+            discard(ws)
             generate.generate(ws, 0, n_refs, ctx.seed, with_claims=False)
             prepared = exocli(ws, "rebuild")  # references only, no claims
             if prepared.returncode != 0:
@@ -611,7 +630,7 @@ def bench_import(ctx: Context) -> None:
                     extra={"wall_s": child.wall_s, "maxrss_mb": child.maxrss_mb, "raw": raw},
                 )
             )
-            shutil.rmtree(ws, ignore_errors=True)
+            discard(ws)
         csv_path.unlink(missing_ok=True)
 
 
@@ -778,8 +797,7 @@ def bench_resolve(ctx: Context) -> None:
 def bench_export(ctx: Context) -> None:
     n_refs = 1000 if ctx.quick else 10_000
     ws = ctx.workdir / "export-ws"
-    if ws.exists():
-        shutil.rmtree(ws)
+    discard(ws)
     generate.generate(ws, 200, n_refs, ctx.seed)
     out = ctx.workdir / "export.bib"
     log(f"export: BibTeX for {n_refs:,} references (first run builds the database)")
@@ -1057,8 +1075,7 @@ def bench_refimport(ctx: Context) -> None:
     n_refs = 1000 if ctx.quick else 10_000
     tag = label(n_refs)
     folder = ctx.workdir / "refimport"
-    if folder.exists():
-        shutil.rmtree(folder)
+    discard(folder)
     folder.mkdir(parents=True)
     files = {"bib": folder / f"refs-{tag}.bib", "printed": folder / f"refs-{tag}.txt"}
     warm = {"bib": folder / "warm.bib", "printed": folder / "warm.txt"}
@@ -1160,7 +1177,7 @@ def bench_refimport(ctx: Context) -> None:
             )
         )
     if not KEEP:
-        shutil.rmtree(folder, ignore_errors=True)
+        discard(folder)
 
 
 # --- driver --------------------------------------------------------------------------------------
@@ -1185,8 +1202,7 @@ class Context:
     def workspace(self, n: int) -> Path:
         if n not in self._workspaces:
             root = self.workdir / f"ws-{label(n)}"
-            if root.exists():
-                shutil.rmtree(root)
+            discard(root)
             log(f"generating a workspace with {n:,} claims and {refs_for(n):,} references (seed {self.seed})")
             t0 = time.perf_counter()
             generate.generate(root, n, refs_for(n), self.seed)
@@ -1197,7 +1213,7 @@ class Context:
     def drop_workspace(self, n: int) -> None:
         root = self._workspaces.pop(n, None)
         if root is not None and not KEEP:
-            shutil.rmtree(root, ignore_errors=True)
+            discard(root)
 
 
 KEEP = False
@@ -1372,6 +1388,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if not args.keep and args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
+        elif not args.keep:
+            remove_discarded(workdir)
     wall = time.monotonic() - STARTED
     machine_end = machine_info()
     changed = {

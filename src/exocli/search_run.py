@@ -282,6 +282,8 @@ def run_search(
                 if fresh:  # this page alone: what the pages together change, the final write sees
                     early = triage(fresh, review, known, search.name, run.started[:10], made)
                     prestaged.add(_candidate_texts(ws, early, known, ranks, formatted))
+                    if not last:  # while the next page is on its way: less for the final sync
+                        os.sync()
         except BaseException:
             prestaged.discard()
             raise
