@@ -567,6 +567,102 @@ def test_headings_lone_numbers_and_link_lines() -> None:
     assert parsed.lines == {1: 2, 2: 5}
 
 
+# Entries as Springer/BMC, Taylor & Francis, MDPI and Frontiers pages print them (the papers
+# are real: Ahuja 2017 doi:10.1038/nrdp.2017.18, Liu 2021 doi:10.1186/s13287-021-02153-8,
+# Huang 2017 doi:10.1089/neu.2017.5063, Blow 2005 doi:10.1038/nrm1663, Brown 2000
+# doi:10.1080/00091380009601719); a browser copies an <ol> list without its numbers.
+_AHUJA = "Ahuja CS, Wilson JR, Nori S, Kotter MRN, Druschel C, Curt A, et al. Traumatic spinal cord injury."
+_LIU = (
+    "Liu WZ, Ma ZJ, Li JR, Kang XW. Mesenchymal stem cell-derived exosomes: therapeutic opportunities and"
+    " challenges for spinal cord injury."
+)
+_HUANG = (
+    "Huang JH, Yin XM, Xu Y, Xu CC, Lin X, Ye FB, et al. Systemic administration of exosomes released from"
+    " mesenchymal stromal cells attenuates apoptosis, inflammation, and promotes angiogenesis after spinal"
+    " cord injury in rats."
+)
+
+
+def _firsts(text: str) -> list[tuple[str | None, int | None, str | None]]:
+    return [(r.first_author, r.year, r.journal) for r in parse_reference_list(text, "x.txt").references]
+
+
+def test_an_unnumbered_web_copy_splits_at_its_link_lines() -> None:
+    text = (
+        f"References\n\n{_AHUJA} Nat Rev Dis Primers. 2017;3:17018.\n\nArticlePubMedGoogle Scholar\n\n"
+        f"{_LIU} Stem Cell Res Ther. 2021;12:102.\n\nArticleCASPubMedPubMed CentralGoogle Scholar\n\n"
+        f"{_HUANG} J Neurotrauma. 2017;34(24):3388–96.\n\nArticlePubMedGoogle Scholar\n"
+    )
+    assert _firsts(text) == [
+        ("Ahuja", 2017, "Nat Rev Dis Primers"),
+        ("Liu", 2021, "Stem Cell Res Ther"),
+        ("Huang", 2017, "J Neurotrauma"),
+    ]
+
+
+def test_a_page_head_word_and_a_lone_number_leave_an_author_year_list_whole() -> None:
+    """'Article' alone is a Cell Press running head: it neither ends an entry nor stays in it;
+    '1620.' alone on a line ends a wrapped entry and does not make the list a numbered one."""
+    text = (
+        "Ou, X., Liu, Y., Lei, X., Li, P., Mi, D., Ren, L., Guo, L.,\nGuo, R., Chen, T., Hu, J., et al. (2020).\n"
+        "iScience\nArticle\nCharacterization of spike glycoprotein of SARS-\nCoV-2 on virus entry. Nat. Commun. 11,\n"
+        "1620.\nPaterson, R.W., Brown, R.L. (2020). The emerging spectrum of COVID-19\nneurology. Brain 143, 3104-3120.\n"
+        "iScience\nArticle\n"
+    )
+    assert _firsts(text) == [("Ou", 2020, "Nat. Commun."), ("Paterson", 2020, "Brain")]
+
+
+def test_unnumbered_entries_ending_in_bracketed_links_are_one_a_line() -> None:
+    text = (
+        "Ahuja, C.S.; Wilson, J.R.; Nori, S. Traumatic Spinal Cord Injury. Nat. Rev. Dis. Primers 2017, 3, 17018."
+        " [Google Scholar] [CrossRef]\n"
+        "Liu, W.Z.; Ma, Z.J.; Li, J.R.; Kang, X.W. Mesenchymal Stem Cell-Derived Exosomes. Stem Cell Res. Ther."
+        " 2021, 12, 102. [Google Scholar] [CrossRef] [PubMed]\n"
+    )
+    assert _firsts(text) == [("Ahuja", 2017, "Nat. Rev. Dis. Primers"), ("Liu", 2021, "Stem Cell Res. Ther")]
+
+
+def test_unnumbered_vancouver_entries_split_and_keep_their_wrapped_journal_line() -> None:
+    text = (
+        f"{_AHUJA} Nat Rev Dis Primers. 2017;3:17018.\n{_LIU} Stem Cell Res Ther. 2021;12:102.\n"
+        f"{_HUANG}\nJ Neurotrauma. 2017;34(24):3388–96.\n"
+        "Beigel JH, Farrar J, Han AM, Hayden FG, Hyer R, de Jong MD, et al. Avian influenza A (H5N1) infection in"
+        " humans.\nN Engl J Med. 2005;353:1374–85.\n"
+    )
+    assert _firsts(text) == [
+        ("Ahuja", 2017, "Nat Rev Dis Primers"),
+        ("Liu", 2021, "Stem Cell Res Ther"),
+        ("Huang", 2017, "J Neurotrauma"),
+        ("Beigel", 2005, "N Engl J Med"),
+    ]
+
+
+def test_taylor_and_francis_link_brackets_are_not_part_of_the_entry() -> None:
+    text = (
+        "1. Blow JJ, Dutta A. Preventing re-replication of chromosomal DNA. Nat Rev Mol Cell Biol 2005; 6:476 - 486;"
+        " PMID: 15928711; http://dx.doi.org/10.1038/nrm1663\n[Crossref], [PubMed], [Web of Science ®], [Google Scholar]\n"
+        "2. Brown, J. S. (2000). Growing up: Digital: How the web changes work, education, and the ways people learn."
+        " Change: the Magazine of Higher Learning, 32(2), 11–20. doi:10.1080/00091380009601719"
+        " [Taylor & Francis Online], [Google Scholar]\n"
+    )
+    blow, brown = parse_reference_list(text, "x.txt").references
+    assert (blow.first_author, blow.year, blow.journal, blow.volume, blow.pages, blow.doi) == (
+        "Blow",
+        2005,
+        "Nat Rev Mol Cell Biol",
+        "6",
+        "476-486",
+        "10.1038/nrm1663",
+    )
+    assert (brown.title, brown.journal, brown.volume, brown.issue, brown.doi) == (
+        "Growing up: Digital: How the web changes work, education, and the ways people learn",
+        "Change: the Magazine of Higher Learning",
+        "32",
+        "2",
+        "10.1080/00091380009601719",
+    )
+
+
 def _field_accuracy() -> dict[str, tuple[int, int]]:
     """Per style: (right, checked) over the hand-checked fields of expected.toml."""
     import tomllib

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from exocli.refparse import ParsedReference, parse_reference
+from exocli.refparse import BRACKETED_LINK, LINK_LABEL, ParsedReference, parse_reference
 
 MAX_NUMBER = 2**63 - 1  # SQLite's largest integer
 PARALLEL_MINIMUM = 1000  # entries: a list this long is parsed on every core
@@ -34,13 +34,9 @@ _HEADING = re.compile(
     r"\W*$",
     re.IGNORECASE,
 )
-# What web pages print under each entry ("PubMed Google Scholar", "CrossRef Full Text", ...)
-_LINK_LABEL = (
-    r"(?:CrossRef(?: Full Text)?|PubMed(?: Abstract| Central)?|Google Scholar|Green Version|Article|CAS"
-    r"|Web of Science|Scopus|MathSciNet|ADS|Medline|Full Text|Abstract)"
-)
-_LINK_LABELS = re.compile(rf"\[?{_LINK_LABEL}\]?")
-_MARKDOWN_LINK = re.compile(rf"\[(?P<label>{_LINK_LABEL})\]\((?P<url>[^)\s]+)\)")
+# What web pages print under each entry ("PubMed Google Scholar", "[Crossref], [PubMed]", ...)
+_LINK_LABELS = re.compile(rf"\[?{LINK_LABEL}\]?")
+_MARKDOWN_LINK = re.compile(rf"\[(?P<label>{LINK_LABEL})\]\((?P<url>[^)\s]+)\)")
 # A line that starts an author-year entry: "Barthold, S.W.", "Anderson MJ, ...", "Antkowiak B (2001)"
 _WORD = r"[^\W\d_](?:[^\W\d_]|['’\-](?=[^\W\d_]))*"
 _AUTHOR_START = re.compile(
@@ -53,6 +49,12 @@ _ENTRY_END = re.compile(
 )
 # The year of an author-year entry: "(2004)", "(2020a)", "2004." after the authors
 _YEAR_NEAR_START = re.compile(r"\((?:1[6-9]|20)\d\d[a-z]?\)|[.,] (?:1[6-9]|20)\d\d[a-z]?\. ")
+# ... or of a numbered style copied without its numbers: "Ther. 2021;12:102", "Ther. 2021, 12, 102",
+# "Stroke. 2024 Jan;55", counted only after two sentence ends (authors, title) so that a
+# wrapped "N Engl J Med. 2005;353" stays in its entry
+_NUMBERED_STYLE_YEAR = re.compile(r"[.,] (?:1[6-9]|20)\d\d(?:[;:,]| [A-Z][a-z]{2}\b)")
+# A line ending in a web copy's bracketed links ("... 2017, 3, 17018. [Google Scholar] [CrossRef]")
+_ENDS_IN_LINKS = re.compile(rf"\[{LINK_LABEL}\]$")
 _LIST_GOES_ON = re.compile(r"(?:,|\band|&|-)$")  # an author list (or a word) wrapped at the line end
 _HEAD_YEAR = re.compile(r"\((?:1[6-9]|20)\d\d[a-z]?\)")
 # Word starts that keep their hyphen at a line end ("anti-/inflammatory"); other
@@ -82,6 +84,12 @@ def _is_link_line(line: str) -> bool:
     """A line of link labels only ("PubMed Google Scholar", "Article CAS PubMed")."""
     rest = _LINK_LABELS.sub("", _MARKDOWN_LINK.sub("", line))
     return rest != line and not rest.strip(" |,;")
+
+
+def _ends_an_entry(line: str) -> bool:
+    """A link line that web copies print under each entry: not a word a page head may print
+    alone ("Article", the furniture of a Cell Press PDF)."""
+    return _is_link_line(line) and line.strip(" []|") not in ("Article", "Abstract", "Full Text", "CAS")
 
 
 def _web_links(line: str) -> str:
@@ -118,7 +126,7 @@ def _join(pieces: list[str], whole: str) -> str:
             text += piece
         else:
             text += " " + piece
-    text = re.sub(r"\s*\[(?:CrossRef|PubMed|Google Scholar|Green Version|PubMed Central)\]", "", text)
+    text = BRACKETED_LINK.sub("", text)
     return text.strip()
 
 
@@ -211,6 +219,8 @@ def _numbering(lines: list[tuple[int, str]]) -> str | None:
         steps = sum(b == a + 1 for a, b in pairwise(numbers))
         if steps * 2 < len(numbers) - 1 and len(numbers) * 2 < len(lines):
             continue
+        if len(numbers) == 1 and found[0][0] > 1 and len(lines) > 2:
+            continue  # one mark, down the list: "1620." ending a wrapped entry, not a numbered list
         score = (steps, len(numbers), -found[0][0])
         if best is None or score > best:
             best, chosen = score, kind
@@ -242,7 +252,10 @@ def _without_page_furniture(lines: list[tuple[int, str]], repeated: bool) -> lis
         return re.sub(r"\d+", "#", line)
 
     def short(line: str) -> bool:
-        return len(line.split()) <= 6 and not line.endswith(".") and not _mark(line)
+        # link lines recur too, but they end entries (see _author_year_entries)
+        return (
+            len(line.split()) <= 6 and not line.endswith(".") and not _mark(line) and not _ends_an_entry(line)
+        )
 
     repeats = Counter(shape(line) for _, line in lines if short(line)) if repeated else Counter()
     return [
@@ -315,30 +328,61 @@ def _marked_entries(
     return entries
 
 
+def _reads_as_an_entry(chunk: str, ahead: str) -> bool:
+    """Authors, then a year where a reference puts it (not a wrapped line of the entry above).
+    `chunk` runs to the next line that could start an entry, `ahead` on past it (that line may
+    be a wrapped journal line, "N Engl J Med. 2005;353:1374-85.")."""
+    if _YEAR_NEAR_START.search(chunk[:400]):
+        return True
+    year = _NUMBERED_STYLE_YEAR.search(ahead, 0, 600)
+    return year is not None and ahead.count(". ", 0, year.start()) >= 2
+
+
 def _author_year_entries(lines: list[tuple[int, str]]) -> list[_Entry]:
     """An unnumbered list: a new entry where the line above ended one, this line starts with an
     author, and a year follows before the next such line (so that a wrapped line starting with
     a journal, "J. Virol. 82, 755-763.", stays in its entry)."""
-    lines = [(n, line) for n, line in lines if not _is_link_line(line)]
     while lines and _HEADING.match(lines[0][1]):
         lines = lines[1:]
+    # A web copy prints a link line under every entry ("ArticlePubMedGoogle Scholar" on a
+    # Springer page, whose numbers are not copied): the line after one starts the next entry,
+    # in any style.
+    text_lines: list[tuple[int, str]] = []
+    after_links: set[int] = set()
+    for line_no, line in lines:
+        if _is_link_line(line):
+            if _ends_an_entry(line):
+                after_links.add(len(text_lines))
+        else:
+            text_lines.append((line_no, line))
+            if _ENDS_IN_LINKS.search(line):
+                after_links.add(len(text_lines))
+    lines = text_lines
     if not lines:
         return []
     starts = [0] + [
         i
         for i in range(1, len(lines))
-        if _AUTHOR_START.match(lines[i][1])
-        and (
-            _ENTRY_END.search(lines[i - 1][1])
-            or " " not in lines[i - 1][1]
-            or (_HEAD_YEAR.search(lines[i][1]) and not _LIST_GOES_ON.search(lines[i - 1][1]))
+        if i in after_links
+        or (
+            _AUTHOR_START.match(lines[i][1])
+            and (
+                _ENTRY_END.search(lines[i - 1][1])
+                or " " not in lines[i - 1][1]
+                or (_HEAD_YEAR.search(lines[i][1]) and not _LIST_GOES_ON.search(lines[i - 1][1]))
+            )
         )
     ]
     kept: list[int] = []
     for position, start in enumerate(starts):
         end = starts[position + 1] if position + 1 < len(starts) else len(lines)
         chunk = " ".join(line for _, line in lines[start:end])
-        if not kept or _YEAR_NEAR_START.search(chunk[:400]):
+        ahead = chunk
+        for _, line in lines[end : end + 8]:
+            if len(ahead) >= 600:
+                break
+            ahead += " " + line
+        if not kept or start in after_links or _reads_as_an_entry(chunk, ahead):
             kept.append(start)
     entries = []
     for position, start in enumerate(kept):

@@ -248,17 +248,29 @@ _CHAPTER = re.compile(
 )
 _LIGATURE_CHARACTERS = "ﬀﬁﬂﬃﬄﬅﬆ"
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
+# What web copies print beside each entry for its links: "[Crossref], [PubMed], [Web of
+# Science ®], [Google Scholar]" (Taylor & Francis), "CrossRef Full Text" (Frontiers),
+# "Article CAS PubMed" (Springer Nature)
+LINK_LABEL = (
+    r"(?:Cross[Rr]ef(?: Full Text)?|PubMed(?: Abstract| Central)?|Google Scholar|Green Version|Article|CAS"
+    r"|Web of Science(?: ®)?|Scopus|MathSciNet|ADS|Medline|Full Text|Abstract|Taylor & Francis Online)"
+)
+# The bracketed labels, which never belong to the entry itself
+BRACKETED_LINK = re.compile(
+    r"\s*\[(?:Cross[Rr]ef|PubMed|Google Scholar|Green Version|PubMed Central|Web of Science(?: ®)?|Scopus|CAS"
+    r"|Taylor & Francis Online)\](?:,(?= ?\[| ?$))?"
+)
 # Identifiers and link words that lists print after the entry ("PMID: 123", "CrossRef Medline")
 _TRAILERS = re.compile(
-    r"(?:[.;,]? ?(?:\[(?:PubMed|CrossRef|Google Scholar|Green Version|PubMed Central)(?:: ?\w+)?\]"
+    r"(?:[.;,]? ?(?:\[(?:PubMed|Cross[Rr]ef|Google Scholar|Green Version|PubMed Central)(?:: ?\w+)?\]"
     r"|(?:PubMed )?PMID: ?\d+|(?:PubMed Central )?PMCID: ?PMC\d+|Epub(?: ahead of print)?[ :]?(?:\d{4}[/ ][\w/ ]*)?"
     r"|eCollection(?: \d{4}[\w ]*)?|Review|Erratum in:?[^.]*|Comment in:?[^.]*"
     r"|(?:IF|(?:JCR )?(?:[\w-]+ )?[Ii]mpact [Ff]actor):? ?\d[\d.,]*"
-    r"|CrossRef|Medline|PubMed|Google Scholar|Full Text|Abstract|CAS|Article|Web of Science|ADS))+[.;,]? *$"
+    r"|Cross[Rr]ef|Medline|PubMed|Google Scholar|Full Text|Abstract|CAS|Article|Web of Science|ADS))+[.;,]? *$"
 )
 # Words one of the _TRAILERS holds: searched first, as the trailers' own search is slow
 _TRAILER_WORDS = re.compile(
-    r"PubMed|CrossRef|Google|Green|PMID|PMC|Epub|eCollection|Review|Erratum|Comment|IF|[Ff]actor"
+    r"PubMed|Cross[Rr]ef|Google|Green|PMID|PMC|Epub|eCollection|Review|Erratum|Comment|IF|[Ff]actor"
     r"|Medline|Full Text|Abstract|CAS|Article|Web of Science|ADS"
 )
 # A publisher item id labelled as a DOI ("doi: S0959-4388(11) 00081-X [pii]"); a real DOI
@@ -417,9 +429,13 @@ _INITIALS_BEFORE = re.compile(r"\b[A-Z]\.[A-Z]\.?$")
 _COMMA = re.compile(r", (?=\S)")
 
 
-def _split_title_journal(front: str, commas_first: bool = False) -> tuple[str, str | None]:
+def _split_title_journal(
+    front: str, commas_first: bool = False, has_volume: bool = False
+) -> tuple[str, str | None]:
     """'Title. Journal' -> (title, journal): the first sentence end after which only a
-    journal-like name follows (journal names hold abbreviation points: 'J. Nat. Prod.')."""
+    journal-like name follows (journal names hold abbreviation points: 'J. Nat. Prod.').
+    With a volume, "Word: words" is a journal ("Change: the Magazine of Higher Learning"),
+    not a book's "City: Publisher"."""
     quoted = _QUOTED_TITLE.match(front)
     if quoted:
         journal = re.split(
@@ -440,7 +456,7 @@ def _split_title_journal(front: str, commas_first: bool = False) -> tuple[str, s
     ]
     for match in candidates:
         journal = front[match.end() :].strip(" ,")
-        if _PUBLISHER.match(journal):
+        if not has_volume and _PUBLISHER.match(journal):
             return front[: match.start()].strip(), None  # a book: "Title. London: Publisher; 2016"
         if _journal_like(journal):
             return front[: match.start()].strip(), journal
@@ -678,7 +694,9 @@ def _read_fields(body: str, has_url: bool = False) -> dict[str, Any] | str:
     if not front:
         return "no title"
     title, journal = _split_title_journal(
-        front, commas_first=bool(found and found.convention == "given-first")
+        front,
+        commas_first=bool(found and found.convention == "given-first"),
+        has_volume=bool(fields["volume"]),
     )
     if not found:
         # No person names: an organisation first ("World Health Organization. Title. Journal"),
