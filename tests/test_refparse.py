@@ -600,6 +600,29 @@ def test_an_unnumbered_web_copy_splits_at_its_link_lines() -> None:
     ]
 
 
+def test_nature_and_wiley_web_copies_split_at_their_link_lines() -> None:
+    """nature.com: spaced labels, and the page's "Download references" after the list; Wiley:
+    the DOI on a line of its own, then "Web of Science®"."""
+    nature = (
+        "References\n\nAhuja, C. S. et al. Traumatic spinal cord injury. Nat. Rev. Dis. Prim. 3, 17018 (2017).\n\n"
+        "Article PubMed Google Scholar \n\nLiu, W. Z., Ma, Z. J., Li, J. R. & Kang, X. W. Mesenchymal stem cell-derived"
+        " exosomes. Stem Cell Res. Ther. 12, 102 (2021).\n\nArticle CAS PubMed PubMed Central Google Scholar \n\n"
+        "Download references\n"
+    )
+    assert _firsts(nature) == [("Ahuja", 2017, "Nat. Rev. Dis. Prim."), ("Liu", 2021, "Stem Cell Res. Ther.")]
+    wiley = (
+        f"{_AHUJA} Nat Rev Dis Primers. 2017; 3: 17018.\n\n10.1038/nrdp.2017.18\n\n"
+        "CAS PubMed Web of Science® Google Scholar\n\n"
+        f"{_LIU} Stem Cell Res Ther. 2021; 12: 102.\n\n10.1186/s13287-021-02153-8\n\n"
+        "CAS PubMed Web of Science® Google Scholar\n"
+    )
+    refs = parse_reference_list(wiley, "x.txt").references
+    assert [(r.first_author, r.year, r.doi) for r in refs] == [
+        ("Ahuja", 2017, "10.1038/nrdp.2017.18"),
+        ("Liu", 2021, "10.1186/s13287-021-02153-8"),
+    ]
+
+
 def test_a_page_head_word_and_a_lone_number_leave_an_author_year_list_whole() -> None:
     """'Article' alone is a Cell Press running head: it neither ends an entry nor stays in it;
     '1620.' alone on a line ends a wrapped entry and does not make the list a numbered one."""

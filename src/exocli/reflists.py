@@ -227,10 +227,12 @@ def _numbering(lines: list[tuple[int, str]]) -> str | None:
     return chosen
 
 
-# Running heads and footers that PDFs print on every page, in the list's flow: whole lines,
-# and marks anywhere in one (looked for only in lines that hold their words)
+# Running heads and footers that PDFs print on every page, in the list's flow, and the buttons
+# a web page prints after its list ("Download references"): whole lines, and marks anywhere in
+# one (looked for only in lines that hold their words)
 _FURNITURE_LINE = re.compile(
-    r"(?:Page \d+|\d+ of \d+|[\w-]+\.(?:org|com)|(?:[A-Z][a-z]+/)?[A-Z][a-z]+ \d{4}, \d+\(\d+\) \S+)$"
+    r"(?:Page \d+|\d+ of \d+|Download (?:references|citation|PDF)|Reprints and [Pp]ermissions|Back to top"
+    r"|[\w-]+\.(?:org|com)|(?:[A-Z][a-z]+/)?[A-Z][a-z]+ \d{4}, \d+\(\d+\) \S+)$"
 )
 _FURNITURE_MARK = re.compile(
     r"\bPage \d+ of \d+$|\bet al\.,? Page \d+$|[Aa]uthor [Mm]anuscript|available in PMC \d{4}"

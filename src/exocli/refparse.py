@@ -253,11 +253,11 @@ _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi",
 # "Article CAS PubMed" (Springer Nature)
 LINK_LABEL = (
     r"(?:Cross[Rr]ef(?: Full Text)?|PubMed(?: Abstract| Central)?|Google Scholar|Green Version|Article|CAS"
-    r"|Web of Science(?: ®)?|Scopus|MathSciNet|ADS|Medline|Full Text|Abstract|Taylor & Francis Online)"
+    r"|Web of Science(?: ?®)?|Scopus|MathSciNet|ADS|Medline|Full Text|Abstract|Taylor & Francis Online)"
 )
 # The bracketed labels, which never belong to the entry itself
 BRACKETED_LINK = re.compile(
-    r"\s*\[(?:Cross[Rr]ef|PubMed|Google Scholar|Green Version|PubMed Central|Web of Science(?: ®)?|Scopus|CAS"
+    r"\s*\[(?:Cross[Rr]ef|PubMed|Google Scholar|Green Version|PubMed Central|Web of Science(?: ?®)?|Scopus|CAS"
     r"|Taylor & Francis Online)\](?:,(?= ?\[| ?$))?"
 )
 # Identifiers and link words that lists print after the entry ("PMID: 123", "CrossRef Medline")
@@ -266,7 +266,7 @@ _TRAILERS = re.compile(
     r"|(?:PubMed )?PMID: ?\d+|(?:PubMed Central )?PMCID: ?PMC\d+|Epub(?: ahead of print)?[ :]?(?:\d{4}[/ ][\w/ ]*)?"
     r"|eCollection(?: \d{4}[\w ]*)?|Review|Erratum in:?[^.]*|Comment in:?[^.]*"
     r"|(?:IF|(?:JCR )?(?:[\w-]+ )?[Ii]mpact [Ff]actor):? ?\d[\d.,]*"
-    r"|Cross[Rr]ef|Medline|PubMed|Google Scholar|Full Text|Abstract|CAS|Article|Web of Science|ADS))+[.;,]? *$"
+    r"|Cross[Rr]ef|Medline|PubMed|Google Scholar|Full Text|Abstract|CAS|Article|Web of Science(?: ?®)?|ADS))+[.;,]? *$"
 )
 # Words one of the _TRAILERS holds: searched first, as the trailers' own search is slow
 _TRAILER_WORDS = re.compile(
