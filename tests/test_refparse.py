@@ -686,6 +686,45 @@ def test_taylor_and_francis_link_brackets_are_not_part_of_the_entry() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "authors", "et_al", "title"),
+    [
+        (  # MDPI cuts the list after ten names with "; et al."
+            "Iwagawa, T.; Kusatsu, T.; Tsuha, K.; Hamada, T.; Okamura, H.; Furukawa, T.; Akiyama, S.; Doe, M.;"
+            " Morimoto, Y.; Iwase, F.; et al. Cytotoxic eunicellin-type diterpenes from the soft coral Litophyton"
+            " Viscudium. Heterocycles 2011, 83, 2149-2155.",
+            [
+                "Iwagawa",
+                "Kusatsu",
+                "Tsuha",
+                "Hamada",
+                "Okamura",
+                "Furukawa",
+                "Akiyama",
+                "Doe",
+                "Morimoto",
+                "Iwase",
+            ],
+            True,
+            "Cytotoxic eunicellin-type diterpenes from the soft coral Litophyton Viscudium",
+        ),
+        (  # an NIH author manuscript: no point after the authors, a title word before a capital
+            "Chaudhary B; Elkord E Regulatory T cells in the tumor microenvironment and cancer progression: Role and"
+            " therapeutic targeting. Vaccines 2016, 4, 28.",
+            ["Chaudhary", "Elkord"],
+            False,
+            "Regulatory T cells in the tumor microenvironment and cancer progression: Role and therapeutic targeting",
+        ),
+    ],
+)
+def test_author_lists_end_where_the_title_starts(
+    text: str, authors: list[str], et_al: bool, title: str
+) -> None:
+    ref = parse_reference(text)
+    assert [a.family for a in ref.authors] == authors
+    assert (ref.et_al, ref.title) == (et_al, title)
+
+
 def _field_accuracy() -> dict[str, tuple[int, int]]:
     """Per style: (right, checked) over the hand-checked fields of expected.toml."""
     import tomllib

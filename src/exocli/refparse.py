@@ -146,6 +146,12 @@ _VANCOUVER_AUTHOR = re.compile(
     rf"(?P<family>{_FAMILY}) (?P<initials>{_UPPER}{{1,4}}(?:-[A-Za-z]{{1,2}})?)(?: (?P<suffix>{_SUFFIX}))?"
     r"(?=[,.;:( ]|$)"
 )
+# The same with the shortest family name: "Chaudhary B; Elkord E Regulatory T cells" (NIH
+# manuscripts print no point after the authors), where the longest reads "Elkord E Regulatory"
+_VANCOUVER_AUTHOR_SHORTEST = re.compile(
+    rf"(?P<family>{_WORD}(?: {_WORD})*?) (?P<initials>{_UPPER}{{1,4}}(?:-[A-Za-z]{{1,2}})?)(?: (?P<suffix>{_SUFFIX}))?"
+    r"(?=[,.;:( ]|$)"
+)
 _DOTTED = rf"{_UPPER}[a-z]{{0,2}}\.(?:(?: ?- ?| )?{_UPPER}[a-z]{{0,2}}\.)*"  # "S.W.", "C. M.", "M.-H.", "Th."
 # "Barthold, S.W.", "Grimster, N. P.", "Wu, M.-H.", "Smith, J., Jr."
 _INVERTED_AUTHOR = re.compile(
@@ -160,7 +166,7 @@ _SEPARATORS = {
     "inverted": re.compile(r"(?:,? ?& ?|, and | and |, |; )"),
     "given-first": re.compile(r"(?:,? and |, |,? ?& ?)"),
 }
-_ET_AL = re.compile(r",? et al(?=[.,:\s]|$)")
+_ET_AL = re.compile(r"[,;]? et al(?=[.,:\s]|$)")
 _MONTH = (
     r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
     r"(?: ?[-/–] ?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?)?(?: \d{1,2}(?: ?[-–] ?\d{1,2})?)?"
@@ -345,11 +351,18 @@ def _read_list(
 
 
 def _read_vancouver(body: str) -> _Authors | None:
+    found = _read_vancouver_with(body, _VANCOUVER_AUTHOR)
+    if found is None and ";" in body[:300]:
+        found = _read_vancouver_with(body, _VANCOUVER_AUTHOR_SHORTEST)
+    return found
+
+
+def _read_vancouver_with(body: str, pattern: re.Pattern[str]) -> _Authors | None:
     def make(m: re.Match[str]) -> Author:
         given = format_given(m.group("initials"))
         return Author(m.group("family"), given + (f" {m.group('suffix')}" if m.group("suffix") else ""))
 
-    authors, pos = _read_list(body, _VANCOUVER_AUTHOR, _SEPARATORS["vancouver"], make)
+    authors, pos = _read_list(body, pattern, _SEPARATORS["vancouver"], make)
     if not authors:
         return None
     et_al = _ET_AL.match(body, pos)
