@@ -725,6 +725,20 @@ def test_author_lists_end_where_the_title_starts(
     assert (ref.et_al, ref.title) == (et_al, title)
 
 
+def test_a_bmc_running_head_inside_an_entry_is_dropped() -> None:
+    # Khatri et al., Stem Cell Res Ther 2018;9:17, reference 43 as its PDF prints it
+    text = (
+        "43. Bruno S, Deregibus MC, Camussi G. The secretome of mesenchymal stromal\n"
+        "cells: role of extracellular vesicles in immunomodulation. Immunol Lett.\n2015;168:154-58.\n"
+        "Khatri et al. Stem Cell Research & Therapy (2018) 9:17\nPage 12 of 13\n"
+        "44. Herold S, Becker C, Ridge KM, Budinger GR. Influenza virus-induced lung\n"
+        "injury: pathogenesis and implications for treatment. Eur Respir J. 2015;45:1463-78.\n"
+    )
+    bruno, herold = parse_reference_list(text, "x.txt").references
+    assert (bruno.year, bruno.journal, bruno.pages) == (2015, "Immunol Lett", "154-58")
+    assert "Khatri" not in bruno.raw and herold.first_author == "Herold"
+
+
 def _field_accuracy() -> dict[str, tuple[int, int]]:
     """Per style: (right, checked) over the hand-checked fields of expected.toml."""
     import tomllib

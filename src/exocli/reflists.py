@@ -232,7 +232,8 @@ def _numbering(lines: list[tuple[int, str]]) -> str | None:
 # one (looked for only in lines that hold their words)
 _FURNITURE_LINE = re.compile(
     r"(?:Page \d+|\d+ of \d+|Download (?:references|citation|PDF)|Reprints and [Pp]ermissions|Back to top"
-    r"|[\w-]+\.(?:org|com)|(?:[A-Z][a-z]+/)?[A-Z][a-z]+ \d{4}, \d+\(\d+\) \S+)$"
+    r"|[\w-]+\.(?:org|com)|(?:[A-Z][a-z]+/)?[A-Z][a-z]+ \d{4}, \d+\(\d+\) \S+"
+    r"|[^\W\d_][\w'’-]* et al\. [^()]+ \((?:19|20)\d\d\) \d+:\d+)$"  # BMC: "Khatri et al. Stem Cell Research & Therapy (2018) 9:17"
 )
 _FURNITURE_MARK = re.compile(
     r"\bPage \d+ of \d+$|\bet al\.,? Page \d+$|[Aa]uthor [Mm]anuscript|available in PMC \d{4}"
