@@ -623,6 +623,20 @@ def test_nature_and_wiley_web_copies_split_at_their_link_lines() -> None:
     ]
 
 
+def test_pmc_link_brackets_leave_the_entry() -> None:
+    text = (
+        f"1. {_LIU} Stem Cell Res Ther. 2021;12:102. doi: 10.1186/s13287-021-02153-8."
+        " [DOI] [PMC free article] [PubMed] [Google Scholar]\n"
+        f"2. {_HUANG} J Neurotrauma. 2017;34(24):3388–96. [DOI] [PubMed] [Google Scholar]\n"
+    )
+    liu, huang = parse_reference_list(text, "x.txt").references
+    assert liu.raw.endswith("doi: 10.1186/s13287-021-02153-8.") and liu.doi == "10.1186/s13287-021-02153-8"
+    assert huang.raw.endswith("2017;34(24):3388–96.") and (huang.journal, huang.pages) == (
+        "J Neurotrauma",
+        "3388–96",
+    )
+
+
 def test_a_page_head_word_and_a_lone_number_leave_an_author_year_list_whole() -> None:
     """'Article' alone is a Cell Press running head: it neither ends an entry nor stays in it;
     '1620.' alone on a line ends a wrapped entry and does not make the list a numbered one."""

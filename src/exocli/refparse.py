@@ -261,10 +261,11 @@ LINK_LABEL = (
     r"(?:Cross[Rr]ef(?: Full Text)?|PubMed(?: Abstract| Central)?|Google Scholar|Green Version|Article|CAS"
     r"|Web of Science(?: ?®)?|Scopus|MathSciNet|ADS|Medline|Full Text|Abstract|Taylor & Francis Online)"
 )
-# The bracketed labels, which never belong to the entry itself
+# The bracketed labels, which never belong to the entry itself (PMC prints "[DOI] [PMC free
+# article] [PubMed] [Google Scholar]")
 BRACKETED_LINK = re.compile(
     r"\s*\[(?:Cross[Rr]ef|PubMed|Google Scholar|Green Version|PubMed Central|Web of Science(?: ?®)?|Scopus|CAS"
-    r"|Taylor & Francis Online)\](?:,(?= ?\[| ?$))?"
+    r"|Taylor & Francis Online|DOI|PMC free article)\](?:,(?= ?\[| ?$))?"
 )
 # Identifiers and link words that lists print after the entry ("PMID: 123", "CrossRef Medline")
 _TRAILERS = re.compile(
