@@ -637,6 +637,19 @@ def test_pmc_link_brackets_leave_the_entry() -> None:
     )
 
 
+def test_plos_link_lines_leave_the_entry() -> None:
+    text = (
+        f"References\n1. {_AHUJA} Nat Rev Dis Primers. 2017;3:17018. pmid:28447605\nView Article\nPubMed/NCBI\n"
+        f"Google Scholar\n2. {_LIU} Stem Cell Res Ther. 2021;12:102. pmid:33536064\nView Article\nPubMed/NCBI\n"
+        "Google Scholar\n"
+    )
+    refs = parse_reference_list(text, "x.txt").references
+    assert [r.raw for r in refs] == [
+        f"{_AHUJA} Nat Rev Dis Primers. 2017;3:17018. pmid:28447605",
+        f"{_LIU} Stem Cell Res Ther. 2021;12:102. pmid:33536064",
+    ]
+
+
 def test_a_page_head_word_and_a_lone_number_leave_an_author_year_list_whole() -> None:
     """'Article' alone is a Cell Press running head: it neither ends an entry nor stays in it;
     '1620.' alone on a line ends a wrapped entry and does not make the list a numbered one."""
