@@ -650,6 +650,40 @@ def test_plos_link_lines_leave_the_entry() -> None:
     ]
 
 
+_SD_AHUJA = (
+    "C.S. Ahuja, J.R. Wilson, S. Nori, M.R.N. Kotter, C. Druschel, A. Curt, M.G. Fehlings\n"
+    "Traumatic spinal cord injury\nNat. Rev. Dis. Primers, 3 (2017), p. 17018\n"
+)
+_SD_HUANG = (
+    "J.H. Huang, X.M. Yin, Y. Xu, C.C. Xu, X. Lin, F.B. Ye, Y. Cao, F.Y. Lin\n"
+    f"{_HUANG.split('. ', 1)[1].rstrip('.')}\nJ. Neurotrauma, 34 (2017), pp. 3388-3396\n"
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"References\n[1]\n{_SD_AHUJA}View in ScopusGoogle Scholar\n[2]\n{_SD_HUANG}CrossrefView in ScopusGoogle Scholar\n",
+        # an author-year journal: the page's citation label above each entry, no numbers
+        f"References\nAhuja et al., 2017\n{_SD_AHUJA}View in ScopusGoogle Scholar\n"
+        f"Huang et al., 2017\n{_SD_HUANG}View article View in ScopusGoogle Scholar\n",
+    ],
+    ids=["numbered", "author-year"],
+)
+def test_sciencedirect_blocks_are_read_as_authors_title_and_journal(text: str) -> None:
+    ahuja, huang = parse_reference_list(text, "x.txt").references
+    assert (ahuja.first_author, ahuja.title, ahuja.journal, ahuja.volume, ahuja.pages) == (
+        "Ahuja",
+        "Traumatic spinal cord injury",
+        "Nat. Rev. Dis. Primers",
+        "3",
+        "17018",
+    )
+    assert [a.family for a in huang.authors][-2:] == ["Cao", "Lin"]
+    assert huang.title.startswith("Systemic administration") and huang.title.endswith("injury in rats")
+    assert (huang.journal, huang.year, huang.pages) == ("J. Neurotrauma", 2017, "3388-3396")
+
+
 def test_a_page_head_word_and_a_lone_number_leave_an_author_year_list_whole() -> None:
     """'Article' alone is a Cell Press running head: it neither ends an entry nor stays in it;
     '1620.' alone on a line ends a wrapped entry and does not make the list a numbered one."""

@@ -78,6 +78,9 @@ class _Entry:
     number: int
     line: int
     pieces: list[str]
+    # from a web page, with a link line under it: each line is a block of the page (authors,
+    # title, journal on lines of their own on ScienceDirect), never a line wrapped by a PDF
+    web: bool = False
 
 
 def _is_link_line(line: str) -> bool:
@@ -102,14 +105,22 @@ def _web_links(line: str) -> str:
     return _MARKDOWN_LINK.sub(keep, line)
 
 
-def _join(pieces: list[str], whole: str) -> str:
+def _join(pieces: list[str], whole: str, web: bool = False) -> str:
     """An entry's lines as one. A line-end hyphen inside a lowercase word goes ("neu-/ronal"),
     unless the word is hyphenated elsewhere in the list or starts with a common prefix; a line
-    ending in '-' or '/' otherwise joins without a space (a DOI or URL broken by the line end)."""
+    ending in '-' or '/' otherwise joins without a space (a DOI or URL broken by the line end).
+    The blocks of a web entry are sentences: a block that ends without a mark gets a point."""
     text = ""
+    if web and len(pieces) > 2 and _CITATION_LABEL.match(pieces[0]) and _GIVEN_FIRST_BLOCK.match(pieces[1]):
+        pieces = pieces[1:]  # ScienceDirect's "Ahuja et al., 2017" above an author-year entry
     for piece in pieces:
         if not text:
             text = piece
+            continue
+        if web and not _BLOCK_END.search(text):
+            # ScienceDirect prints its authors given names first and ends them with a comma in
+            # its printed lists ("M.G. Fehlings, Traumatic ..."): "Fehlings." would read as an initial
+            text += (", " if text == pieces[0] and _GIVEN_FIRST_BLOCK.match(text) else ". ") + piece
             continue
         if text.endswith("-") and not text.endswith((" -", "--")):
             word = re.search(r"([^\W\d_]+)-$", text)
@@ -128,6 +139,13 @@ def _join(pieces: list[str], whole: str) -> str:
             text += " " + piece
     text = BRACKETED_LINK.sub("", text)
     return text.strip()
+
+
+_BLOCK_END = re.compile(r"[.,;:?!)\]\-/]$")
+_GIVEN_FIRST_BLOCK = re.compile(r"(?:[A-Z][a-z]?\.[ -]?)+ ?[^\W\d_]")  # "C.S. Ahuja", "M.-H. Wu"
+_CITATION_LABEL = re.compile(
+    r"[^\W\d_][\w'’ -]*(?: et al\.| and [^\W\d_][\w'’-]*)?,? (?:1[6-9]|20)\d\d[a-z]?$"
+)
 
 
 def _lines(text: str, source: str, problems: list[str]) -> list[tuple[int, str]]:
@@ -193,7 +211,9 @@ def _parse_entries(entries: list[_Entry], text: str) -> list[ParsedReference]:
     from exocli.parallel import parallel_map, spans
 
     def parse(span: range) -> list[ParsedReference]:
-        return [parse_reference(_join(entries[i].pieces, text), entries[i].number) for i in span]
+        return [
+            parse_reference(_join(entries[i].pieces, text, entries[i].web), entries[i].number) for i in span
+        ]
 
     from exocli.refparse import reference_rows, references_from_rows
 
@@ -313,6 +333,8 @@ def _numbered_entries(
             _skip_before_first(line_no, line, source, problems)
         elif not _is_link_line(line):
             entries[-1].pieces.append(line)
+        elif _ends_an_entry(line):
+            entries[-1].web = True
     return entries
 
 
@@ -328,6 +350,8 @@ def _marked_entries(
             _skip_before_first(line_no, line, source, problems)
         elif not _is_link_line(line):
             entries[-1].pieces.append(line)
+        elif _ends_an_entry(line):
+            entries[-1].web = True
     return entries
 
 
@@ -387,8 +411,14 @@ def _author_year_entries(lines: list[tuple[int, str]]) -> list[_Entry]:
             ahead += " " + line
         if not kept or start in after_links or _reads_as_an_entry(chunk, ahead):
             kept.append(start)
+    ends = sorted(i for i in after_links if 0 < i <= len(lines))
+    if len(ends) >= 2 and len(ends) * 2 >= len(kept):
+        # links under (nearly) every entry: they alone end entries, as a line that merely looks
+        # like a start inside one ("J. Neurotrauma, 34 (2017), pp. 3388-3396") would split it
+        kept = [0, *(i for i in ends if i < len(lines))]
     entries = []
     for position, start in enumerate(kept):
         end = kept[position + 1] if position + 1 < len(kept) else len(lines)
-        entries.append(_Entry(position + 1, lines[start][0], [line for _, line in lines[start:end]]))
+        pieces = [line for _, line in lines[start:end]]
+        entries.append(_Entry(position + 1, lines[start][0], pieces, web=end in after_links))
     return entries

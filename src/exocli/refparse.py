@@ -256,9 +256,10 @@ _LIGATURE_CHARACTERS = "ﬀﬁﬂﬃﬄﬅﬆ"
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
 # What web copies print beside each entry for its links: "[Crossref], [PubMed], [Web of
 # Science ®], [Google Scholar]" (Taylor & Francis), "CrossRef Full Text" (Frontiers),
-# "Article CAS PubMed" (Springer Nature), "View Article PubMed/NCBI Google Scholar" (PLOS)
+# "Article CAS PubMed" (Springer Nature), "View Article PubMed/NCBI Google Scholar" (PLOS),
+# "View articleView in ScopusGoogle Scholar" (ScienceDirect)
 LINK_LABEL = (
-    r"(?:Cross[Rr]ef(?: Full Text)?|PubMed(?: Abstract| Central|/NCBI)?|Google Scholar|View Article|Green Version"
+    r"(?:Cross[Rr]ef(?: Full Text)?|PubMed(?: Abstract| Central|/NCBI)?|Google Scholar|View (?:Article|article|PDF|in Scopus)|Green Version"
     r"|Article|CAS"
     r"|Web of Science(?: ?®)?|Scopus|MathSciNet|ADS|Medline|Full Text|Abstract|Taylor & Francis Online)"
 )
