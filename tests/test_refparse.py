@@ -684,6 +684,19 @@ def test_sciencedirect_blocks_are_read_as_authors_title_and_journal(text: str) -
     assert (huang.journal, huang.year, huang.pages) == ("J. Neurotrauma", 2017, "3388-3396")
 
 
+def test_a_web_page_printed_to_pdf_keeps_its_wrapped_sentences() -> None:
+    text = (
+        "1. Liu WZ, Ma ZJ, Li JR, Kang XW. Mesenchymal stem cell-derived exosomes: therapeutic\n"
+        "opportunities and challenges for spinal cord injury. Stem Cell Res Ther. 2021;12:102.\n"
+        "PubMed Abstract | CrossRef Full Text | Google Scholar\n"
+    )
+    (liu,) = parse_reference_list(text, "x.txt").references
+    assert (
+        liu.title
+        == "Mesenchymal stem cell-derived exosomes: therapeutic opportunities and challenges for spinal cord injury"
+    )
+
+
 def test_a_page_head_word_and_a_lone_number_leave_an_author_year_list_whole() -> None:
     """'Article' alone is a Cell Press running head: it neither ends an entry nor stays in it;
     '1620.' alone on a line ends a wrapped entry and does not make the list a numbered one."""

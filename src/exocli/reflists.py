@@ -117,7 +117,9 @@ def _join(pieces: list[str], whole: str, web: bool = False) -> str:
         if not text:
             text = piece
             continue
-        if web and not _BLOCK_END.search(text):
+        # (a lowercase word before a lowercase one is a sentence wrapped all the same, as in a
+        # PDF printed from the page)
+        if web and not _BLOCK_END.search(text) and not (text[-1].islower() and piece[0].islower()):
             # ScienceDirect prints its authors given names first and ends them with a comma in
             # its printed lists ("M.G. Fehlings, Traumatic ..."): "Fehlings." would read as an initial
             text += (", " if text == pieces[0] and _GIVEN_FIRST_BLOCK.match(text) else ". ") + piece
