@@ -939,7 +939,11 @@ def bench_updates(ctx: Context) -> None:
                        "--rows", str(rows), env=env, capture=True)  # fmt: skip
         if added.returncode != 0:
             raise RuntimeError(f"exocli search add failed: {added.stderr[-300:]}")
-        exocli(home, "candidates", "list", env=env, capture=True)  # builds the database first
+        built = exocli(
+            home, "stats", env=env, capture=True
+        )  # builds the database, as a user's workspace has it
+        if built.returncode != 0:
+            raise RuntimeError(f"exocli stats failed: {built.stderr[-300:]}")
         return home
 
     # Interleaved rounds, each in fresh copies: the run of 1,000 new works, and the fixed cost,
