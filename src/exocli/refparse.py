@@ -142,15 +142,12 @@ _WORD = r"[^\W\d_](?:[^\W\d_]|['’\-](?=[^\W\d_]))*"  # letters, with inner ' o
 _FAMILY = rf"{_WORD}(?: {_WORD})*"
 _SUFFIX = r"(?:Jr|Sr|2nd|3rd|4th|II|III|IV)(?![\w])"  # its point, if any, ends the list or the name
 # "Lin M", "Zhao Y-l", "Bond Allison M", "De Lazzari G", "Marrugal Á", "Smith JA 3rd"
-_VANCOUVER_AUTHOR = re.compile(
-    rf"(?P<family>{_FAMILY}) (?P<initials>{_UPPER}{{1,4}}(?:-[A-Za-z]{{1,2}})?)(?: (?P<suffix>{_SUFFIX}))?"
-    r"(?=[,.;:( ]|$)"
-)
+_VANCOUVER_AUTHOR_FORM = r"(?P<family>{family}) (?P<initials>{upper}{{1,4}}(?:-[A-Za-z]{{1,2}})?)(?: (?P<suffix>{suffix}))?(?=[,.;:( ]|$)"
+_VANCOUVER_AUTHOR = re.compile(_VANCOUVER_AUTHOR_FORM.format(family=_FAMILY, upper=_UPPER, suffix=_SUFFIX))
 # The same with the shortest family name: "Chaudhary B; Elkord E Regulatory T cells" (NIH
 # manuscripts print no point after the authors), where the longest reads "Elkord E Regulatory"
 _VANCOUVER_AUTHOR_SHORTEST = re.compile(
-    rf"(?P<family>{_WORD}(?: {_WORD})*?) (?P<initials>{_UPPER}{{1,4}}(?:-[A-Za-z]{{1,2}})?)(?: (?P<suffix>{_SUFFIX}))?"
-    r"(?=[,.;:( ]|$)"
+    _VANCOUVER_AUTHOR_FORM.format(family=rf"{_WORD}(?: {_WORD})*?", upper=_UPPER, suffix=_SUFFIX)
 )
 _DOTTED = rf"{_UPPER}[a-z]{{0,2}}\.(?:(?: ?- ?| )?{_UPPER}[a-z]{{0,2}}\.)*"  # "S.W.", "C. M.", "M.-H.", "Th."
 # "Barthold, S.W.", "Grimster, N. P.", "Wu, M.-H.", "Smith, J., Jr."
